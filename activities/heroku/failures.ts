@@ -1,0 +1,87 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../../common/errors';
+
+/** What a failed Heroku request looked like, with everything a reader needs and no secrets. */
+export interface HerokuRequestError {
+  method: string;
+  path: string;
+  /** HTTP status, or undefined when no response came (network failure). */
+  status?: number;
+  /** Heroku's error id (`not_found`, `unauthorized`, …) and message, from the JSON error body. */
+  id?: string;
+  message?: string;
+  /** Heroku's Request-Id of the failed response: what Heroku support asks for. */
+  requestId?: string;
+  /** RateLimit-Remaining of the failed response. */
+  rateLimitRemaining?: number;
+  /** The network error code (ECONNREFUSED, …) when there was no response. */
+  networkCode?: string;
+}
+
+/** Pause before retrying after a 429: Heroku refills about 75 tokens a minute, so a few seconds buys some. */
+export const DEFAULT_RATE_LIMIT_PAUSE_MS = 10_000;
+
+/**
+ * Maps a failed Heroku request onto Temporal's retry semantics: a request Heroku refused (4xx) fails at once and
+ * says what to fix; throttling, server errors and network failures are retried with backoff.
+ */
+export function herokuFailure(e: HerokuRequestError, rateLimitPauseMs = DEFAULT_RATE_LIMIT_PAUSE_MS): ApplicationFailure {
+  const request = `${e.method} ${e.path}`;
+  const heroku = e.id || e.message ? ` (${[e.id, e.message].filter(Boolean).join(': ')})` : '';
+  const ref = e.requestId ? ` [Heroku Request-Id ${e.requestId}]` : '';
+  const details = [{ ...e }];
+
+  if (e.status === undefined) {
+    return ApplicationFailure.create({
+      type: FailureTypes.HerokuUnavailable,
+      message: `Could not reach Heroku for ${request}: ${e.networkCode ?? 'network error'}. Retrying; if it persists, check HEROKU_API_URL and the network.`,
+      details,
+    });
+  }
+  switch (e.status) {
+    case 401:
+      return ApplicationFailure.create({
+        type: FailureTypes.HerokuUnauthorized,
+        nonRetryable: true,
+        message:
+          `Heroku rejected the worker's API token on ${request}${heroku}${ref}. ` +
+          'Set HEROKU_API_KEY for the worker to a valid token (`heroku authorizations:create`), restart the worker, and run the runbook again.',
+        details,
+      });
+    case 403:
+      return ApplicationFailure.create({
+        type: FailureTypes.HerokuForbidden,
+        nonRetryable: true,
+        message: `Heroku refused ${request}${heroku}${ref}. The account behind HEROKU_API_KEY lacks access to do this; ask a team admin for access to the app.`,
+        details,
+      });
+    case 404:
+      return ApplicationFailure.create({
+        type: FailureTypes.HerokuNotFound,
+        nonRetryable: true,
+        message: `Heroku found nothing at ${request}${heroku}${ref}. Check the app name (or the environment's app in the runbook config) and that the token's account can see it.`,
+        details,
+      });
+    case 429:
+      return ApplicationFailure.create({
+        type: FailureTypes.HerokuRateLimited,
+        message: `Heroku's API rate limit is exhausted${e.rateLimitRemaining !== undefined ? ` (RateLimit-Remaining: ${e.rateLimitRemaining})` : ''} on ${request}; retrying after a pause.`,
+        nextRetryDelay: rateLimitPauseMs,
+        details,
+      });
+    default:
+      if (e.status >= 500) {
+        return ApplicationFailure.create({
+          type: FailureTypes.HerokuUnavailable,
+          message: `Heroku answered ${e.status} to ${request}${heroku}${ref}; retrying with backoff.`,
+          details,
+        });
+      }
+      return ApplicationFailure.create({
+        type: FailureTypes.HerokuRejected,
+        nonRetryable: true,
+        message: `Heroku rejected ${request} with ${e.status}${heroku}${ref}. Nothing was changed by this request; fix the input and run again.`,
+        details,
+      });
+  }
+}

@@ -1,0 +1,25 @@
+import type { RunbookConfig } from '../common/environments';
+import type { HerokuConnection } from './heroku/connection';
+import { PlatformApi } from './heroku/platform-api';
+import { maintenanceActivities } from './maintenance';
+import { targetActivities } from './targets';
+
+export interface ActivityDependencies {
+  heroku: HerokuConnection;
+  config: RunbookConfig;
+  /** Where the config came from, for messages ("Environments in config/environments.json: …"). */
+  configSource: string;
+  /** Pause before retrying after Heroku's 429; default 10 s. */
+  rateLimitPauseMs?: number;
+}
+
+/** Every activity the runbooks use, bound to one Heroku connection and one runbook config. */
+export function createActivities(deps: ActivityDependencies) {
+  const platform = new PlatformApi(deps.heroku, deps.rateLimitPauseMs);
+  return {
+    ...targetActivities(deps.config, deps.configSource),
+    ...maintenanceActivities(platform),
+  };
+}
+
+export type RunbookActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,28 @@
+import { Command, CommanderError } from 'commander';
+import { simulatorCommand } from '../simulator/cli';
+import { listCommand } from './commands/list';
+import { runCommand, UsageError } from './commands/run';
+import { workerCommand } from './commands/worker';
+
+export function buildProgram(): Command {
+  const program = new Command('runbook').description('Heroku runbooks as durable Temporal workflows');
+  for (const command of [listCommand(), runCommand(), workerCommand(), simulatorCommand()]) {
+    // addCommand does not pass exitOverride on; without it commander exits 1 on a usage error, not 2.
+    program.addCommand(command.exitOverride());
+  }
+  return program.exitOverride();
+}
+
+/** Exit codes: 0 done, 1 the runbook (or the tool) failed, 2 the command line was wrong. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    console.error(`runbook: ${(err as Error).message}`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  }
+}

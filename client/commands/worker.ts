@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { herokuConnectionFromEnv } from '../../activities/heroku/connection';
+import { createLogger, temporalLogger } from '../../worker/logger';
+import { loadRunbookConfig } from '../../worker/runbook-config';
+import { createRunbookWorker } from '../../worker/worker';
+import { temporalSettingsFromEnv } from '../connection';
+
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('run a worker that executes runbooks (stops cleanly on SIGINT/SIGTERM)')
+    .option('--task-queue <name>', 'task queue to poll (default: RUNBOOK_TASK_QUEUE, else heroku-runbooks)')
+    .action(async (flags: { taskQueue?: string }) => {
+      const settings = temporalSettingsFromEnv();
+      const logger = createLogger();
+      // Everything that can be wrong with the set-up is checked before polling: token, config, bundle.
+      const heroku = herokuConnectionFromEnv();
+      const { config, source } = loadRunbookConfig();
+      // The runtime's default shutdown signals (SIGINT, SIGTERM, …) make worker.run() drain and return.
+      Runtime.install({ logger: temporalLogger(logger) });
+      const connection = await NativeConnection.connect({ address: settings.address });
+      try {
+        const worker = await createRunbookWorker({
+          connection,
+          namespace: settings.namespace,
+          taskQueue: flags.taskQueue ?? settings.taskQueue,
+          workflowBundlePath: process.env.RUNBOOK_WORKFLOW_BUNDLE,
+          activities: { heroku, config, configSource: source },
+        });
+        logger.info(
+          { taskQueue: worker.options.taskQueue, temporal: settings.address, heroku: heroku.apiUrl, config: source, pid: process.pid },
+          'worker ready',
+        );
+        await worker.run();
+        logger.info('worker stopped');
+      } finally {
+        await connection.close();
+      }
+    });
+}

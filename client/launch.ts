@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { type Client, WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { ApplicationFailure, type SearchAttributePair } from '@temporalio/common';
+import type { z } from 'zod';
+import { RUNBOOKS, type RunbookId } from '../common/runbooks';
+import { Environment, HerokuApp, Operator, RunbookName } from '../common/search-attributes';
+import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
+import { describeIssues } from '../common/validation';
+
+export type RunbookInput<N extends RunbookId> = z.input<(typeof RUNBOOKS)[N]['input']>;
+
+export class InvalidRunbookInputError extends Error {
+  constructor(
+    readonly runbook: string,
+    readonly issues: z.ZodError,
+  ) {
+    super(`Invalid input for ${runbook}: ${describeIssues(issues)}`);
+  }
+}
+
+export interface LaunchOptions {
+  taskQueue?: string;
+  workflowId?: string;
+}
+
+/**
+ * Starts a runbook. The input is checked against the runbook's schema first, so bad input never starts a run;
+ * the workflow checks it again for runs started from the Temporal UI.
+ */
+export async function startRunbook<N extends RunbookId>(
+  client: Client,
+  name: N,
+  input: RunbookInput<N>,
+  options: LaunchOptions = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const definition = RUNBOOKS[name];
+  const parsed = definition.input.safeParse(input);
+  if (!parsed.success) throw new InvalidRunbookInputError(name, parsed.error);
+  const target = input as { environment?: string; app?: string; operator?: string };
+
+  // Visible in the UI's list from the moment the run exists, before a worker has picked it up.
+  const searchAttributes: SearchAttributePair[] = [
+    { key: RunbookName, value: name },
+    { key: Operator, value: target.operator ?? 'unknown' },
+  ];
+  if (target.app) searchAttributes.push({ key: HerokuApp, value: target.app });
+  if (target.environment) searchAttributes.push({ key: Environment, value: target.environment });
+
+  return client.workflow.start(definition.workflowType, {
+    args: [input],
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowId: options.workflowId ?? defaultWorkflowId(name, target.environment ?? target.app ?? 'unknown'),
+    typedSearchAttributes: searchAttributes,
+  });
+}
+
+/** `maintenance-on.staging.20261129T124001Z.1f3a`: readable in the UI's list, unique per launch. */
+export function defaultWorkflowId(name: string, target: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${name}.${target}.${stamp}.${randomUUID().slice(0, 4)}`;
+}
+
+export type RunbookOutcome<R> =
+  | { status: 'succeeded'; workflowId: string; runId: string; result: R }
+  | { status: 'failed'; workflowId: string; runId: string; error: { type?: string; message: string } };
+
+/** Waits for a run to end; a failed run is an outcome to report, not an exception. */
+export async function waitForRunbook<R>(handle: WorkflowHandleWithFirstExecutionRunId): Promise<RunbookOutcome<R>> {
+  const ids = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+  try {
+    const result = (await handle.result()) as R;
+    return { status: 'succeeded', ...ids, result };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    // The root cause is the failure that explains the run: an activity's ApplicationFailure, say.
+    let root: unknown = cause;
+    while (root && typeof root === 'object' && 'cause' in root && (root as { cause?: unknown }).cause) {
+      root = (root as { cause: unknown }).cause;
+    }
+    const failure = (root ?? cause) as { message?: string; type?: string };
+    return {
+      status: 'failed',
+      ...ids,
+      error: {
+        type: failure instanceof ApplicationFailure ? (failure.type ?? undefined) : undefined,
+        message: failure?.message || err.message,
+      },
+    };
+  }
+}

@@ -1,0 +1,22 @@
+// Failure types shared by activities (which throw them) and workflows/clients (which recognise them).
+// Each is thrown as a non-retryable ApplicationFailure unless listed as retryable below.
+export const FailureTypes = {
+  /** The runbook's input failed its schema: nothing was called. */
+  InvalidRunbookInput: 'InvalidRunbookInput',
+  /** The environments file is invalid or does not name the environment asked for. */
+  RunbookConfigError: 'RunbookConfigError',
+  /** 401: the worker's HEROKU_API_KEY is missing, wrong or expired. */
+  HerokuUnauthorized: 'HerokuUnauthorized',
+  /** 403: the token's account may not do this (or needs two-factor). */
+  HerokuForbidden: 'HerokuForbidden',
+  /** 404: the app (or other resource) does not exist or is not visible to the token. */
+  HerokuNotFound: 'HerokuNotFound',
+  /** 422 and other 4xx: Heroku refused the request as given. */
+  HerokuRejected: 'HerokuRejected',
+  /** 429: out of API budget; retried after a pause. */
+  HerokuRateLimited: 'HerokuRateLimited',
+  /** 5xx or a network failure; retried with backoff. */
+  HerokuUnavailable: 'HerokuUnavailable',
+} as const;
+
+export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];

@@ -1,0 +1,110 @@
+// The demo behind `npm run demo`: a real Temporal dev server, the Heroku simulator and a runbook worker, then
+// maintenance on and off on staging, as an operator would run them — printing what happened and where to see it.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../client/connection';
+import { formatOutcome } from '../client/format';
+import { startRunbook, waitForRunbook } from '../client/launch';
+import { resolveOperator } from '../client/operator';
+import { startSimulator } from '../simulator';
+import { PACKAGE_ROOT } from '../worker/paths';
+
+const DATA = path.join(PACKAGE_ROOT, '.data');
+const TEMPORAL_SH = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
+const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
+const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
+const simulatorPort = Number(process.env.SIMULATOR_PORT || 5555);
+const temporalEnv = {
+  ...process.env,
+  TEMPORAL_PORT: String(temporalPort),
+  TEMPORAL_UI_PORT: String(uiPort),
+  TEMPORAL_DB: path.join(DATA, 'temporal.db'),
+  TEMPORAL_PID_FILE: path.join(DATA, 'temporal.pid'),
+};
+
+function temporal(command: 'start' | 'stop' | 'status'): boolean {
+  try {
+    execFileSync('bash', [TEMPORAL_SH, command], { env: temporalEnv, stdio: command === 'status' ? 'ignore' : 'inherit' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function main(): Promise<void> {
+  const keepRunning = !process.argv.includes('--exit') && process.stdout.isTTY === true;
+  mkdirSync(DATA, { recursive: true });
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const cleanUp = async () => {
+    for (const step of cleanups.reverse()) await step();
+  };
+
+  try {
+    // 1. Temporal: persistent, so the runs stay visible in the UI across demos (stopped at the end if we started it).
+    const alreadyRunning = temporal('status');
+    if (!temporal('start')) throw new Error('could not start the Temporal dev server (see above)');
+    if (!alreadyRunning) cleanups.push(() => void temporal('stop'));
+
+    // 2. Heroku: the simulator, with its state kept in .data/ like a real platform's would be.
+    const simulator = await startSimulator({ port: simulatorPort, statePath: path.join(DATA, 'simulator.json') });
+    cleanups.push(() => simulator.close());
+    console.log(`Heroku simulator: ${simulator.url} (apps csis-reconasia-alfa, csis-reconasia-bravo)`);
+
+    // 3. A worker, as its own process — the way it runs in production.
+    const settings = { ...temporalSettingsFromEnv(), address: `127.0.0.1:${temporalPort}`, uiUrl: `http://127.0.0.1:${uiPort}` };
+    const workerLog = path.join(DATA, 'worker.log');
+    const worker = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'runbook.js'), 'worker'], {
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: settings.address,
+        HEROKU_API_URL: simulator.url,
+        HEROKU_DATA_API_URL: simulator.url,
+        HEROKU_API_KEY: simulator.token,
+      },
+      stdio: ['ignore', 'ignore', openSync(workerLog, 'a')],
+    });
+    cleanups.push(() => stopChild(worker));
+    console.log(`Worker: PID ${worker.pid}, task queue ${settings.taskQueue} (log: ${path.relative(process.cwd(), workerLog)})\n`);
+
+    // 4. The runbooks, as `runbook run maintenance-on --env staging` would start them.
+    const client = await connectClient(settings);
+    const operator = resolveOperator();
+    for (const name of ['maintenance-on', 'maintenance-off'] as const) {
+      const handle = await startRunbook(client, name, { environment: 'staging', operator, reason: 'npm run demo' }, { taskQueue: settings.taskQueue });
+      console.log(`$ runbook run ${name} --env staging`);
+      const outcome = await waitForRunbook(handle);
+      console.log(formatOutcome(name, outcome, workflowUrl(settings, outcome.workflowId, outcome.runId)) + '\n');
+      if (outcome.status !== 'succeeded') process.exitCode = 1;
+    }
+
+    const effects = (await (await fetch(`${simulator.url}/__simulator/effects`)).json()) as Array<{ kind: string; app: string; version?: number; description?: string }>;
+    const releases = effects.filter((effect) => effect.kind === 'release').slice(-2);
+    console.log('What Heroku (the simulator) applied:');
+    for (const release of releases) console.log(`  ${release.app} v${release.version}: ${release.description}`);
+
+    console.log(`\nTemporal UI: ${settings.uiUrl}/namespaces/default/workflows`);
+    if (keepRunning) {
+      console.log('Everything keeps running so you can look around. Press Ctrl-C to stop it all.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().catch((err) => {
+  console.error(`demo: ${(err as Error).message}`);
+  process.exitCode = 1;
+});

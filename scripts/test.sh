@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite on a fresh clone — installs what it needs, checks types and lint, then runs jest
+# against a real Temporal dev server (started and stopped by jest's globalSetup/Teardown) and the simulator.
+# Extra arguments go to jest, e.g. `npm test -- test/simulator`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+echo "test: typecheck and lint" >&2
+npx tsc --noEmit -p tsconfig.json
+npx eslint .
+npx jest "$@"

@@ -1,0 +1,55 @@
+import type { RequestHandler } from 'express';
+import { type Clock, herokuTime } from './clock';
+
+export interface CallRecord {
+  seq: number;
+  time: string;
+  method: string;
+  path: string;
+  query: unknown;
+  body: unknown;
+  /** null until the response has been sent (or if the client went away first). */
+  status: number | null;
+  requestId: string;
+}
+
+/** Every API request in arrival order; kept in memory only, it describes this process's traffic. */
+export class CallLog {
+  private calls: CallRecord[] = [];
+  private nextSeq = 1;
+
+  constructor(private readonly clock: Clock) {}
+
+  middleware(): RequestHandler {
+    return (req, res, next) => {
+      const call: CallRecord = {
+        seq: this.nextSeq++,
+        time: herokuTime(this.clock.now()),
+        method: req.method,
+        path: req.path,
+        query: req.query,
+        body: null,
+        status: null,
+        requestId: String(res.locals.requestId),
+      };
+      this.calls.push(call);
+      // The body is parsed further down the chain, so read it once the response is done.
+      // heroku-client sends `Content-length: 0` on GETs, which the JSON parser turns into {}.
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      res.once('close', () => {
+        call.body = hasBody ? (req.body ?? null) : null;
+        if (res.headersSent) call.status = res.statusCode;
+      });
+      next();
+    };
+  }
+
+  list(): readonly CallRecord[] {
+    return this.calls;
+  }
+
+  clear(): void {
+    this.calls = [];
+    this.nextSeq = 1;
+  }
+}

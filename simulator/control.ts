@@ -1,0 +1,56 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { SimulatorContext } from './context';
+import { ApiError } from './errors';
+import { describeIssues } from './validate';
+
+const rateLimitChange = z.object({
+  capacity: z.int().nonnegative().optional(),
+  refillPerMinute: z.number().nonnegative().optional(),
+  remaining: z.int().nonnegative().optional(),
+  /** Only this token's bucket; by default every bucket, including the accepted token's. */
+  token: z.string().optional(),
+});
+
+/**
+ * Test/benchmark hooks under /__simulator: no auth, no rate limit, not
+ * recorded in the call log, plain JSON.
+ */
+export function controlRouter(ctx: SimulatorContext): Router {
+  const router = Router();
+  router.use(express.json());
+
+  router.get('/calls', (_req, res) => {
+    res.json(ctx.calls.list());
+  });
+
+  router.get('/effects', (_req, res) => {
+    res.json(ctx.effects.list());
+  });
+
+  router.get('/state', (_req, res) => {
+    res.json(ctx.store.state);
+  });
+
+  router.post('/reset', (_req, res) => {
+    ctx.store.reset();
+    ctx.calls.clear();
+    ctx.rateLimiter.reset();
+    res.json({ reset: true });
+  });
+
+  router.put('/rate-limit', (req, res) => {
+    const parsed = rateLimitChange.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssues(parsed.error));
+    const { token, ...change } = parsed.data;
+    const keys = token !== undefined ? [token] : new Set([...ctx.rateLimiter.keys(), ctx.token]);
+    ctx.rateLimiter.configure(change, keys);
+    res.json({ ...ctx.rateLimiter.current(), remaining: ctx.rateLimiter.remaining(token ?? ctx.token) });
+  });
+
+  router.use((_req, _res, next) => {
+    next(new ApiError(404, 'not_found', 'Unknown simulator control endpoint.'));
+  });
+
+  return router;
+}

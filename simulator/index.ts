@@ -1,0 +1,81 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CallLog } from './calls';
+import { systemClock } from './clock';
+import type { SimulatorContext } from './context';
+import { EffectsRecorder } from './effects';
+import { DEFAULT_RATE_LIMIT, RateLimiter } from './rate-limit';
+import { createApp } from './server';
+import { Store } from './store';
+
+export type { CallRecord } from './calls';
+export type { Account, AppRecord, Effect, FormationRecord, ReleaseRecord, SimulatorState } from './state';
+
+export const DEFAULT_SIMULATOR_TOKEN = 'simulator-token';
+
+export interface SimulatorOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 0: a random free port. */
+  port?: number;
+  /** The accepted API token. Default: process.env.HEROKU_API_KEY ?? DEFAULT_SIMULATOR_TOKEN. */
+  token?: string;
+  /** Persist state here: loaded if it exists, written atomically after every mutation. */
+  statePath?: string;
+  /** Defaults: capacity 4500, refillPerMinute 75. */
+  rateLimit?: { capacity?: number; refillPerMinute?: number };
+}
+
+export interface RunningSimulator {
+  /** e.g. 'http://127.0.0.1:41234' */
+  url: string;
+  port: number;
+  token: string;
+  /** Closes the server and all keep-alive sockets promptly. */
+  close(): Promise<void>;
+}
+
+/** Starts a Heroku Platform API simulator; rejects if the state file is unreadable or invalid. */
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? process.env.HEROKU_API_KEY ?? DEFAULT_SIMULATOR_TOKEN;
+  const clock = systemClock;
+  const store = Store.open(opts.statePath);
+  const ctx: SimulatorContext = {
+    token,
+    clock,
+    store,
+    effects: new EffectsRecorder(store, clock),
+    calls: new CallLog(clock),
+    rateLimiter: new RateLimiter(
+      {
+        capacity: opts.rateLimit?.capacity ?? DEFAULT_RATE_LIMIT.capacity,
+        refillPerMinute: opts.rateLimit?.refillPerMinute ?? DEFAULT_RATE_LIMIT.refillPerMinute,
+      },
+      clock,
+    ),
+  };
+
+  const server = createServer(createApp(ctx));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Idle keep-alive sockets would otherwise hold close() open for seconds.
+        server.closeAllConnections();
+      }),
+  };
+}

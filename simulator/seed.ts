@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import { herokuTime } from './clock';
+import { findStack } from './domain/apps';
+import { stableId } from './ids';
+import type { Account, AppRecord, FormationRecord, ReleaseRecord, SimulatorState } from './state';
+
+/**
+ * The Heroku world of the runbook (shared/seed/heroku-setup.md): team
+ * csis-ilab's production app csis-reconasia-alfa and staging app
+ * csis-reconasia-bravo. Ids and timestamps are fixed so every start (and
+ * every reset) produces the same state. All secrets are obviously fake.
+ */
+
+export const PRODUCTION_APP = 'csis-reconasia-alfa';
+export const STAGING_APP = 'csis-reconasia-bravo';
+export const ACCOUNT_EMAIL = 'ops@csis-ilab.example';
+
+const TEAM = { id: stableId('team', 'csis-ilab'), name: 'csis-ilab' };
+const OWNER = { id: stableId('user', 'csis-ilab@herokumanager.com'), email: 'csis-ilab@herokumanager.com' };
+const REGION_US = { id: stableId('region', 'us'), name: 'us' };
+const CEDAR = { id: stableId('generation', 'cedar'), name: 'cedar' };
+const HOUR_MS = 3_600_000;
+
+interface AddonSeed {
+  attachment: string;
+  ref: string;
+  plan: string;
+}
+
+interface AppSeed {
+  name: string;
+  createdAt: string;
+  /** Hours between consecutive seeded releases. */
+  releaseEveryHours: number;
+  addons: AddonSeed[];
+  /** Deploys in the three stretches of history (before, between and after a past MAINTENANCE_MODE migration). */
+  deploys: [number, number, number];
+  repoSize: number;
+  slugSize: number;
+  configVars: Record<string, string>;
+}
+
+const PROCESSES: ReadonlyArray<readonly [string, string]> = [
+  ['web', 'gunicorn newsilkroad.wsgi --log-file -'],
+  ['worker', 'python manage.py rqworker'],
+  ['scheduler', 'python manage.py rqscheduler'],
+];
+
+function fakeConfigVars(app: string, env: 'production' | 'staging'): Record<string, string> {
+  const short = app.replace('csis-reconasia-', '');
+  return {
+    SECRET_KEY: `fake-django-secret-key-${short}-not-a-real-secret`,
+    AWS_ACCESS_KEY_ID: `AKIAFAKE${short.toUpperCase()}00000000`.slice(0, 20),
+    AWS_SECRET_ACCESS_KEY: `fake/aws/secret/access/key/for/${short}`,
+    AWS_STORAGE_BUCKET_NAME: `${app}-media`,
+    BUILD_WITH_GEO_LIBRARIES: '1',
+    MAPBOX_TOKEN: `pk.fake-mapbox-token-${short}`,
+    MAPBOX_STYLE_URL: `mapbox://styles/csis-ilab/fake-${env}-style`,
+    GOOGLE_ANALYTICS_KEY: env === 'production' ? 'UA-00000000-1' : 'UA-00000000-2',
+    DATABASE_URL: `postgres://fake_user_${short}:fake_password@ec2-192-0-2-10.compute-1.amazonaws.com:5432/fake_db_${short}`,
+    REDISTOGO_URL: `redis://redistogo:fake_password_${short}@fake.redistogo.com:10000/`,
+    MEMCACHE_SERVERS: `mc-${short}.fake.memcachier.com:11211`,
+    MEMCACHE_USERNAME: `FAKE${short.toUpperCase()}`,
+    MEMCACHE_PASSWORD: `fake-memcachier-password-${short}`,
+    BONSAI_URL: `https://fake_user:fake_password@${app}-0000.us-east-1.bonsaisearch.example`,
+    PAPERTRAIL_API_TOKEN: `fake-papertrail-token-${short}`,
+    NEW_RELIC_LICENSE_KEY: `fake-new-relic-license-key-${short}`,
+    NEW_RELIC_APP_NAME: app,
+    NEW_RELIC_LOG: 'stdout',
+  };
+}
+
+const APP_SEEDS: readonly AppSeed[] = [
+  {
+    name: PRODUCTION_APP,
+    createdAt: '2016-03-14T16:20:41Z',
+    releaseEveryHours: 1100,
+    addons: [
+      { attachment: 'DATABASE', ref: 'postgresql-rugged-48213', plan: 'heroku-postgresql:standard-0' },
+      { attachment: 'REDISTOGO', ref: 'redistogo-curved-71902', plan: 'redistogo:micro' },
+      { attachment: 'MEMCACHIER', ref: 'memcachier-spherical-20417', plan: 'memcachier:100' },
+      { attachment: 'BONSAI', ref: 'bonsai-clear-55310', plan: 'bonsai:staging' },
+      { attachment: 'PAPERTRAIL', ref: 'papertrail-fluffy-30985', plan: 'papertrail:choklad' },
+      { attachment: 'NEW_RELIC', ref: 'newrelic-horizontal-67321', plan: 'newrelic:wayne' },
+      { attachment: 'DEPLOYHOOKS', ref: 'deployhooks-vertical-11803', plan: 'deployhooks:email' },
+    ],
+    deploys: [3, 3, 2],
+    repoSize: 45_088_768,
+    slugSize: 210_763_776,
+    configVars: fakeConfigVars(PRODUCTION_APP, 'production'),
+  },
+  {
+    name: STAGING_APP,
+    createdAt: '2016-03-10T14:02:17Z',
+    releaseEveryHours: 890,
+    addons: [
+      { attachment: 'DATABASE', ref: 'postgresql-shallow-90412', plan: 'heroku-postgresql:standard-0' },
+      { attachment: 'REDISTOGO', ref: 'redistogo-silky-38870', plan: 'redistogo:nano' },
+      { attachment: 'MEMCACHIER', ref: 'memcachier-opaque-61234', plan: 'memcachier:dev' },
+      { attachment: 'BONSAI', ref: 'bonsai-animated-27751', plan: 'bonsai:sandbox-10' },
+      { attachment: 'PAPERTRAIL', ref: 'papertrail-acute-84106', plan: 'papertrail:choklad' },
+      { attachment: 'NEW_RELIC', ref: 'newrelic-tapered-15592', plan: 'newrelic:wayne' },
+      { attachment: 'DEPLOYHOOKS', ref: 'deployhooks-cubic-40327', plan: 'deployhooks:email' },
+    ],
+    deploys: [6, 5, 2],
+    repoSize: 44_040_192,
+    slugSize: 209_715_200,
+    configVars: fakeConfigVars(STAGING_APP, 'staging'),
+  },
+];
+
+interface Step {
+  description: string;
+  addonPlan?: string;
+  deploy?: boolean;
+  rollback?: boolean;
+}
+
+function gitSha(app: string, index: number): string {
+  return createHash('sha1').update(`${app}:deploy:${index}`).digest('hex').slice(0, 7);
+}
+
+/** A plausible history: set-up, add-ons, deploys, a past MAINTENANCE_MODE migration, one rollback. */
+function historySteps(seed: AppSeed): Step[] {
+  let deployIndex = 0;
+  const deploys = (count: number): Step[] =>
+    Array.from({ length: count }, () => ({ description: `Deploy ${gitSha(seed.name, ++deployIndex)}`, deploy: true }));
+  const [before, between, after] = seed.deploys;
+  return [
+    { description: 'Initial release' },
+    { description: 'Set BUILD_WITH_GEO_LIBRARIES config vars' },
+    ...seed.addons.map((addon) => ({ description: `Attach ${addon.attachment} (@ref:${addon.ref})`, addonPlan: addon.plan })),
+    { description: 'Set SECRET_KEY, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_STORAGE_BUCKET_NAME config vars' },
+    { description: 'Set MAPBOX_TOKEN, MAPBOX_STYLE_URL config vars' },
+    ...deploys(1),
+    { description: 'Set GOOGLE_ANALYTICS_KEY config vars' },
+    ...deploys(before),
+    { description: 'Set MAINTENANCE_MODE config vars' },
+    ...deploys(1),
+    { description: 'Remove MAINTENANCE_MODE config vars' },
+    ...deploys(between),
+    { description: '', rollback: true },
+    ...deploys(after),
+  ];
+}
+
+function seedReleases(seed: AppSeed, account: Account): ReleaseRecord[] {
+  const releases: ReleaseRecord[] = [];
+  let at = Date.parse(seed.createdAt);
+  let slug: { id: string } | null = null;
+  let plans: string[] = [];
+  historySteps(seed).forEach((step, index) => {
+    const version = index + 1;
+    // The app is set up within hours, then changes every few weeks; the jitter is deterministic.
+    at += (slug ? seed.releaseEveryHours : 1) * HOUR_MS + ((index * 37) % 23) * 60_000;
+    let description = step.description;
+    if (step.deploy) slug = { id: stableId('slug', seed.name, String(version)) };
+    if (step.addonPlan) plans = [...plans, step.addonPlan];
+    if (step.rollback) {
+      // Roll back to the deploy before the newest one.
+      const target = releases.filter((r) => r.description.startsWith('Deploy ')).at(-2)!;
+      description = `Rollback to v${target.version}`;
+      slug = target.slug;
+    }
+    const time = herokuTime(new Date(at));
+    releases.push({
+      id: stableId('release', seed.name, String(version)),
+      version,
+      description,
+      status: 'succeeded',
+      created_at: time,
+      updated_at: time,
+      user: { id: account.id, email: account.email },
+      slug: slug && { ...slug },
+      addon_plan_names: [...plans],
+    });
+  });
+  return releases;
+}
+
+function seedApp(seed: AppSeed, account: Account): AppRecord {
+  const releases = seedReleases(seed, account);
+  const releasedAt = releases[releases.length - 1].created_at;
+  const firstDeploy = releases.find((r) => r.description.startsWith('Deploy '))!.created_at;
+  const stack = findStack('heroku-22')!;
+  const formation: FormationRecord[] = PROCESSES.map(([type, command]) => ({
+    id: stableId('formation', seed.name, type),
+    type,
+    quantity: 1,
+    size: 'Standard-1X',
+    command,
+    created_at: firstDeploy,
+    updated_at: firstDeploy,
+  }));
+  return {
+    id: stableId('app', seed.name),
+    name: seed.name,
+    created_at: seed.createdAt,
+    updated_at: releasedAt,
+    released_at: releasedAt,
+    maintenance: false,
+    acm: false,
+    internal_routing: null,
+    buildpack_provided_description: 'Python',
+    repo_size: seed.repoSize,
+    slug_size: seed.slugSize,
+    stack: { ...stack },
+    build_stack: { ...stack },
+    generation: { ...CEDAR },
+    region: { ...REGION_US },
+    team: { ...TEAM },
+    owner: { ...OWNER },
+    config_vars: { ...seed.configVars },
+    formation,
+    releases,
+  };
+}
+
+/** A fresh copy of the seed state (callers may mutate it freely). */
+export function buildSeed(): SimulatorState {
+  const account: Account = {
+    id: stableId('account', ACCOUNT_EMAIL),
+    email: ACCOUNT_EMAIL,
+    name: 'CSIS iLab Operations',
+    created_at: '2015-09-01T12:00:00Z',
+    updated_at: '2015-09-01T12:00:00Z',
+    last_login: '2016-03-10T13:55:00Z',
+  };
+  return { account, apps: APP_SEEDS.map((seed) => seedApp(seed, account)), effects: [] };
+}

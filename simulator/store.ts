@@ -1,0 +1,64 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { notFound } from './errors';
+import { buildSeed } from './seed';
+import { type AppRecord, type SimulatorState, stateSchema } from './state';
+import { describeIssues } from './validate';
+
+/**
+ * Owns the simulated world. Handlers validate first, then mutate `state` and
+ * call `save()`, so the file on disk never holds a half-applied request.
+ */
+export class Store {
+  private constructor(
+    public state: SimulatorState,
+    private readonly statePath: string | undefined,
+  ) {}
+
+  /** Loads `statePath` if it exists (failing loudly on a bad file), otherwise starts from the seed. */
+  static open(statePath?: string): Store {
+    if (statePath && existsSync(statePath)) return new Store(loadStateFile(statePath), statePath);
+    const store = new Store(buildSeed(), statePath);
+    store.save();
+    return store;
+  }
+
+  /** Writes to a temporary file and renames it, so a crash never leaves a truncated state file. */
+  save(): void {
+    if (!this.statePath) return;
+    mkdirSync(dirname(this.statePath), { recursive: true });
+    const temporary = `${this.statePath}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${JSON.stringify(this.state, null, 2)}\n`);
+    renameSync(temporary, this.statePath);
+  }
+
+  reset(): void {
+    this.state = buildSeed();
+    this.save();
+  }
+
+  /** `{app}` path segments accept the app's name or its UUID. */
+  findApp(idOrName: string): AppRecord | undefined {
+    return this.state.apps.find((app) => app.name === idOrName || app.id === idOrName.toLowerCase());
+  }
+
+  requireApp(idOrName: string): AppRecord {
+    const app = this.findApp(idOrName);
+    if (!app) throw notFound('app', "Couldn't find that app.");
+    return app;
+  }
+}
+
+function loadStateFile(statePath: string): SimulatorState {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(statePath, 'utf8'));
+  } catch (error) {
+    throw new Error(`Invalid simulator state file ${statePath}: ${(error as Error).message}`);
+  }
+  const result = stateSchema.safeParse(raw);
+  if (!result.success) {
+    throw new Error(`Invalid simulator state file ${statePath}: ${describeIssues(result.error)}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,129 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Operator } from '../common/search-attributes';
+import { runCli, startWorkerProcess, waitForExit } from './support/cli';
+import { TestSimulator } from './support/simulator';
+import { uniqueTaskQueue } from './support/temporal';
+
+const address = process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS!;
+let sim: TestSimulator;
+let worker: ChildProcess;
+let workerOutput: () => string;
+let env: NodeJS.ProcessEnv;
+let connection: Connection;
+
+beforeAll(async () => {
+  sim = await TestSimulator.start();
+  env = {
+    TEMPORAL_ADDRESS: address,
+    RUNBOOK_TASK_QUEUE: uniqueTaskQueue('cli'),
+    RUNBOOK_WORKFLOW_BUNDLE: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE,
+    HEROKU_API_URL: sim.url,
+    HEROKU_DATA_API_URL: sim.url,
+    HEROKU_API_KEY: sim.token,
+    RUNBOOK_LOG_LEVEL: 'info',
+  };
+  ({ child: worker, output: workerOutput } = await startWorkerProcess(env));
+  connection = await Connection.connect({ address });
+});
+
+afterAll(async () => {
+  if (worker && worker.exitCode === null) {
+    worker.kill('SIGKILL');
+    await waitForExit(worker);
+  }
+  await connection?.close();
+  await sim?.close();
+});
+
+beforeEach(() => sim.reset());
+
+test('runbook list names every runbook', async () => {
+  const { code, stdout } = await runCli(['list']);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/^maintenance-on\s+Put an app in maintenance mode/m);
+  expect(stdout).toMatch(/^maintenance-off\s+/m);
+});
+
+test('runbook run maintenance-on --env staging: exit 0, says what changed, and the app is in maintenance', async () => {
+  const { code, stdout, stderr } = await runCli(['run', 'maintenance-on', '--env', 'staging', '--reason', 'cli test'], {
+    ...env,
+    RUNBOOK_OPERATOR: 'carol',
+  });
+  expect({ code, stderr }).toMatchObject({ code: 0 });
+  expect(stdout).toContain('✔ maintenance-on succeeded');
+  expect(stdout).toMatch(/Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v\d+\)/);
+  expect(stdout).toMatch(/Run: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/maintenance-on\.staging\./);
+  expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).MAINTENANCE_MODE).toBe('True');
+
+  // The operator from RUNBOOK_OPERATOR travels with the run.
+  const workflowId = /workflows\/([^/]+)\//.exec(stdout)![1];
+  const description = await new Client({ connection }).workflow.getHandle(decodeURIComponent(workflowId)).describe();
+  expect(description.typedSearchAttributes.get(Operator)).toBe('carol');
+});
+
+test('--json prints the outcome as one JSON document; --app works as well as --env', async () => {
+  const { code, stdout } = await runCli(['run', 'maintenance-off', '--app', 'csis-reconasia-bravo', '--json', '--operator', 'dave'], env);
+  expect(code).toBe(0);
+  const outcome = JSON.parse(stdout);
+  expect(outcome).toMatchObject({
+    runbook: 'maintenance-off',
+    status: 'succeeded',
+    result: { app: 'csis-reconasia-bravo', environment: 'staging', maintenance: 'off', changed: false, operator: 'dave' },
+  });
+  expect(outcome.workflowId).toMatch(/^maintenance-off\.csis-reconasia-bravo\./);
+});
+
+test('a failing runbook exits 1 with Heroku\'s reason and what to do', async () => {
+  const { code, stdout } = await runCli(['run', 'maintenance-on', '--app', 'no-such-app-here'], env);
+  expect(code).toBe(1);
+  expect(stdout).toContain('✘ maintenance-on failed (HerokuNotFound)');
+  expect(stdout).toContain("Couldn't find that app");
+});
+
+test('bad flags exit 2 naming the flag, and nothing reaches Heroku', async () => {
+  const badApp = await runCli(['run', 'maintenance-on', '--app', 'Bad_App'], env);
+  expect(badApp.code).toBe(2);
+  expect(badApp.stderr).toMatch(/Invalid flags for maintenance-on: --app: must be a Heroku app name/);
+
+  const noTarget = await runCli(['run', 'maintenance-on'], env);
+  expect(noTarget.code).toBe(2);
+  expect(noTarget.stderr).toMatch(/--env: give an environment/);
+
+  const unknown = await runCli(['run', 'restart-everything', '--env', 'staging'], env);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/Unknown runbook "restart-everything". Runbooks: maintenance-on, maintenance-off/);
+
+  const unknownFlag = await runCli(['run', 'maintenance-on', '--environment', 'staging'], env);
+  expect(unknownFlag.code).toBe(2);
+  expect(unknownFlag.stderr).toMatch(/unknown option '--environment'/);
+
+  expect(await sim.calls()).toEqual([]);
+});
+
+test('the worker refuses to start without HEROKU_API_KEY or with an invalid config, saying which', async () => {
+  const noKey = await runCli(['worker'], { ...env, HEROKU_API_KEY: '' });
+  expect(noKey.code).toBe(1);
+  expect(noKey.stderr).toMatch(/HEROKU_API_KEY is not set/);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'runbook-config-'));
+  try {
+    const file = path.join(dir, 'environments.json');
+    writeFileSync(file, JSON.stringify({ environments: { staging: { app: 'csis-reconasia-bravo', maintenance: { strategy: 'router' } } } }));
+    const badConfig = await runCli(['worker'], { ...env, RUNBOOK_CONFIG: file });
+    expect(badConfig.code).toBe(1);
+    expect(badConfig.stderr).toMatch(/Invalid runbook config .*environments\.json: environments\.staging\.maintenance\.strategy:/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the worker stops cleanly on SIGTERM', async () => {
+  worker.kill('SIGTERM');
+  const { code } = await waitForExit(worker);
+  expect(code).toBe(0);
+  expect(workerOutput()).toContain('worker stopped');
+});

@@ -1,0 +1,254 @@
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../activities';
+import { RunbookConfig } from '../../common/environments';
+import type { MaintenanceResult } from '../../common/maintenance';
+import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../../common/search-attributes';
+import { startRunbook, waitForRunbook, type RunbookOutcome as Outcome } from '../../client/launch';
+import { TestSimulator } from '../support/simulator';
+import { connectTestServer, createTestWorker, readableHistory, uniqueTaskQueue } from '../support/temporal';
+
+const STAGING = 'csis-reconasia-bravo';
+const PRODUCTION = 'csis-reconasia-alfa';
+
+// One environment per maintenance strategy, on the simulator's two seeded apps.
+const config = RunbookConfig.parse({
+  environments: {
+    staging: { app: STAGING },
+    'staging-platform': { app: STAGING, maintenance: { strategy: 'platform' } },
+    'production-both': { app: PRODUCTION, maintenance: { strategy: 'both' } },
+  },
+});
+
+let sim: TestSimulator;
+let server: Awaited<ReturnType<typeof connectTestServer>>;
+let client: Client;
+let taskQueue: string;
+let worker: Worker;
+let workerRun: Promise<void>;
+
+function deps(apiKey: string): ActivityDependencies {
+  return { heroku: { apiUrl: sim.url, dataApiUrl: sim.url, apiKey }, config, configSource: 'test config' };
+}
+
+beforeAll(async () => {
+  sim = await TestSimulator.start();
+  server = await connectTestServer();
+  client = server.client;
+  taskQueue = uniqueTaskQueue('maintenance');
+  worker = await createTestWorker(server.nativeConnection, taskQueue, deps(sim.token));
+  workerRun = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await server?.close();
+  await sim?.close();
+});
+
+beforeEach(() => sim.reset());
+
+async function run(name: 'maintenance-on' | 'maintenance-off', input: object, queue = taskQueue): Promise<Outcome<MaintenanceResult>> {
+  const handle = await startRunbook(client, name, { operator: 'alice', ...input }, { taskQueue: queue });
+  return waitForRunbook<MaintenanceResult>(handle);
+}
+
+async function succeeded(name: 'maintenance-on' | 'maintenance-off', input: object): Promise<MaintenanceResult> {
+  const outcome = await run(name, input);
+  if (outcome.status !== 'succeeded') throw new Error(`${name} failed: ${outcome.error.message}`);
+  return outcome.result;
+}
+
+async function configVars(app: string): Promise<Record<string, string>> {
+  return sim.api().get(`/apps/${app}/config-vars`);
+}
+
+async function platformFlag(app: string): Promise<boolean> {
+  return (await sim.api().get(`/apps/${app}`)).maintenance;
+}
+
+async function releases(): Promise<Array<{ app: string; version: number; description: string }>> {
+  return (await sim.effects()).filter((effect) => effect.kind === 'release') as never;
+}
+
+describe('config-var strategy (the seed runbook: MAINTENANCE_MODE)', () => {
+  test('on sets MAINTENANCE_MODE=True with one release; off removes it with one more', async () => {
+    const on = await succeeded('maintenance-on', { environment: 'staging', reason: 'testing' });
+    expect(on).toMatchObject({ app: STAGING, environment: 'staging', strategy: 'config-var', maintenance: 'on', changed: true });
+    const [change] = on.changes;
+    expect(change).toMatchObject({ what: 'config-var', key: 'MAINTENANCE_MODE', from: 'unset', to: 'on' });
+    expect((await configVars(STAGING)).MAINTENANCE_MODE).toBe('True');
+    expect(await platformFlag(STAGING)).toBe(false);
+    let applied = await releases();
+    expect(applied).toHaveLength(1);
+    expect(applied[0]).toMatchObject({ app: STAGING });
+    expect(applied[0].description).toContain('MAINTENANCE_MODE');
+    expect(change.what === 'config-var' && change.release?.version).toBe(applied[0].version);
+    expect(on.summary).toContain(`release v${applied[0].version}`);
+
+    const off = await succeeded('maintenance-off', { environment: 'staging' });
+    expect(off).toMatchObject({ maintenance: 'off', changed: true });
+    expect(off.changes[0]).toMatchObject({ what: 'config-var', from: 'on', to: 'unset' });
+    expect(await configVars(STAGING)).not.toHaveProperty('MAINTENANCE_MODE');
+    applied = await releases();
+    expect(applied).toHaveLength(2);
+    expect(applied[1].description).toMatch(/Remove MAINTENANCE_MODE/);
+  });
+
+  test('a second run changes nothing: no config PATCH, no new release', async () => {
+    await succeeded('maintenance-on', { environment: 'staging' });
+    const releasesAfterFirst = await releases();
+    const callsAfterFirst = (await sim.calls()).length;
+
+    const again = await succeeded('maintenance-on', { environment: 'staging' });
+    expect(again.changed).toBe(false);
+    expect(again.changes).toEqual([]);
+    expect(again.summary).toContain('nothing changed');
+    expect(await releases()).toEqual(releasesAfterFirst);
+    const secondRunCalls = (await sim.calls()).slice(callsAfterFirst);
+    expect(secondRunCalls.length).toBeGreaterThan(0);
+    expect(secondRunCalls.filter((call) => call.method !== 'GET')).toEqual([]);
+
+    // And off twice: the second off is a no-op too.
+    await succeeded('maintenance-off', { environment: 'staging' });
+    const offAgain = await succeeded('maintenance-off', { environment: 'staging' });
+    expect(offAgain.changed).toBe(false);
+    expect(await releases()).toHaveLength(2);
+  });
+
+  test('--app resolves to the environment that lists it', async () => {
+    const on = await succeeded('maintenance-on', { app: STAGING });
+    expect(on).toMatchObject({ environment: 'staging', strategy: 'config-var' });
+  });
+});
+
+describe('platform strategy (Heroku maintenance flag)', () => {
+  test('on/off flips the flag and creates no release', async () => {
+    const on = await succeeded('maintenance-on', { environment: 'staging-platform' });
+    expect(on.changes).toEqual([{ what: 'platform-flag', from: false, to: true }]);
+    expect(await platformFlag(STAGING)).toBe(true);
+    expect(await configVars(STAGING)).not.toHaveProperty('MAINTENANCE_MODE');
+
+    const off = await succeeded('maintenance-off', { environment: 'staging-platform' });
+    expect(off.changes).toEqual([{ what: 'platform-flag', from: true, to: false }]);
+    expect(await platformFlag(STAGING)).toBe(false);
+    expect(await releases()).toEqual([]);
+    const flips = (await sim.effects()).filter((effect) => effect.kind === 'maintenance');
+    expect(flips).toHaveLength(2);
+
+    const again = await succeeded('maintenance-off', { environment: 'staging-platform' });
+    expect(again.changed).toBe(false);
+    expect((await sim.effects()).filter((effect) => effect.kind === 'maintenance')).toHaveLength(2);
+  });
+});
+
+describe('both strategies together', () => {
+  test('on sets the flag and the var; off clears both', async () => {
+    const on = await succeeded('maintenance-on', { environment: 'production-both' });
+    expect(on.changes.map((change) => change.what)).toEqual(['platform-flag', 'config-var']);
+    expect(await platformFlag(PRODUCTION)).toBe(true);
+    expect((await configVars(PRODUCTION)).MAINTENANCE_MODE).toBe('True');
+
+    const off = await succeeded('maintenance-off', { environment: 'production-both' });
+    expect(off.changes.map((change) => change.what)).toEqual(['platform-flag', 'config-var']);
+    expect(await platformFlag(PRODUCTION)).toBe(false);
+    expect(await configVars(PRODUCTION)).not.toHaveProperty('MAINTENANCE_MODE');
+    expect(await releases()).toHaveLength(2);
+  });
+});
+
+describe('failures', () => {
+  test('an unknown app fails after one attempt with a message that says what to check', async () => {
+    const outcome = await run('maintenance-on', { app: 'no-such-app-here' });
+    expect(outcome.status).toBe('failed');
+    if (outcome.status !== 'failed') return;
+    expect(outcome.error.type).toBe('HerokuNotFound');
+    expect(outcome.error.message).toContain('/apps/no-such-app-here');
+    expect(outcome.error.message).toContain("Couldn't find that app");
+    expect(outcome.error.message).toMatch(/Check the app name/);
+    const calls = await sim.calls();
+    expect(calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual(['GET /apps/no-such-app-here 404']);
+  });
+
+  test('a wrong token fails without retry, naming HEROKU_API_KEY and never showing the token', async () => {
+    const queue = uniqueTaskQueue('wrong-token');
+    const wrongToken = 'not-the-simulator-token-0123456789';
+    const badWorker = await createTestWorker(server.nativeConnection, queue, deps(wrongToken));
+    const outcome = await badWorker.runUntil(run('maintenance-on', { environment: 'staging' }, queue));
+    expect(outcome.status).toBe('failed');
+    if (outcome.status !== 'failed') return;
+    expect(outcome.error.type).toBe('HerokuUnauthorized');
+    expect(outcome.error.message).toContain('HEROKU_API_KEY');
+    expect(outcome.error.message).not.toContain(wrongToken);
+    const calls = await sim.calls();
+    expect(calls.map((call) => call.status)).toEqual([401]);
+    expect(await readableHistory(client, outcome.workflowId)).not.toContain(wrongToken);
+  });
+
+  test('invalid input from the UI fails naming the field, before any Heroku call', async () => {
+    // Started the way the Temporal UI starts it: one JSON object, no client-side check.
+    const cases: Array<[unknown, RegExp]> = [
+      [{ app: 'Not_A_Heroku_App' }, /app: must be a Heroku app name/],
+      [{}, /environment: give an environment/],
+      [{ env: 'staging' }, /env: not an input of this runbook/],
+      [{ environment: 'staging', operator: '' }, /operator: must not be empty/],
+    ];
+    for (const [input, message] of cases) {
+      const handle = await client.workflow.start('maintenanceOn', {
+        args: [input],
+        taskQueue,
+        workflowId: uniqueTaskQueue('invalid-input'),
+      });
+      const outcome = await waitForRunbook(handle);
+      expect(outcome.status).toBe('failed');
+      if (outcome.status !== 'failed') continue;
+      expect(outcome.error.type).toBe('InvalidRunbookInput');
+      expect(outcome.error.message).toMatch(message);
+    }
+    expect(await sim.calls()).toEqual([]);
+  });
+
+  test('an unknown environment fails listing the configured ones, before any Heroku call', async () => {
+    const outcome = await run('maintenance-on', { environment: 'prod' });
+    expect(outcome.status === 'failed' && outcome.error).toMatchObject({
+      type: 'RunbookConfigError',
+      message: expect.stringContaining('Environments in test config: staging, staging-platform, production-both'),
+    });
+    expect(await sim.calls()).toEqual([]);
+  });
+
+  test('the client refuses invalid input before starting anything', async () => {
+    await expect(startRunbook(client, 'maintenance-on', { app: 'BAD' }, { taskQueue })).rejects.toThrow(
+      /Invalid input for maintenance-on: app: must be a Heroku app name/,
+    );
+  });
+});
+
+describe('records', () => {
+  test('search attributes name the runbook, app, environment, operator and outcome', async () => {
+    const outcome = await run('maintenance-on', { environment: 'staging', operator: 'bob' });
+    const description = await client.workflow.getHandle(outcome.workflowId).describe();
+    const attributes = description.typedSearchAttributes;
+    expect(attributes.get(RunbookName)).toBe('maintenance-on');
+    expect(attributes.get(HerokuApp)).toBe(STAGING);
+    expect(attributes.get(Environment)).toBe('staging');
+    expect(attributes.get(Operator)).toBe('bob');
+    expect(attributes.get(RunbookOutcome)).toBe('succeeded');
+  });
+
+  test('no config-var value reaches the workflow history', async () => {
+    const secrets = await configVars(STAGING);
+    const outcome = await run('maintenance-on', { environment: 'staging' });
+    const history = await readableHistory(client, outcome.workflowId);
+    expect(history).toContain('MAINTENANCE_MODE'); // the decoded payloads are really in there
+    // The secrets among them (others, like NEW_RELIC_APP_NAME = the app's name, legitimately appear).
+    const secretKeys = ['SECRET_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MAPBOX_TOKEN', 'DATABASE_URL', 'REDISTOGO_URL', 'MEMCACHE_PASSWORD', 'BONSAI_URL'];
+    const secretLike = Object.entries(secrets).filter(([key]) => secretKeys.includes(key));
+    expect(secretLike).toHaveLength(secretKeys.length);
+    for (const [key, value] of secretLike) {
+      expect({ key, found: history.includes(value) }).toEqual({ key, found: false });
+    }
+    expect(history).not.toContain(sim.token);
+  });
+});

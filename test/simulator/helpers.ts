@@ -1,0 +1,58 @@
+import Heroku from 'heroku-client';
+import type { RunningSimulator } from '../../simulator';
+
+export const V3 = 'application/vnd.heroku+json; version=3';
+export const ALFA = 'csis-reconasia-alfa';
+export const BRAVO = 'csis-reconasia-bravo';
+
+/** A heroku-client pointed at the simulator, as the activities create it (Basic `:token`). */
+export function herokuClient(sim: RunningSimulator): Heroku {
+  return new Heroku({ host: sim.url, token: sim.token });
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** Raw fetch with Heroku's Accept and Bearer auth by default, for asserting on status and headers. */
+export async function api(
+  sim: RunningSimulator,
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
+  const response = await fetch(sim.url + path, {
+    method: init.method ?? 'GET',
+    headers: {
+      Accept: V3,
+      Authorization: `Bearer ${sim.token}`,
+      'Content-Type': 'application/json',
+      ...init.headers,
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** The /__simulator control API. */
+export async function control(sim: RunningSimulator, method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${sim.url}/__simulator${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`control ${method} ${path} failed: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** The rejection heroku-client produces for a non-2xx response. */
+export async function herokuError(promise: Promise<unknown>): Promise<{ statusCode: number; body: any }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { statusCode: number; body: any };
+  }
+  throw new Error('expected the request to fail');
+}

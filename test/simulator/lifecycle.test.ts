@@ -1,0 +1,50 @@
+import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../../simulator';
+import { api } from './helpers';
+
+it('closes promptly even with a keep-alive connection open, and stops answering', async () => {
+  const sim = await startSimulator();
+  // fetch keeps the connection alive; without closing it close() would wait for the keep-alive timeout.
+  expect((await api(sim, '/account')).status).toBe(200);
+
+  const started = Date.now();
+  await sim.close();
+  expect(Date.now() - started).toBeLessThan(1000);
+  await expect(fetch(`${sim.url}/account`)).rejects.toThrow();
+});
+
+it('listens on the requested host and port', async () => {
+  const probe = await startSimulator();
+  const { port } = probe;
+  await probe.close();
+
+  const sim = await startSimulator({ host: '127.0.0.1', port });
+  try {
+    expect(sim.port).toBe(port);
+    expect(sim.url).toBe(`http://127.0.0.1:${port}`);
+  } finally {
+    await sim.close();
+  }
+});
+
+describe('token', () => {
+  const saved = process.env.HEROKU_API_KEY;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.HEROKU_API_KEY;
+    else process.env.HEROKU_API_KEY = saved;
+  });
+
+  it('defaults to HEROKU_API_KEY, then to the default token', async () => {
+    process.env.HEROKU_API_KEY = 'from-env';
+    const fromEnv = await startSimulator();
+    delete process.env.HEROKU_API_KEY;
+    const fallback = await startSimulator();
+    const explicit = await startSimulator({ token: 'explicit' });
+    try {
+      expect([fromEnv.token, fallback.token, explicit.token]).toEqual(['from-env', DEFAULT_SIMULATOR_TOKEN, 'explicit']);
+      expect((await api(fromEnv, '/account')).status).toBe(200);
+      expect((await api({ ...fallback, token: 'from-env' }, '/account')).status).toBe(401);
+    } finally {
+      await Promise.all([fromEnv.close(), fallback.close(), explicit.close()]);
+    }
+  });
+});

@@ -1,0 +1,38 @@
+// Starts ONE Temporal dev server (in memory, no UI) for the whole suite and bundles the workflows once.
+// Each test file then uses its own task queue against that server (see ./temporal.ts).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
+import { PACKAGE_ROOT } from '../../worker/paths';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function globalSetup(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'heroku-runbooks-test-'));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    TEMPORAL_PORT: String(port),
+    TEMPORAL_UI_PORT: '0',
+    TEMPORAL_DB: '',
+    TEMPORAL_PID_FILE: path.join(dir, 'temporal.pid'),
+  };
+  execFileSync('bash', [path.join(PACKAGE_ROOT, 'scripts/temporal.sh'), 'start'], { env, stdio: 'inherit' });
+  // Jest's test workers inherit this process's environment.
+  process.env.RUNBOOK_TEST_DIR = dir;
+  process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+  process.env.RUNBOOK_TEST_TEMPORAL_PID_FILE = env.TEMPORAL_PID_FILE;
+  process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE = await buildWorkflowBundle(path.join(dir, 'workflow-bundle.js'));
+}

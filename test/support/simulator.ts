@@ -1,0 +1,65 @@
+import Heroku from 'heroku-client';
+import { startSimulator, type RunningSimulator } from '../../simulator';
+
+export interface Effect {
+  seq: number;
+  kind: string;
+  app: string;
+  [detail: string]: unknown;
+}
+
+export interface Call {
+  seq: number;
+  method: string;
+  path: string;
+  status: number;
+  body?: unknown;
+}
+
+/** A simulator for one test file, with readers for its control API. */
+export class TestSimulator {
+  private constructor(readonly sim: RunningSimulator) {}
+
+  static async start(): Promise<TestSimulator> {
+    return new TestSimulator(await startSimulator({ port: 0 }));
+  }
+
+  get url(): string {
+    return this.sim.url;
+  }
+
+  get token(): string {
+    return this.sim.token;
+  }
+
+  /** A heroku-client logged in to the simulator, for reading the state a runbook left. */
+  api(): Heroku {
+    return new Heroku({ host: this.sim.url, token: this.sim.token });
+  }
+
+  async control<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.sim.url}/__simulator/${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`simulator control ${method} ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+
+  reset(): Promise<unknown> {
+    return this.control('POST', 'reset');
+  }
+
+  effects(): Promise<Effect[]> {
+    return this.control('GET', 'effects');
+  }
+
+  calls(): Promise<Call[]> {
+    return this.control('GET', 'calls');
+  }
+
+  close(): Promise<void> {
+    return this.sim.close();
+  }
+}

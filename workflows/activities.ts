@@ -1,0 +1,11 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { RunbookActivities } from '../activities';
+
+/**
+ * Heroku calls are short; what makes them slow is Heroku being unavailable, which is retried with backoff for a
+ * few minutes before the run fails and says so. Refusals (4xx) are non-retryable failures and fail at once.
+ */
+export const heroku = proxyActivities<RunbookActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
