@@ -129,7 +129,7 @@ start() {
     # --search-attribute only registers when the DB is created; an older DB gets them here. The dev server keeps
     # closed runs for 24 h by default; an operator looking back at last week's restore needs longer.
     ensure_search_attributes
-    "$BIN" operator namespace update --address "$ADDRESS" --retention "$RETENTION" default >/dev/null
+    "$BIN" operator namespace update --address "$ADDRESS" --retention "$RETENTION" -n default >/dev/null
   fi
   say "dev server running: PID $pid, frontend $ADDRESS$([ "$UI_PORT" != 0 ] && echo ", Web UI http://127.0.0.1:$UI_PORT")"
 }

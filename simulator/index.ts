@@ -75,7 +75,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Idle keep-alive sockets would otherwise hold close() open for seconds.
-        server.closeAllConnections();
       }),
   };
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Operator } from '../common/search-attributes';
-import { runCli, startWorkerProcess, waitForExit } from './support/cli';
+import { runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
 
@@ -54,6 +54,8 @@ test('runbook run maintenance-on --env staging: exit 0, says what changed, and t
     RUNBOOK_OPERATOR: 'carol',
   });
   expect({ code, stderr }).toMatchObject({ code: 0 });
+  expect(stderr).toMatch(/^Started maintenance-on: maintenance-on\.staging\.\S+ — waiting for it to finish…$/m);
+  expect(stderr).not.toContain('no worker is polling');
   expect(stdout).toContain('✔ maintenance-on succeeded');
   expect(stdout).toMatch(/Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v\d+\)/);
   expect(stdout).toMatch(/Run: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/maintenance-on\.staging\./);
@@ -102,6 +104,20 @@ test('bad flags exit 2 naming the flag, and nothing reaches Heroku', async () =>
   expect(unknownFlag.stderr).toMatch(/unknown option '--environment'/);
 
   expect(await sim.calls()).toEqual([]);
+});
+
+test('with no worker on the task queue the CLI says so; Ctrl-C stops the waiting, not the run', async () => {
+  const lonelyQueue = uniqueTaskQueue('no-worker');
+  const { child, stderr } = await startCli(['run', 'maintenance-on', '--env', 'staging'], { ...env, RUNBOOK_TASK_QUEUE: lonelyQueue }, /no worker is polling/);
+  expect(stderr()).toContain(`Warning: no worker is polling task queue "${lonelyQueue}"`);
+  child.kill('SIGINT');
+  const { code } = await waitForExit(child);
+  expect(code).toBe(130);
+  expect(stderr()).toMatch(/Stopped waiting\. maintenance-on goes on in Temporal: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\//);
+  const workflowId = /Started maintenance-on: (\S+)/.exec(stderr())![1];
+  const handle = new Client({ connection }).workflow.getHandle(workflowId);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  await handle.terminate('test cleanup: no worker was meant to run it');
 });
 
 test('the worker refuses to start without HEROKU_API_KEY or with an invalid config, saying which', async () => {

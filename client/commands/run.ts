@@ -4,6 +4,7 @@ import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../connecti
 import { formatOutcome } from '../format';
 import { InvalidRunbookInputError, startRunbook, waitForRunbook } from '../launch';
 import { resolveOperator } from '../operator';
+import { hasWorkflowPollers } from '../pollers';
 
 interface RunFlags {
   env?: string;
@@ -42,13 +43,12 @@ export function runCommand(): Command {
         operator: resolveOperator(flags.operator),
       };
       const settings = temporalSettingsFromEnv();
+      const taskQueue = flags.taskQueue ?? settings.taskQueue;
       let handle;
+      let client;
       try {
-        const client = await connectClient(settings);
-        handle = await startRunbook(client, name, input, {
-          taskQueue: flags.taskQueue ?? settings.taskQueue,
-          workflowId: flags.workflowId,
-        });
+        client = await connectClient(settings);
+        handle = await startRunbook(client, name, input, { taskQueue, workflowId: flags.workflowId });
       } catch (err) {
         if (err instanceof InvalidRunbookInputError) {
           const problems = err.issues.issues.map((issue) => {
@@ -59,9 +59,21 @@ export function runCommand(): Command {
         }
         throw err;
       }
+      const link = workflowUrl(settings, handle.workflowId, handle.firstExecutionRunId);
       if (!flags.json) console.error(`Started ${name}: ${handle.workflowId} — waiting for it to finish…`);
+      if (!(await hasWorkflowPollers(client, taskQueue))) {
+        console.error(
+          `Warning: no worker is polling task queue "${taskQueue}". The run waits until one starts (\`runbook worker\`).`,
+        );
+      }
+      // Ctrl-C stops the waiting, not the run: say so, and where to follow it.
+      const onInterrupt = () => {
+        console.error(`\nStopped waiting. ${name} goes on in Temporal: ${link}`);
+        process.exit(130);
+      };
+      process.once('SIGINT', onInterrupt);
       const outcome = await waitForRunbook(handle);
-      const link = workflowUrl(settings, outcome.workflowId, outcome.runId);
+      process.off('SIGINT', onInterrupt);
       console.log(flags.json ? JSON.stringify({ runbook: name, ...outcome, url: link }, null, 2) : formatOutcome(name, outcome, link));
       if (outcome.status !== 'succeeded') process.exitCode = 1;
     });

@@ -28,7 +28,8 @@ let worker: Worker;
 let workerRun: Promise<void>;
 
 function deps(apiKey: string): ActivityDependencies {
-  return { heroku: { apiUrl: sim.url, dataApiUrl: sim.url, apiKey }, config, configSource: 'test config' };
+  // A short pause after a 429 keeps the rate-limit test fast; production waits 10 s.
+  return { heroku: { apiUrl: sim.url, dataApiUrl: sim.url, apiKey }, config, configSource: 'test config', rateLimitPauseMs: 300 };
 }
 
 beforeAll(async () => {
@@ -184,6 +185,23 @@ describe('failures', () => {
     const calls = await sim.calls();
     expect(calls.map((call) => call.status)).toEqual([401]);
     expect(await readableHistory(client, outcome.workflowId)).not.toContain(wrongToken);
+  });
+
+  test('an exhausted API budget (429 rate_limit) is waited out and retried, not failed', async () => {
+    // Empty bucket refilling 2 tokens a second: calls get 429 until tokens come back, and each is retried.
+    await sim.control('PUT', 'rate-limit', { remaining: 0, refillPerMinute: 120 });
+    let outcome;
+    try {
+      outcome = await run('maintenance-on', { environment: 'staging' });
+    } finally {
+      // The test's own reads below share the token's bucket.
+      await sim.control('PUT', 'rate-limit', { refillPerMinute: 75, remaining: 4500 });
+    }
+    expect(outcome).toMatchObject({ status: 'succeeded', result: { changed: true } });
+    const statuses = (await sim.calls()).map((call) => call.status);
+    expect(statuses[0]).toBe(429);
+    expect((await configVars(STAGING)).MAINTENANCE_MODE).toBe('True');
+    expect(await releases()).toHaveLength(1);
   });
 
   test('invalid input from the UI fails naming the field, before any Heroku call', async () => {

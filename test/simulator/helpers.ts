@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import Heroku from 'heroku-client';
 import type { RunningSimulator } from '../../simulator';
 
@@ -55,4 +56,19 @@ export async function herokuError(promise: Promise<unknown>): Promise<{ statusCo
     return error as { statusCode: number; body: any };
   }
   throw new Error('expected the request to fail');
+}
+
+/**
+ * A GET through node:http, which sends exactly the given headers (fetch adds
+ * `Cache-Control: no-cache` to conditional requests, hiding 304s).
+ */
+export function rawGet(sim: RunningSimulator, path: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${sim.url}${path}`, { headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

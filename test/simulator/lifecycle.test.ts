@@ -1,15 +1,22 @@
+import { connect } from 'node:net';
 import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../../simulator';
 import { api } from './helpers';
 
-it('closes promptly even with a keep-alive connection open, and stops answering', async () => {
+it('closes promptly with idle keep-alive and half-sent requests open, and stops answering', async () => {
   const sim = await startSimulator();
-  // fetch keeps the connection alive; without closing it close() would wait for the keep-alive timeout.
-  expect((await api(sim, '/account')).status).toBe(200);
+  expect((await api(sim, '/account')).status).toBe(200); // leaves fetch's keep-alive socket idle
+  // A client stuck mid-request keeps its connection active; server.close() alone would wait for it.
+  const stuck = connect(sim.port, '127.0.0.1');
+  stuck.on('error', () => undefined);
+  await new Promise<void>((resolve) => stuck.once('connect', resolve));
+  stuck.write('GET /account HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  await new Promise((resolve) => setTimeout(resolve, 50));
 
   const started = Date.now();
   await sim.close();
   expect(Date.now() - started).toBeLessThan(1000);
   await expect(fetch(`${sim.url}/account`)).rejects.toThrow();
+  stuck.destroy();
 });
 
 it('listens on the requested host and port', async () => {

@@ -36,8 +36,13 @@ it('writes the seed to a new state file and keeps changes across restarts', asyn
     expect((await client.get(`/apps/${ALFA}/config-vars`)).MAINTENANCE_MODE).toBe('true');
     expect((await client.get(`/apps/${ALFA}/formation/worker`)).quantity).toBe(0);
     expect(await control(second, 'GET', '/effects')).toEqual(effects);
-    // Calls describe one process's traffic and start empty.
-    expect(await control(second, 'GET', '/calls')).toEqual([expect.objectContaining({ path: `/apps/${ALFA}` })]);
+    // Calls describe one process's traffic: only the three GETs above.
+    const calls = await control(second, 'GET', '/calls');
+    expect(calls.map((call: { seq: number; method: string }) => [call.seq, call.method])).toEqual([
+      [1, 'GET'],
+      [2, 'GET'],
+      [3, 'GET'],
+    ]);
 
     await control(second, 'POST', '/reset');
     expect(JSON.parse(readFileSync(statePath, 'utf8')).apps[0].maintenance).toBe(false);

@@ -51,3 +51,17 @@ export function waitForExit(child: ChildProcess): Promise<{ code: number | null;
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
+
+/** Starts `runbook …` and resolves once its stderr matches `until`: for commands that wait. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, until: RegExp): Promise<{ child: ChildProcess; stderr: () => string }> {
+  requireBuild();
+  const child = spawn(process.execPath, [RUNBOOK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+      if (until.test(stderr)) resolve({ child, stderr: () => stderr });
+    });
+    child.on('exit', (code) => reject(new Error(`runbook ${args.join(' ')} exited (${code}) before printing ${until}:\n${stderr}`)));
+  });
+}
