@@ -26,7 +26,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN_DIR="$ROOT/.tools/bin"
 BIN="$BIN_DIR/temporal"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/heroku-runbooks/temporal-cli-$TEMPORAL_CLI_VERSION"
-# Keep in step with common/search-attributes.ts (test/dev-server.test.ts checks that they agree).
+# Keep in step with common/search-attributes.ts and docker-compose.yml (test/docker-compose.test.ts checks).
 SEARCH_ATTRIBUTES=(RunbookName HerokuApp Environment Operator RunbookOutcome)
 
 PORT="${TEMPORAL_PORT:-7233}"

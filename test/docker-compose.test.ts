@@ -1,0 +1,65 @@
+// No Docker engine runs on our machines, so the compose stack is checked here against the code it runs:
+// every command and flag it uses must exist, and its Temporal set-up must match scripts/temporal.sh.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { buildProgram } from '../client/cli';
+import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
+import { PACKAGE_ROOT } from '../worker/paths';
+
+interface Service {
+  build?: string;
+  entrypoint?: string[];
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  depends_on?: Record<string, unknown>;
+}
+
+const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const dockerfile = readFileSync(path.join(PACKAGE_ROOT, 'Dockerfile'), 'utf8');
+const temporalSh = readFileSync(path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh'), 'utf8');
+
+test('the stack has Temporal, the simulator, a worker and the CLI', () => {
+  expect(Object.keys(compose.services).sort()).toEqual(['cli', 'simulator', 'temporal', 'worker']);
+});
+
+test('every runbook command and flag the stack uses exists in the CLI', () => {
+  const program = buildProgram();
+  for (const [name, service] of Object.entries(compose.services)) {
+    if (service.entrypoint || !service.command) continue; // the temporal service runs the Temporal CLI
+    const [commandName, ...args] = service.command;
+    const command = program.commands.find((candidate) => candidate.name() === commandName);
+    expect({ service: name, command: command?.name() }).toEqual({ service: name, command: commandName });
+    const flags = args.filter((arg) => arg.startsWith('--')).map((arg) => arg.split('=')[0]);
+    const known = command!.options.map((option) => option.long);
+    for (const flag of flags) expect({ service: name, flag, known: known.includes(flag) }).toEqual({ service: name, flag, known: true });
+  }
+});
+
+test('the Temporal service registers the same search attributes as scripts/temporal.sh and the code', () => {
+  const fromCompose = compose.services.temporal.command!
+    .filter((arg) => arg.startsWith('--search-attribute='))
+    .map((arg) => arg.replace('--search-attribute=', '').split('=')[0]);
+  const fromScript = /SEARCH_ATTRIBUTES=\(([^)]*)\)/.exec(temporalSh)![1].trim().split(/\s+/);
+  const fromCode = ALL_SEARCH_ATTRIBUTES.map((key) => key.name);
+  expect(fromCompose).toEqual(fromCode);
+  expect(fromScript).toEqual(fromCode);
+});
+
+test('the image builds the same Temporal CLI version as scripts/temporal.sh', () => {
+  const scriptVersion = /TEMPORAL_CLI_VERSION="([^"]+)"/.exec(temporalSh)![1];
+  expect(dockerfile).toContain(`go install github.com/temporalio/cli/cmd/temporal@${scriptVersion}`);
+});
+
+test('the worker is wired to Temporal and Heroku the way the worker reads its environment', () => {
+  const { worker, simulator, temporal } = compose.services;
+  const env = worker.environment!;
+  expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  expect(temporal.command).toContain('--port=7233');
+  const simulatorPort = simulator.command![simulator.command!.indexOf('--port') + 1];
+  expect(env.HEROKU_API_URL).toBe(`http://simulator:${simulatorPort}`);
+  expect(env.HEROKU_API_KEY).toBeTruthy();
+  expect(existsSync(path.join(PACKAGE_ROOT, env.RUNBOOK_CONFIG.replace(/^\/app\//, '')))).toBe(true);
+  expect(Object.keys(worker.depends_on!)).toEqual(expect.arrayContaining(['temporal', 'simulator']));
+});
