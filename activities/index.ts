@@ -1,4 +1,6 @@
 import type { RunbookConfig } from '../common/environments';
+import { auditActivities } from './audit';
+import type { AuditLog } from './audit/audit-log';
 import type { HerokuConnection } from './heroku/connection';
 import { PlatformApi } from './heroku/platform-api';
 import { maintenanceActivities } from './maintenance';
@@ -9,6 +11,8 @@ export interface ActivityDependencies {
   config: RunbookConfig;
   /** Where the config came from, for messages ("Environments in config/environments.json: …"). */
   configSource: string;
+  /** Where every run's audit trail goes (outlives Temporal's retention). */
+  audit: AuditLog;
   /** Pause before retrying after Heroku's 429; default 10 s. */
   rateLimitPauseMs?: number;
 }
@@ -19,6 +23,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...targetActivities(deps.config, deps.configSource),
     ...maintenanceActivities(platform),
+    ...auditActivities(deps.audit),
   };
 }
 

@@ -1,12 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { simulatorCommand } from '../simulator/cli';
+import { auditCommand } from './commands/audit';
 import { listCommand } from './commands/list';
 import { runCommand, UsageError } from './commands/run';
 import { workerCommand } from './commands/worker';
 
 export function buildProgram(): Command {
   const program = new Command('runbook').description('Heroku runbooks as durable Temporal workflows');
-  for (const command of [listCommand(), runCommand(), workerCommand(), simulatorCommand()]) {
+  for (const command of [listCommand(), runCommand(), auditCommand(), workerCommand(), simulatorCommand()]) {
     // addCommand does not pass exitOverride on; without it commander exits 1 on a usage error, not 2.
     program.addCommand(command.exitOverride());
   }

@@ -9,6 +9,7 @@ import { createApp } from './server';
 import { Store } from './store';
 
 export type { CallRecord } from './calls';
+export { ACCOUNT_EMAIL, PRODUCTION_APP, STAGING_APP } from './seed';
 export type { Account, AppRecord, Effect, FormationRecord, ReleaseRecord, SimulatorState } from './state';
 
 export const DEFAULT_SIMULATOR_TOKEN = 'simulator-token';
@@ -75,6 +76,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Idle keep-alive sockets would otherwise hold close() open for seconds.
+        server.closeAllConnections();
       }),
   };
 }

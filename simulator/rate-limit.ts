@@ -82,6 +82,13 @@ export class RateLimiter {
   }
 }
 
+const rateLimited = new ApiError(
+  429,
+  'rate_limit',
+  'Your account reached the API rate limit\nPlease wait a few minutes before making new requests',
+  { url: 'https://devcenter.heroku.com/articles/platform-api-reference#rate-limits' },
+);
+
 /**
  * Charges one token per request against the presented token's bucket and
  * reports the balance in RateLimit-Remaining. `GET /account/rate-limits` is
@@ -101,10 +108,3 @@ export function rateLimit(limiter: RateLimiter, tokenOf: (req: Request) => strin
     next(allowed ? undefined : rateLimited);
   };
 }
-
-const rateLimited = new ApiError(
-  429,
-  'rate_limit',
-  'Your account reached the API rate limit\nPlease wait a few minutes before making new requests',
-  { url: 'https://devcenter.heroku.com/articles/platform-api-reference#rate-limits' },
-);

@@ -57,7 +57,7 @@ function fakeConfigVars(app: string, env: 'production' | 'staging'): Record<stri
     MAPBOX_TOKEN: `pk.fake-mapbox-token-${short}`,
     MAPBOX_STYLE_URL: `mapbox://styles/csis-ilab/fake-${env}-style`,
     GOOGLE_ANALYTICS_KEY: env === 'production' ? 'UA-00000000-1' : 'UA-00000000-2',
-    DATABASE_URL: `postgres://fake_user_${short}:fake_password@ec2-192-0-2-10.compute-1.amazonaws.com:5432/fake_db_${short}`,
+    DATABASE_URL: `postgres://fake_user_${short}:fake_password@ec2-192-0-2-10.compute-1.example:5432/fake_db_${short}`,
     REDISTOGO_URL: `redis://redistogo:fake_password_${short}@fake.redistogo.com:10000/`,
     MEMCACHE_SERVERS: `mc-${short}.fake.memcachier.com:11211`,
     MEMCACHE_USERNAME: `FAKE${short.toUpperCase()}`,
@@ -129,7 +129,10 @@ function historySteps(seed: AppSeed): Step[] {
   return [
     { description: 'Initial release' },
     { description: 'Set BUILD_WITH_GEO_LIBRARIES config vars' },
-    ...seed.addons.map((addon) => ({ description: `Attach ${addon.attachment} (@ref:${addon.ref})`, addonPlan: addon.plan })),
+    ...seed.addons.map((addon) => ({
+      description: `Attach ${addon.attachment} (@ref:${addon.ref})`,
+      addonPlan: addon.plan,
+    })),
     { description: 'Set SECRET_KEY, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_STORAGE_BUCKET_NAME config vars' },
     { description: 'Set MAPBOX_TOKEN, MAPBOX_STYLE_URL config vars' },
     ...deploys(1),

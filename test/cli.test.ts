@@ -25,6 +25,7 @@ beforeAll(async () => {
     HEROKU_DATA_API_URL: sim.url,
     HEROKU_API_KEY: sim.token,
     RUNBOOK_LOG_LEVEL: 'info',
+    RUNBOOK_AUDIT_DB: path.join(process.env.RUNBOOK_TEST_DIR!, 'cli-audit.db'),
   };
   ({ child: worker, output: workerOutput } = await startWorkerProcess(env));
   connection = await Connection.connect({ address });
@@ -65,6 +66,27 @@ test('runbook run maintenance-on --env staging: exit 0, says what changed, and t
   const workflowId = /workflows\/([^/]+)\//.exec(stdout)![1];
   const description = await new Client({ connection }).workflow.getHandle(decodeURIComponent(workflowId)).describe();
   expect(description.typedSearchAttributes.get(Operator)).toBe('carol');
+});
+
+test('runbook audit shows who did what, filtered, as text or JSON', async () => {
+  const { stdout: started } = await runCli(['run', 'maintenance-on', '--env', 'staging', '--operator', 'frank', '--json'], env);
+  const { workflowId } = JSON.parse(started);
+
+  const text = await runCli(['audit', '--app', 'csis-reconasia-bravo', '--operator', 'frank'], env);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toMatch(/succeeded\s+maintenance-on\s+csis-reconasia-bravo \(staging\)\s+by frank/);
+  expect(text.stdout).toContain('set MAINTENANCE_MODE on (release v');
+  expect(text.stdout).toContain(workflowId);
+
+  const json = await runCli(['audit', '--workflow-id', workflowId, '--json'], env);
+  expect(JSON.parse(json.stdout).map((entry: { event: string }) => entry.event)).toEqual(['succeeded', 'change', 'started']);
+
+  const none = await runCli(['audit', '--operator', 'nobody-at-all'], env);
+  expect(none.stdout).toMatch(/^No audit entries match \(audit log: .*cli-audit\.db\)\./);
+
+  const bad = await runCli(['audit', '--since', 'last tuesday'], env);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--since.*expected a date or time/);
 });
 
 test('--json prints the outcome as one JSON document; --app works as well as --env', async () => {

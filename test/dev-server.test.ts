@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -75,7 +75,7 @@ test('scripts/temporal.sh stop leaves alone a process that is not its server', (
   const pidFile = path.join(dir, 'temporal.pid');
   try {
     // A stale PID file pointing at this (jest) process must not get it killed.
-    require('node:fs').writeFileSync(pidFile, String(process.pid));
+    writeFileSync(pidFile, String(process.pid));
     const out = execFileSync('bash', [TEMPORAL_SH, 'stop'], { env: { ...process.env, TEMPORAL_PID_FILE: pidFile }, encoding: 'utf8', stdio: 'pipe' });
     expect(out).toBe('');
     expect(alive(process.pid)).toBe(true);

@@ -9,3 +9,9 @@ export const heroku = proxyActivities<RunbookActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+
+/** Audit writes: retried the same way; a run whose trail cannot be written fails rather than go unrecorded. */
+export const records = proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});

@@ -2,40 +2,42 @@ import type { MaintenanceChange, MaintenanceResult } from '../common/maintenance
 import { MaintenanceInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
-import { operatorOf, recordTarget, runbook } from './runbook';
+import { runbook, type RunbookRun } from './runbook';
 
 /** Puts an app in maintenance mode: the site shows its maintenance page while work is done behind it. */
 export async function maintenanceOn(input: MaintenanceInput): Promise<MaintenanceResult> {
-  return runbook('maintenance-on', input, () => switchMaintenance('maintenance-on', input, true));
+  return runbook('maintenance-on', input, (run) => switchMaintenance(run, input, true));
 }
 
 /** Takes an app out of maintenance mode. */
 export async function maintenanceOff(input: MaintenanceInput): Promise<MaintenanceResult> {
-  return runbook('maintenance-off', input, () => switchMaintenance('maintenance-off', input, false));
+  return runbook('maintenance-off', input, (run) => switchMaintenance(run, input, false));
 }
 
-async function switchMaintenance(
-  name: MaintenanceResult['runbook'],
-  rawInput: unknown,
-  on: boolean,
-): Promise<MaintenanceResult> {
+async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean): Promise<MaintenanceResult> {
+  const name = run.name as MaintenanceResult['runbook'];
   const input = parseRunbookInput(name, MaintenanceInput, rawInput);
   const target = await heroku.resolveTarget({ environment: input.environment, app: input.app });
-  recordTarget(target);
+  run.setTarget(target);
   const { strategy } = target.maintenance;
 
   // Read first: a second run on an app already as asked changes nothing (no release, no restart).
   const before = await heroku.readMaintenanceState({ app: target.app, settings: target.maintenance });
   const changes: MaintenanceChange[] = [];
 
+  const changed = async (change: MaintenanceChange) => {
+    changes.push(change);
+    await run.audit('change', describeChange(change), { change });
+  };
+
   if (strategy !== 'config-var' && before.platformFlag !== on) {
     await heroku.setPlatformMaintenance({ app: target.app, on });
-    changes.push({ what: 'platform-flag', from: before.platformFlag, to: on });
+    await changed({ what: 'platform-flag', from: before.platformFlag, to: on });
   }
   if (before.configVar && (before.configVar.state === 'on') !== on) {
     const { release } = await heroku.setMaintenanceConfigVar({ app: target.app, settings: target.maintenance, on });
     const to = on ? 'on' : target.maintenance.offValue === null ? 'unset' : 'off';
-    changes.push({ what: 'config-var', key: before.configVar.key, from: before.configVar.state, to, release });
+    await changed({ what: 'config-var', key: before.configVar.key, from: before.configVar.state, to, release });
   }
 
   const where = target.environment ? `${target.app} (${target.environment})` : target.app;
@@ -47,7 +49,7 @@ async function switchMaintenance(
     maintenance: on ? 'on' : 'off',
     changed: changes.length > 0,
     changes,
-    operator: operatorOf(input),
+    operator: run.operator,
     reason: input.reason ?? null,
     summary: `Maintenance is ${on ? 'ON' : 'OFF'} for ${where}: ${changes.length ? changes.map(describeChange).join('; ') : 'it already was, nothing changed'}.`,
   };

@@ -61,17 +61,17 @@ export function runCommand(): Command {
       }
       const link = workflowUrl(settings, handle.workflowId, handle.firstExecutionRunId);
       if (!flags.json) console.error(`Started ${name}: ${handle.workflowId} — waiting for it to finish…`);
-      if (!(await hasWorkflowPollers(client, taskQueue))) {
-        console.error(
-          `Warning: no worker is polling task queue "${taskQueue}". The run waits until one starts (\`runbook worker\`).`,
-        );
-      }
       // Ctrl-C stops the waiting, not the run: say so, and where to follow it.
       const onInterrupt = () => {
         console.error(`\nStopped waiting. ${name} goes on in Temporal: ${link}`);
         process.exit(130);
       };
       process.once('SIGINT', onInterrupt);
+      if (!(await hasWorkflowPollers(client, taskQueue))) {
+        console.error(
+          `Warning: no worker is polling task queue "${taskQueue}". The run waits until one starts (\`runbook worker\`).`,
+        );
+      }
       const outcome = await waitForRunbook(handle);
       process.off('SIGINT', onInterrupt);
       console.log(flags.json ? JSON.stringify({ runbook: name, ...outcome, url: link }, null, 2) : formatOutcome(name, outcome, link));

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { openAuditLog } from '../../activities/audit/open-audit-log';
 import { herokuConnectionFromEnv } from '../../activities/heroku/connection';
 import { createLogger, temporalLogger } from '../../worker/logger';
 import { loadRunbookConfig } from '../../worker/runbook-config';
@@ -16,6 +17,13 @@ export function workerCommand(): Command {
       // Everything that can be wrong with the set-up is checked before polling: token, config, bundle.
       const heroku = herokuConnectionFromEnv();
       const { config, source } = loadRunbookConfig();
+      const audit = openAuditLog();
+      try {
+        await audit.query({ limit: 1 });
+      } catch (err) {
+        await audit.close();
+        throw new Error(`Cannot use the audit log ${audit.location} (RUNBOOK_AUDIT_DB): ${(err as Error).message}`);
+      }
       // The runtime's default shutdown signals (SIGINT, SIGTERM, …) make worker.run() drain and return.
       Runtime.install({ logger: temporalLogger(logger) });
       const connection = await NativeConnection.connect({ address: settings.address });
@@ -25,16 +33,24 @@ export function workerCommand(): Command {
           namespace: settings.namespace,
           taskQueue: flags.taskQueue ?? settings.taskQueue,
           workflowBundlePath: process.env.RUNBOOK_WORKFLOW_BUNDLE,
-          activities: { heroku, config, configSource: source },
+          activities: { heroku, config, configSource: source, audit },
         });
         logger.info(
-          { taskQueue: worker.options.taskQueue, temporal: settings.address, heroku: heroku.apiUrl, config: source, pid: process.pid },
+          {
+            taskQueue: worker.options.taskQueue,
+            temporal: settings.address,
+            heroku: heroku.apiUrl,
+            config: source,
+            audit: audit.location,
+            pid: process.pid,
+          },
           'worker ready',
         );
         await worker.run();
         logger.info('worker stopped');
       } finally {
         await connection.close();
+        await audit.close();
       }
     });
 }

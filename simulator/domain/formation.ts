@@ -5,8 +5,8 @@ import type { AppRecord, FormationRecord } from '../state';
 import { appRef } from './apps';
 import { DYNO_SIZES, type DynoSize, dynoSizeNamed, findDynoSize } from './dyno-sizes';
 
-/** Heroku's default cap on professional dynos per process type. */
-export const MAX_PROFESSIONAL_QUANTITY = 100;
+/** Heroku's default cap on dynos per process type (Eco and Basic are capped at 1). */
+const MAX_QUANTITY = 100;
 
 export function formationView(app: AppRecord, formation: FormationRecord) {
   const size = dynoSizeNamed(formation.size);
@@ -56,11 +56,15 @@ function resolveQuantity(type: string, requested: number | string, current: numb
     return requested;
   }
   const match = /^\s*([+-]?)(\d+)\s*$/.exec(requested);
-  if (!match) throw invalidParams(`Invalid params: quantity for ${type} must be an integer or +N/-N, got "${requested}".`);
+  if (!match) {
+    throw invalidParams(`Invalid params: quantity for ${type} must be an integer or +N/-N, got "${requested}".`);
+  }
   const amount = Number(match[2]);
   const quantity = match[1] === '+' ? current + amount : match[1] === '-' ? current - amount : amount;
   if (quantity < 0) {
-    throw invalidParams(`Cannot scale ${type} to ${quantity} dynos: quantity must be 0 or more (currently ${current}).`);
+    throw invalidParams(
+      `Cannot scale ${type} to ${quantity} dynos: quantity must be 0 or more (currently ${current}).`,
+    );
   }
   return quantity;
 }
@@ -83,17 +87,17 @@ function resolveSize(type: string, request: ScaleRequest): DynoSize | undefined 
 function checkFormation(targets: readonly Target[]): void {
   const tiers = new Set(targets.map((t) => dynoSizeNamed(t.size).tier));
   if (tiers.size > 1) {
-    throw invalidParams('Cannot mix Eco or Basic dynos with other dyno sizes; scale every process type to the same tier.');
+    throw invalidParams(
+      'Cannot mix Eco or Basic dynos with other dyno sizes; scale every process type to the same tier.',
+    );
   }
   for (const { formation, quantity, size } of targets) {
     const tier = dynoSizeNamed(size).tier;
     if ((tier === 'eco' || tier === 'basic') && quantity > 1) {
       throw invalidParams(`Cannot scale ${formation.type} to more than 1 ${size} size dynos per process type.`);
     }
-    if (quantity > MAX_PROFESSIONAL_QUANTITY) {
-      throw invalidParams(
-        `Cannot scale ${formation.type} to more than ${MAX_PROFESSIONAL_QUANTITY} dynos per process type.`,
-      );
+    if (quantity > MAX_QUANTITY) {
+      throw invalidParams(`Cannot scale ${formation.type} to more than ${MAX_QUANTITY} dynos per process type.`);
     }
   }
 }

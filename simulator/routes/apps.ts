@@ -18,7 +18,8 @@ export function appsRouter(ctx: SimulatorContext): Router {
   const router = Router();
 
   router.get('/apps', (req, res) => {
-    sendList(req, res, ctx.store.state.apps, { id: (a: AppRecord) => a.id, name: (a: AppRecord) => a.name }, appView);
+    const sortKeys = { id: (app: AppRecord) => app.id, name: (app: AppRecord) => app.name };
+    sendList(req, res, ctx.store.state.apps, sortKeys, appView);
   });
 
   router.get('/apps/:app', (req, res) => {

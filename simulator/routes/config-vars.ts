@@ -19,7 +19,9 @@ function parseChanges(body: unknown): { set: Record<string, string>; removed: st
   const removed: string[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (!CONFIG_VAR_NAME.test(key)) {
-      throw invalidParams(`Invalid config var name ${JSON.stringify(key)}: names may only contain letters, digits and underscores.`);
+      throw invalidParams(
+        `Invalid config var name ${JSON.stringify(key)}: names may only contain letters, digits and underscores.`,
+      );
     }
     if (value === null) removed.push(key);
     else if (typeof value === 'string') set[key] = value;

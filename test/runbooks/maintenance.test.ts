@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import path from 'node:path';
 import type { ActivityDependencies } from '../../activities';
+import { SqliteAuditLog } from '../../activities/audit/sqlite-audit-log';
 import { RunbookConfig } from '../../common/environments';
 import type { MaintenanceResult } from '../../common/maintenance';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../../common/search-attributes';
@@ -21,6 +23,7 @@ const config = RunbookConfig.parse({
 });
 
 let sim: TestSimulator;
+let audit: SqliteAuditLog;
 let server: Awaited<ReturnType<typeof connectTestServer>>;
 let client: Client;
 let taskQueue: string;
@@ -29,11 +32,12 @@ let workerRun: Promise<void>;
 
 function deps(apiKey: string): ActivityDependencies {
   // A short pause after a 429 keeps the rate-limit test fast; production waits 10 s.
-  return { heroku: { apiUrl: sim.url, dataApiUrl: sim.url, apiKey }, config, configSource: 'test config', rateLimitPauseMs: 300 };
+  return { heroku: { apiUrl: sim.url, dataApiUrl: sim.url, apiKey }, config, configSource: 'test config', audit, rateLimitPauseMs: 300 };
 }
 
 beforeAll(async () => {
   sim = await TestSimulator.start();
+  audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, 'maintenance-audit.db'));
   server = await connectTestServer();
   client = server.client;
   taskQueue = uniqueTaskQueue('maintenance');
@@ -46,6 +50,7 @@ afterAll(async () => {
   await workerRun;
   await server?.close();
   await sim?.close();
+  await audit?.close();
 });
 
 beforeEach(() => sim.reset());
@@ -244,6 +249,36 @@ describe('failures', () => {
 });
 
 describe('records', () => {
+  test('the audit trail says who did what to which app, change by change, and how each run ended', async () => {
+    const on = await run('maintenance-on', { environment: 'staging', operator: 'erin', reason: 'audit test' });
+    const trail = (await audit.query({ workflowId: on.workflowId })).reverse();
+    expect(trail.map((entry) => [entry.seq, entry.event])).toEqual([
+      [0, 'started'],
+      [1, 'change'],
+      [2, 'succeeded'],
+    ]);
+    for (const entry of trail) {
+      expect(entry).toMatchObject({ runbook: 'maintenance-on', operator: 'erin', runId: on.runId });
+      expect(Date.parse(entry.at)).not.toBeNaN();
+    }
+    expect(trail[0].details).toEqual({ input: { environment: 'staging', operator: 'erin', reason: 'audit test' } });
+    expect(trail[1]).toMatchObject({ app: STAGING, environment: 'staging', details: { change: { what: 'config-var', key: 'MAINTENANCE_MODE', to: 'on' } } });
+    expect(trail[1].summary).toMatch(/^set MAINTENANCE_MODE on \(release v\d+\)$/);
+    expect(trail[2].summary).toBe(on.status === 'succeeded' ? on.result.summary : 'unreachable');
+
+    // A run that failed is in the trail too, with the reason.
+    const failed = await run('maintenance-on', { app: 'no-such-app-here', operator: 'erin' });
+    const failedTrail = (await audit.query({ workflowId: failed.workflowId })).reverse();
+    expect(failedTrail.map((entry) => entry.event)).toEqual(['started', 'failed']);
+    expect(failedTrail[1].summary).toContain("Couldn't find that app");
+    expect(failedTrail[1].app).toBe('no-such-app-here');
+
+    // Queries by app find them all, newest first.
+    const byApp = await audit.query({ app: STAGING, runbook: 'maintenance-on', operator: 'erin' });
+    expect(byApp[0].workflowId).toBe(on.workflowId);
+  });
+
+
   test('search attributes name the runbook, app, environment, operator and outcome', async () => {
     const outcome = await run('maintenance-on', { environment: 'staging', operator: 'bob' });
     const description = await client.workflow.getHandle(outcome.workflowId).describe();
@@ -268,5 +303,7 @@ describe('records', () => {
       expect({ key, found: history.includes(value) }).toEqual({ key, found: false });
     }
     expect(history).not.toContain(sim.token);
+    const trail = JSON.stringify(await audit.query({ workflowId: outcome.workflowId }));
+    for (const [, value] of secretLike) expect(trail).not.toContain(value);
   });
 });

@@ -2,6 +2,10 @@ import { request } from 'node:http';
 import Heroku from 'heroku-client';
 import type { RunningSimulator } from '../../simulator';
 
+/** API JSON as the tests see it; each test's assertions check its shape (heroku-client returns `any` too). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 export const V3 = 'application/vnd.heroku+json; version=3';
 export const ALFA = 'csis-reconasia-alfa';
 export const BRAVO = 'csis-reconasia-bravo';
@@ -14,7 +18,7 @@ export function herokuClient(sim: RunningSimulator): Heroku {
 export interface RawResponse {
   status: number;
   headers: Headers;
-  body: any;
+  body: Json;
 }
 
 /** Raw fetch with Heroku's Accept and Bearer auth by default, for asserting on status and headers. */
@@ -38,7 +42,7 @@ export async function api(
 }
 
 /** The /__simulator control API. */
-export async function control(sim: RunningSimulator, method: string, path: string, body?: unknown): Promise<any> {
+export async function control(sim: RunningSimulator, method: string, path: string, body?: unknown): Promise<Json> {
   const response = await fetch(`${sim.url}/__simulator${path}`, {
     method,
     headers: { 'Content-Type': 'application/json' },
@@ -49,11 +53,11 @@ export async function control(sim: RunningSimulator, method: string, path: strin
 }
 
 /** The rejection heroku-client produces for a non-2xx response. */
-export async function herokuError(promise: Promise<unknown>): Promise<{ statusCode: number; body: any }> {
+export async function herokuError(promise: Promise<unknown>): Promise<{ statusCode: number; body: Json }> {
   try {
     await promise;
   } catch (error) {
-    return error as { statusCode: number; body: any };
+    return error as { statusCode: number; body: Json };
   }
   throw new Error('expected the request to fail');
 }

@@ -1,0 +1,16 @@
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../worker/paths';
+import type { AuditLog } from './audit-log';
+import { PostgresAuditLog } from './postgres-audit-log';
+import { SqliteAuditLog } from './sqlite-audit-log';
+
+export const DEFAULT_AUDIT_DB = path.join(PACKAGE_ROOT, '.data', 'audit.db');
+
+/**
+ * Opens the audit log RUNBOOK_AUDIT_DB names: a `postgres://` URL (shared by every worker: the scale-out path),
+ * else a SQLite file (default .data/audit.db: one machine).
+ */
+export function openAuditLog(location = process.env.RUNBOOK_AUDIT_DB || DEFAULT_AUDIT_DB): AuditLog {
+  if (/^postgres(ql)?:\/\//.test(location)) return new PostgresAuditLog(location);
+  return new SqliteAuditLog(location);
+}

@@ -1,0 +1,64 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { openAuditLog } from '../../activities/audit/open-audit-log';
+import type { AuditEntry } from '../../common/audit';
+
+interface AuditFlags {
+  app?: string;
+  env?: string;
+  runbook?: string;
+  operator?: string;
+  workflowId?: string;
+  since?: string;
+  limit: number;
+  json?: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return number;
+}
+
+function isoTime(value: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new InvalidArgumentError('expected a date or time, e.g. 2026-11-01 or 2026-11-01T03:00:00Z');
+  return new Date(time).toISOString();
+}
+
+function formatEntry(entry: AuditEntry): string {
+  const where = entry.app ? `${entry.app}${entry.environment ? ` (${entry.environment})` : ''}` : '-';
+  return `${entry.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${entry.event.padEnd(9)}  ${entry.runbook}  ${where}  by ${entry.operator}\n    ${entry.summary}\n    ${entry.workflowId}`;
+}
+
+/** `runbook audit`: who did what, read from the audit trail (RUNBOOK_AUDIT_DB), not from Temporal's history. */
+export function auditCommand(): Command {
+  return new Command('audit')
+    .description("show the audit trail: who ran what on which app, and how it ended (kept beyond Temporal's retention)")
+    .option('--app <name>', 'only this Heroku app')
+    .option('--env <name>', 'only this environment')
+    .option('--runbook <name>', 'only this runbook (e.g. maintenance-on)')
+    .option('--operator <name>', 'only runs by this operator')
+    .option('--workflow-id <id>', 'only this run')
+    .option('--since <time>', 'only entries at or after this time', isoTime)
+    .option('--limit <n>', 'at most this many entries, newest first', positiveInteger, 50)
+    .option('--json', 'print JSON')
+    .action(async (flags: AuditFlags) => {
+      const log = openAuditLog();
+      try {
+        const entries = await log.query({
+          app: flags.app,
+          environment: flags.env,
+          runbook: flags.runbook,
+          operator: flags.operator,
+          workflowId: flags.workflowId,
+          since: flags.since,
+          limit: flags.limit,
+        });
+        if (flags.json) console.log(JSON.stringify(entries, null, 2));
+        else if (entries.length === 0) console.log(`No audit entries match (audit log: ${log.location}).`);
+        else console.log(entries.map(formatEntry).join('\n'));
+      } finally {
+        await log.close();
+      }
+    });
+}

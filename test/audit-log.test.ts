@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Client } from 'pg';
+import type { AuditLog } from '../activities/audit/audit-log';
+import { openAuditLog } from '../activities/audit/open-audit-log';
+import { PostgresAuditLog } from '../activities/audit/postgres-audit-log';
+import { SqliteAuditLog } from '../activities/audit/sqlite-audit-log';
+import type { AuditEntry } from '../common/audit';
+
+// The machine's Postgres (127.0.0.1:5432, trust auth; .ci/run makes sure it is up): a database per test run.
+const POSTGRES = 'postgres://postgres@127.0.0.1:5432';
+const database = `runbook_audit_test_${randomUUID().slice(0, 8)}`;
+
+function entry(overrides: Partial<AuditEntry>): AuditEntry {
+  return {
+    workflowId: 'maintenance-on.staging.1',
+    runId: 'run-1',
+    seq: 0,
+    at: '2026-11-29T10:00:00.000Z',
+    runbook: 'maintenance-on',
+    event: 'started',
+    operator: 'alice',
+    app: 'csis-reconasia-bravo',
+    environment: 'staging',
+    summary: 'maintenance-on started by alice',
+    details: { input: { environment: 'staging' } },
+    ...overrides,
+  };
+}
+
+async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: `${POSTGRES}/postgres` });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(() => admin((client) => client.query(`CREATE DATABASE ${database}`)));
+afterAll(() => admin((client) => client.query(`DROP DATABASE IF EXISTS ${database}`)));
+
+const backends: Array<[string, () => AuditLog]> = [
+  ['SQLite', () => new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`))],
+  ['Postgres', () => new PostgresAuditLog(`${POSTGRES}/${database}`)],
+];
+
+describe.each(backends)('%s audit log', (_name, open) => {
+  let log: AuditLog;
+  beforeEach(() => {
+    log = open();
+  });
+  afterEach(() => log.close());
+
+  test('a write is idempotent: the same run and position is stored once, the first version kept', async () => {
+    const workflowId = `wf-${randomUUID()}`;
+    expect(await log.write(entry({ workflowId }))).toBe(true);
+    // A retried activity writes the same record again, later.
+    expect(await log.write(entry({ workflowId, at: '2026-11-29T10:00:05.000Z', summary: 'retry' }))).toBe(false);
+    const stored = await log.query({ workflowId });
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toEqual(entry({ workflowId }));
+  });
+
+  test('queries filter by app, runbook, operator, event and time, newest first', async () => {
+    const workflowId = `wf-${randomUUID()}`;
+    await log.write(entry({ workflowId, seq: 0, at: '2026-11-29T10:00:00.000Z' }));
+    await log.write(entry({ workflowId, seq: 1, at: '2026-11-29T10:00:01.000Z', event: 'change', summary: 'set MAINTENANCE_MODE on', details: { change: { what: 'config-var' } } }));
+    await log.write(entry({ workflowId, seq: 2, at: '2026-11-29T10:00:02.000Z', event: 'succeeded' }));
+    await log.write(entry({ workflowId: `${workflowId}-prod`, app: 'csis-reconasia-alfa', environment: 'production', operator: 'bob', at: '2026-11-29T11:00:00.000Z' }));
+
+    const run = await log.query({ workflowId });
+    expect(run.map((e) => e.seq)).toEqual([2, 1, 0]);
+    expect(run[1].details).toEqual({ change: { what: 'config-var' } });
+    expect((await log.query({ workflowId, event: 'change' })).map((e) => e.summary)).toEqual(['set MAINTENANCE_MODE on']);
+    expect((await log.query({ workflowId, since: '2026-11-29T10:00:01.000Z' })).map((e) => e.seq)).toEqual([2, 1]);
+    expect((await log.query({ app: 'csis-reconasia-alfa', operator: 'bob' })).map((e) => e.workflowId)).toContain(`${workflowId}-prod`);
+    expect(await log.query({ app: 'csis-reconasia-alfa', operator: 'alice', workflowId })).toEqual([]);
+    expect(await log.query({ workflowId, limit: 1 })).toHaveLength(1);
+  });
+});
+
+test('RUNBOOK_AUDIT_DB picks the backend: a postgres:// URL (password hidden in messages) or a SQLite file', async () => {
+  const pg = openAuditLog(`postgres://runbooks:s3cret-pass@127.0.0.1:5432/${database}`);
+  expect(pg).toBeInstanceOf(PostgresAuditLog);
+  expect(pg.location).not.toContain('s3cret-pass');
+  await pg.close();
+  const file = path.join(process.env.RUNBOOK_TEST_DIR!, 'picked.db');
+  const sqlite = openAuditLog(file);
+  expect(sqlite).toBeInstanceOf(SqliteAuditLog);
+  expect(sqlite.location).toBe(file);
+  await sqlite.close();
+});
