@@ -3,14 +3,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
+import { openAuditLog } from '../activities/audit/open-audit-log';
 import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../client/connection';
 import { formatOutcome } from '../client/format';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { resolveOperator } from '../client/operator';
-import { startSimulator } from '../simulator';
+import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
 import { PACKAGE_ROOT } from '../worker/paths';
 
-const DATA = path.join(PACKAGE_ROOT, '.data');
+// DEMO_DATA_DIR moves the demo's state (Temporal DB, simulator state, audit log, logs) elsewhere, e.g. for a test.
+const DATA = path.resolve(process.env.DEMO_DATA_DIR || path.join(PACKAGE_ROOT, '.data'));
+const AUDIT_DB = process.env.RUNBOOK_AUDIT_DB || path.join(DATA, 'audit.db');
 const TEMPORAL_SH = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
 const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
 const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
@@ -55,7 +58,12 @@ async function main(): Promise<void> {
     if (!alreadyRunning) cleanups.push(() => void temporal('stop'));
 
     // 2. Heroku: the simulator, with its state kept in .data/ like a real platform's would be.
-    const simulator = await startSimulator({ port: simulatorPort, statePath: path.join(DATA, 'simulator.json') });
+    // Its own token, never a real HEROKU_API_KEY that may be in the environment.
+    const simulator = await startSimulator({
+      port: simulatorPort,
+      statePath: path.join(DATA, 'simulator.json'),
+      token: DEFAULT_SIMULATOR_TOKEN,
+    });
     cleanups.push(() => simulator.close());
     console.log(`Heroku simulator: ${simulator.url} (apps csis-reconasia-alfa, csis-reconasia-bravo)`);
 
@@ -69,6 +77,7 @@ async function main(): Promise<void> {
         HEROKU_API_URL: simulator.url,
         HEROKU_DATA_API_URL: simulator.url,
         HEROKU_API_KEY: simulator.token,
+        RUNBOOK_AUDIT_DB: AUDIT_DB,
       },
       stdio: ['ignore', 'ignore', openSync(workerLog, 'a')],
     });
@@ -78,10 +87,12 @@ async function main(): Promise<void> {
     // 4. The runbooks, as `runbook run maintenance-on --env staging` would start them.
     const client = await connectClient(settings);
     const operator = resolveOperator();
+    const workflowIds: string[] = [];
     for (const name of ['maintenance-on', 'maintenance-off'] as const) {
       const handle = await startRunbook(client, name, { environment: 'staging', operator, reason: 'npm run demo' }, { taskQueue: settings.taskQueue });
       console.log(`$ runbook run ${name} --env staging`);
       const outcome = await waitForRunbook(handle);
+      workflowIds.push(outcome.workflowId);
       console.log(formatOutcome(name, outcome, workflowUrl(settings, outcome.workflowId, outcome.runId)) + '\n');
       if (outcome.status !== 'succeeded') process.exitCode = 1;
     }
@@ -90,6 +101,18 @@ async function main(): Promise<void> {
     const releases = effects.filter((effect) => effect.kind === 'release').slice(-2);
     console.log('What Heroku (the simulator) applied:');
     for (const release of releases) console.log(`  ${release.app} v${release.version}: ${release.description}`);
+
+    const audit = openAuditLog(AUDIT_DB);
+    try {
+      console.log(`\nThe audit trail (${path.relative(process.cwd(), audit.location)}; \`runbook audit --app csis-reconasia-bravo\`):`);
+      for (const workflowId of workflowIds) {
+        for (const entry of (await audit.query({ workflowId })).reverse()) {
+          console.log(`  ${entry.at}  ${entry.operator}  ${entry.runbook}  ${entry.event}: ${entry.summary}`);
+        }
+      }
+    } finally {
+      await audit.close();
+    }
 
     console.log(`\nTemporal UI: ${settings.uiUrl}/namespaces/default/workflows`);
     if (keepRunning) {

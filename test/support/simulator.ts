@@ -1,5 +1,5 @@
 import Heroku from 'heroku-client';
-import { startSimulator, type RunningSimulator } from '../../simulator';
+import { DEFAULT_SIMULATOR_TOKEN, startSimulator, type RunningSimulator } from '../../simulator';
 
 export interface Effect {
   seq: number;
@@ -21,7 +21,7 @@ export class TestSimulator {
   private constructor(readonly sim: RunningSimulator) {}
 
   static async start(): Promise<TestSimulator> {
-    return new TestSimulator(await startSimulator({ port: 0 }));
+    return new TestSimulator(await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN }));
   }
 
   get url(): string {
