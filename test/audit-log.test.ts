@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Client } from 'pg';
 import type { AuditLog } from '../activities/audit/audit-log';
 import { openAuditLog } from '../activities/audit/open-audit-log';
 import { PostgresAuditLog } from '../activities/audit/postgres-audit-log';
 import { SqliteAuditLog } from '../activities/audit/sqlite-audit-log';
 import type { AuditEntry } from '../common/audit';
+import { createTestDatabase } from './support/postgres';
 
-// The machine's Postgres (127.0.0.1:5432, trust auth; .ci/run makes sure it is up): a database per test run.
-const POSTGRES = 'postgres://postgres@127.0.0.1:5432';
-const database = `runbook_audit_test_${randomUUID().slice(0, 8)}`;
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
 
 function entry(overrides: Partial<AuditEntry>): AuditEntry {
   return {
@@ -28,22 +26,14 @@ function entry(overrides: Partial<AuditEntry>): AuditEntry {
   };
 }
 
-async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: `${POSTGRES}/postgres` });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(() => admin((client) => client.query(`CREATE DATABASE ${database}`)));
-afterAll(() => admin((client) => client.query(`DROP DATABASE IF EXISTS ${database}`)));
+beforeAll(async () => {
+  database = await createTestDatabase('runbook_audit_test');
+});
+afterAll(() => database?.drop());
 
 const backends: Array<[string, () => AuditLog]> = [
   ['SQLite', () => new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`))],
-  ['Postgres', () => new PostgresAuditLog(`${POSTGRES}/${database}`)],
+  ['Postgres', () => new PostgresAuditLog(database.url)],
 ];
 
 describe.each(backends)('%s audit log', (_name, open) => {
@@ -82,7 +72,7 @@ describe.each(backends)('%s audit log', (_name, open) => {
 });
 
 test('RUNBOOK_AUDIT_DB picks the backend: a postgres:// URL (password hidden in messages) or a SQLite file', async () => {
-  const pg = openAuditLog(`postgres://runbooks:s3cret-pass@127.0.0.1:5432/${database}`);
+  const pg = openAuditLog(database.url.replace('postgres://postgres@', 'postgres://postgres:s3cret-pass@'));
   expect(pg).toBeInstanceOf(PostgresAuditLog);
   expect(pg.location).not.toContain('s3cret-pass');
   await pg.close();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Operator } from '../common/search-attributes';
 import { runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
+import { createTestDatabase } from './support/postgres';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
 
@@ -14,9 +15,12 @@ let worker: ChildProcess;
 let workerOutput: () => string;
 let env: NodeJS.ProcessEnv;
 let connection: Connection;
+let auditDatabase: Awaited<ReturnType<typeof createTestDatabase>>;
 
 beforeAll(async () => {
   sim = await TestSimulator.start();
+  // The worker and `runbook audit` share the audit trail the scale-out way: a real Postgres.
+  auditDatabase = await createTestDatabase('runbook_cli_audit');
   env = {
     TEMPORAL_ADDRESS: address,
     RUNBOOK_TASK_QUEUE: uniqueTaskQueue('cli'),
@@ -25,7 +29,7 @@ beforeAll(async () => {
     HEROKU_DATA_API_URL: sim.url,
     HEROKU_API_KEY: sim.token,
     RUNBOOK_LOG_LEVEL: 'info',
-    RUNBOOK_AUDIT_DB: path.join(process.env.RUNBOOK_TEST_DIR!, 'cli-audit.db'),
+    RUNBOOK_AUDIT_DB: auditDatabase.url,
   };
   ({ child: worker, output: workerOutput } = await startWorkerProcess(env));
   connection = await Connection.connect({ address });
@@ -38,6 +42,7 @@ afterAll(async () => {
   }
   await connection?.close();
   await sim?.close();
+  await auditDatabase?.drop();
 });
 
 beforeEach(() => sim.reset());
@@ -82,7 +87,7 @@ test('runbook audit shows who did what, filtered, as text or JSON', async () => 
   expect(JSON.parse(json.stdout).map((entry: { event: string }) => entry.event)).toEqual(['succeeded', 'change', 'started']);
 
   const none = await runCli(['audit', '--operator', 'nobody-at-all'], env);
-  expect(none.stdout).toMatch(/^No audit entries match \(audit log: .*cli-audit\.db\)\./);
+  expect(none.stdout).toMatch(/^No audit entries match \(audit log: postgres:\/\/postgres@127\.0\.0\.1:5432\/runbook_cli_audit_\w+\)\./);
 
   const bad = await runCli(['audit', '--since', 'last tuesday'], env);
   expect(bad.code).toBe(2);

@@ -31,8 +31,8 @@ test('the demo runs maintenance on and off on staging through Temporal, prints t
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
 
     expect(stdout).toContain(`Heroku simulator: http://127.0.0.1:${simulatorPort}`);
-    expect(stdout).toMatch(/✔ maintenance-on succeeded\n  Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v(\d+)\)/);
-    expect(stdout).toMatch(/✔ maintenance-off succeeded\n  Maintenance is OFF for csis-reconasia-bravo \(staging\): removed MAINTENANCE_MODE/);
+    expect(stdout).toMatch(/✔ maintenance-on succeeded\n {2}Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v(\d+)\)/);
+    expect(stdout).toMatch(/✔ maintenance-off succeeded\n {2}Maintenance is OFF for csis-reconasia-bravo \(staging\): removed MAINTENANCE_MODE/);
     expect(stdout).toContain(`Run: http://127.0.0.1:${uiPort}/namespaces/default/workflows/maintenance-on.staging.`);
     expect(stdout).toMatch(/demo-tester {2}maintenance-on {2}started/);
     expect(stdout).toMatch(/demo-tester {2}maintenance-off {2}succeeded: Maintenance is OFF/);

@@ -20,14 +20,15 @@ const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml')
 const dockerfile = readFileSync(path.join(PACKAGE_ROOT, 'Dockerfile'), 'utf8');
 const temporalSh = readFileSync(path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh'), 'utf8');
 
-test('the stack has Temporal, the simulator, a worker and the CLI', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['cli', 'simulator', 'temporal', 'worker']);
+test('the stack has Temporal, Postgres (audit trail), the simulator, a worker and the CLI', () => {
+  expect(Object.keys(compose.services).sort()).toEqual(['cli', 'postgres', 'simulator', 'temporal', 'worker']);
 });
 
 test('every runbook command and flag the stack uses exists in the CLI', () => {
   const program = buildProgram();
   for (const [name, service] of Object.entries(compose.services)) {
-    if (service.entrypoint || !service.command) continue; // the temporal service runs the Temporal CLI
+    // The temporal service runs the Temporal CLI; postgres is a stock image.
+    if (service.entrypoint || !service.command || !service.build) continue;
     const [commandName, ...args] = service.command;
     const command = program.commands.find((candidate) => candidate.name() === commandName);
     expect({ service: name, command: command?.name() }).toEqual({ service: name, command: commandName });
@@ -61,5 +62,15 @@ test('the worker is wired to Temporal and Heroku the way the worker reads its en
   expect(env.HEROKU_API_URL).toBe(`http://simulator:${simulatorPort}`);
   expect(env.HEROKU_API_KEY).toBeTruthy();
   expect(existsSync(path.join(PACKAGE_ROOT, env.RUNBOOK_CONFIG.replace(/^\/app\//, '')))).toBe(true);
-  expect(Object.keys(worker.depends_on!)).toEqual(expect.arrayContaining(['temporal', 'simulator']));
+  expect(Object.keys(worker.depends_on!)).toEqual(expect.arrayContaining(['temporal', 'simulator', 'postgres']));
+});
+
+test('the worker and the CLI share one Postgres audit trail, on the postgres service\'s database', () => {
+  const { worker, cli, postgres } = compose.services;
+  const url = new URL(worker.environment!.RUNBOOK_AUDIT_DB);
+  expect(cli.environment!.RUNBOOK_AUDIT_DB).toBe(worker.environment!.RUNBOOK_AUDIT_DB);
+  expect(url.protocol).toBe('postgres:');
+  expect(url.hostname).toBe('postgres');
+  const pgEnv = postgres.environment!;
+  expect([url.username, url.password, url.pathname.slice(1)]).toEqual([pgEnv.POSTGRES_USER, pgEnv.POSTGRES_PASSWORD, pgEnv.POSTGRES_DB]);
 });
