@@ -15,6 +15,12 @@ function nonNegativeNumber(value: string): number {
   return number;
 }
 
+function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return number;
+}
+
 interface SimulatorCliOptions {
   port: number;
   host: string;
@@ -22,6 +28,7 @@ interface SimulatorCliOptions {
   token?: string;
   rateLimitCapacity?: number;
   rateLimitRefillPerMinute?: number;
+  speed?: number;
 }
 
 /** `runbook simulator`: runs the Heroku API simulator in the foreground until SIGINT/SIGTERM. */
@@ -34,6 +41,7 @@ export function simulatorCommand(): Command {
     .option('--token <token>', `accepted API token (default: $HEROKU_API_KEY or ${DEFAULT_SIMULATOR_TOKEN})`)
     .option('--rate-limit-capacity <n>', 'API rate-limit bucket size (default 4500)', integer(0))
     .option('--rate-limit-refill-per-minute <n>', 'API rate-limit refill per minute (default 75)', nonNegativeNumber)
+    .option('--speed <factor>', 'run simulated durations this many times faster (default 1; 60: a 10-minute restore takes 10 s)', positiveNumber)
     .action(async (options: SimulatorCliOptions) => {
       const simulator = await startSimulator({
         host: options.host,
@@ -41,6 +49,7 @@ export function simulatorCommand(): Command {
         token: options.token,
         statePath: options.state,
         rateLimit: { capacity: options.rateLimitCapacity, refillPerMinute: options.rateLimitRefillPerMinute },
+        speed: options.speed,
       });
       console.log(
         `Heroku simulator listening on ${simulator.url} (token ${simulator.token}); point clients at it with ` +

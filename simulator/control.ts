@@ -2,6 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { SimulatorContext } from './context';
 import { ApiError } from './errors';
+import { faultRuleSchema } from './faults';
 import { describeIssues } from './validate';
 
 const rateLimitChange = z.object({
@@ -12,12 +13,16 @@ const rateLimitChange = z.object({
   token: z.string().optional(),
 });
 
+const clockChange = z.strictObject({ speed: z.number().positive() });
+const faultsChange = z.strictObject({ seed: z.int().optional(), rules: z.array(faultRuleSchema) });
+
 /**
  * Test/benchmark hooks under /__simulator: no auth, no rate limit, not
  * recorded in the call log, plain JSON.
  */
 export function controlRouter(ctx: SimulatorContext): Router {
   const router = Router();
+  const initialSpeed = ctx.time.speed;
   router.use(express.json());
 
   router.get('/calls', (_req, res) => {
@@ -36,7 +41,45 @@ export function controlRouter(ctx: SimulatorContext): Router {
     ctx.store.reset();
     ctx.calls.clear();
     ctx.rateLimiter.reset();
+    ctx.faults.clear();
+    ctx.time.speed = initialSpeed;
     res.json({ reset: true });
+  });
+
+  router.get('/clock', (_req, res) => {
+    res.json({ speed: ctx.time.speed, now: ctx.clock.now().toISOString() });
+  });
+
+  router.put('/clock', (req, res) => {
+    const parsed = clockChange.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssues(parsed.error));
+    ctx.time.speed = parsed.data.speed;
+    res.json({ speed: ctx.time.speed, now: ctx.clock.now().toISOString() });
+  });
+
+  router.get('/faults', (_req, res) => {
+    res.json(ctx.faults.list());
+  });
+
+  /** Adds one rule. */
+  router.post('/faults', (req, res) => {
+    const parsed = faultRuleSchema.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssues(parsed.error));
+    ctx.faults.add(parsed.data);
+    res.status(201).json(ctx.faults.list());
+  });
+
+  /** Replaces every rule (and optionally the PRNG seed): `{seed?, rules: [...]}`. */
+  router.put('/faults', (req, res) => {
+    const parsed = faultsChange.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssues(parsed.error));
+    ctx.faults.replace(parsed.data.rules, parsed.data.seed);
+    res.json(ctx.faults.list());
+  });
+
+  router.delete('/faults', (_req, res) => {
+    ctx.faults.clear();
+    res.json(ctx.faults.list());
   });
 
   router.put('/rate-limit', (req, res) => {

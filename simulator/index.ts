@@ -4,9 +4,11 @@ import { CallLog } from './calls';
 import { systemClock } from './clock';
 import type { SimulatorContext } from './context';
 import { EffectsRecorder } from './effects';
+import { Faults } from './faults';
 import { DEFAULT_RATE_LIMIT, RateLimiter } from './rate-limit';
 import { createApp } from './server';
 import { Store } from './store';
+import { SimulatedTime } from './time';
 
 export type { CallRecord } from './calls';
 export { ACCOUNT_EMAIL, PRODUCTION_APP, STAGING_APP } from './seed';
@@ -25,6 +27,10 @@ export interface SimulatorOptions {
   statePath?: string;
   /** Defaults: capacity 4500, refillPerMinute 75. */
   rateLimit?: { capacity?: number; refillPerMinute?: number };
+  /** Time control: simulated durations run this many times faster (default 1; 60 makes 10 minutes 10 s). */
+  speed?: number;
+  /** Seed of the PRNG behind probabilistic faults (default 1). */
+  faultSeed?: number;
 }
 
 export interface RunningSimulator {
@@ -55,6 +61,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       },
       clock,
     ),
+    time: new SimulatedTime(opts.speed ?? 1),
+    faults: new Faults(opts.faultSeed ?? 1),
   };
 
   const server = createServer(createApp(ctx));

@@ -35,6 +35,8 @@ export function createApp(ctx: SimulatorContext): Express {
   app.use('/__simulator', controlRouter(ctx));
 
   app.use(ctx.calls.middleware());
+  // Faults come before everything else of the API, so an injected 429 or reset looks like Heroku's own.
+  app.use(ctx.faults.middleware());
   app.use(rateLimit(ctx.rateLimiter, presentedToken));
   app.use(authenticate(ctx.token));
   app.use(requirePlatformV3);
