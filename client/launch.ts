@@ -36,7 +36,7 @@ export async function startRunbook<N extends RunbookId>(
   const definition = RUNBOOKS[name];
   const parsed = definition.input.safeParse(input);
   if (!parsed.success) throw new InvalidRunbookInputError(name, parsed.error);
-  const target = input as { environment?: string; app?: string; operator?: string };
+  const target = input as { environment?: string; app?: string; operator?: string; reason?: string };
 
   // Visible in the UI's list from the moment the run exists, before a worker has picked it up.
   const searchAttributes: SearchAttributePair[] = [
@@ -51,6 +51,8 @@ export async function startRunbook<N extends RunbookId>(
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: options.workflowId ?? defaultWorkflowId(name, target.environment ?? target.app ?? 'unknown'),
     typedSearchAttributes: searchAttributes,
+    // Shown on the run's page in the Temporal UI: what, where, who, why.
+    staticSummary: `${name} on ${target.environment ?? target.app ?? 'unknown'} by ${target.operator ?? 'unknown'}${target.reason ? `: ${target.reason}` : ''}`,
   });
 }
 

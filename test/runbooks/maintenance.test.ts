@@ -288,6 +288,7 @@ describe('records', () => {
     expect(attributes.get(Environment)).toBe('staging');
     expect(attributes.get(Operator)).toBe('bob');
     expect(attributes.get(RunbookOutcome)).toBe('succeeded');
+    expect(await description.staticSummary()).toBe('maintenance-on on staging by bob');
   });
 
   test('no config-var value reaches the workflow history', async () => {
