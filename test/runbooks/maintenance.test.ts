@@ -209,6 +209,27 @@ describe('failures', () => {
     expect(await releases()).toHaveLength(1);
   });
 
+  test('Heroku 503s are retried with backoff and the run succeeds', async () => {
+    await sim.control('POST', 'faults', { method: 'GET', path: `/apps/${STAGING}`, action: 'error', status: 503, count: 2 });
+    const on = await succeeded('maintenance-on', { environment: 'staging' });
+    expect(on.changed).toBe(true);
+    const appReads = (await sim.calls()).filter((call) => call.method === 'GET' && call.path === `/apps/${STAGING}`);
+    expect(appReads.map((call) => call.status)).toEqual([503, 503, 200]);
+  });
+
+  test('a config change Heroku applied but answered 503 for is not applied twice when retried', async () => {
+    // The PATCH goes through (a release is made), the answer is lost: the retry must find the change, not redo it.
+    await sim.control('POST', 'faults', { method: 'PATCH', path: `/apps/${STAGING}/config-vars`, action: 'apply-then-fail', count: 1 });
+    const on = await succeeded('maintenance-on', { environment: 'staging' });
+    const applied = await releases();
+    expect(applied).toHaveLength(1);
+    expect(on.changes).toEqual([
+      expect.objectContaining({ what: 'config-var', from: 'unset', to: 'on', release: expect.objectContaining({ version: applied[0].version }) }),
+    ]);
+    const patches = (await sim.calls()).filter((call) => call.method === 'PATCH');
+    expect(patches.map((call) => call.status)).toEqual([503]);
+  });
+
   test('invalid input from the UI fails naming the field, before any Heroku call', async () => {
     // Started the way the Temporal UI starts it: one JSON object, no client-side check.
     const cases: Array<[unknown, RegExp]> = [
