@@ -16,28 +16,51 @@ export async function maintenanceOff(input: MaintenanceInput): Promise<Maintenan
 
 async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean): Promise<MaintenanceResult> {
   const name = run.name as MaintenanceResult['runbook'];
+  run.declare([
+    { name: 'resolve', title: 'Resolve the app and its settings' },
+    { name: 'read', title: 'Read the maintenance state' },
+    { name: 'platform-flag', title: `Turn Heroku's maintenance flag ${on ? 'on' : 'off'}` },
+    { name: 'config-var', title: `${on ? 'Set' : 'Clear'} the maintenance config var` },
+  ]);
   const input = parseRunbookInput(name, MaintenanceInput, rawInput);
-  const target = await heroku.resolveTarget({ environment: input.environment, app: input.app });
+  const target = await run.step('resolve', async (step) => {
+    const resolved = await heroku.resolveTarget({ environment: input.environment, app: input.app });
+    step.detail(`${resolved.app}${resolved.environment ? ` (${resolved.environment})` : ''}, strategy ${resolved.maintenance.strategy}`);
+    return resolved;
+  });
   run.setTarget(target);
   const { strategy } = target.maintenance;
 
   // Read first: a second run on an app already as asked changes nothing (no release, no restart).
-  const before = await heroku.readMaintenanceState({ app: target.app, settings: target.maintenance });
+  const before = await run.step('read', () => heroku.readMaintenanceState({ app: target.app, settings: target.maintenance }));
   const changes: MaintenanceChange[] = [];
-
   const changed = async (change: MaintenanceChange) => {
     changes.push(change);
     await run.audit('change', describeChange(change), { change });
   };
 
-  if (strategy !== 'config-var' && before.platformFlag !== on) {
-    await heroku.setPlatformMaintenance({ app: target.app, on });
-    await changed({ what: 'platform-flag', from: before.platformFlag, to: on });
+  if (strategy === 'config-var') run.skip('platform-flag', 'not used by the config-var strategy');
+  else if (before.platformFlag === on) run.skip('platform-flag', `already ${on ? 'on' : 'off'}`);
+  else {
+    await run.step('platform-flag', async (step) => {
+      await heroku.setPlatformMaintenance({ app: target.app, on });
+      const change: MaintenanceChange = { what: 'platform-flag', from: before.platformFlag, to: on };
+      step.detail(describeChange(change));
+      await changed(change);
+    });
   }
-  if (before.configVar && (before.configVar.state === 'on') !== on) {
-    const { release } = await heroku.setMaintenanceConfigVar({ app: target.app, settings: target.maintenance, on });
-    const to = on ? 'on' : target.maintenance.offValue === null ? 'unset' : 'off';
-    await changed({ what: 'config-var', key: before.configVar.key, from: before.configVar.state, to, release });
+
+  if (!before.configVar) run.skip('config-var', 'not used by the platform strategy');
+  else if ((before.configVar.state === 'on') === on) run.skip('config-var', `${before.configVar.key} already ${before.configVar.state}`);
+  else {
+    const { key, state: from } = before.configVar;
+    await run.step('config-var', async (step) => {
+      const { release } = await heroku.setMaintenanceConfigVar({ app: target.app, settings: target.maintenance, on });
+      const to = on ? 'on' : target.maintenance.offValue === null ? 'unset' : 'off';
+      const change: MaintenanceChange = { what: 'config-var', key, from, to, release };
+      step.detail(describeChange(change));
+      await changed(change);
+    });
   }
 
   const where = target.environment ? `${target.app} (${target.environment})` : target.app;

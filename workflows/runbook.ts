@@ -1,8 +1,10 @@
-import { CancellationScope, isCancellation, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { AuditEvent } from '../common/audit';
 import type { ResolvedTarget } from '../common/environments';
+import type { RunbookProgress, StepState } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
 import { records } from './activities';
+import { progressQuery } from './messages';
 
 /** What the UI shows when a run was started without saying who started it (the Temporal UI sends no identity). */
 export const UNKNOWN_OPERATOR = 'unknown';
@@ -12,17 +14,74 @@ export function operatorOf(rawInput: unknown): string {
   return typeof operator === 'string' && operator.trim() ? operator.trim() : UNKNOWN_OPERATOR;
 }
 
-/** One run of a runbook: who runs it, on what, and its audit trail. */
+export interface StepDeclaration {
+  name: string;
+  title: string;
+}
+
+/** What a step's body may say about itself while it runs. */
+export interface StepHandle {
+  detail(text: string): void;
+}
+
+/** One run of a runbook: who runs it, on what, its steps (the `progress` query) and its audit trail. */
 export class RunbookRun {
   private seq = 0;
   private target: ResolvedTarget | null = null;
+  private readonly steps: StepState[] = [];
+  private status: RunbookProgress['status'] = 'running';
 
   constructor(
     readonly name: string,
     readonly operator: string,
-  ) {}
+  ) {
+    setHandler(progressQuery, () => this.progress(), { description: 'The steps of this runbook and how far it got' });
+  }
 
-  /** Records where the run acts, once the target is resolved: in the UI's list and in the audit trail. */
+  progress(): RunbookProgress {
+    return {
+      runbook: this.name,
+      operator: this.operator,
+      app: this.target?.app ?? null,
+      environment: this.target?.environment ?? null,
+      status: this.status,
+      currentStep: this.steps.find((step) => step.status === 'running')?.name ?? null,
+      steps: this.steps.map((step) => ({ ...step })),
+    };
+  }
+
+  /** Lists the runbook's steps up front, all pending, so the plan is visible before anything runs. */
+  declare(steps: StepDeclaration[]): void {
+    for (const { name, title } of steps) this.stepState(name, title);
+  }
+
+  /** Runs one step: running → succeeded, or failed with the error as its detail. */
+  async step<T>(name: string, body: (step: StepHandle) => Promise<T>): Promise<T> {
+    const state = this.stepState(name);
+    state.status = 'running';
+    state.startedAt = new Date().toISOString(); // workflow time: deterministic on replay
+    state.detail = null;
+    try {
+      const result = await body({ detail: (text) => void (state.detail = text) });
+      state.status = 'succeeded';
+      return result;
+    } catch (err) {
+      state.status = 'failed';
+      state.detail = rootMessage(err);
+      throw err;
+    } finally {
+      state.endedAt = new Date().toISOString();
+    }
+  }
+
+  /** Marks a step as not needed, saying why ("already on"). */
+  skip(name: string, why: string): void {
+    const state = this.stepState(name);
+    state.status = 'skipped';
+    state.detail = why;
+  }
+
+  /** Records where the run acts, once the target is resolved: in the UI's list, the progress and the audit trail. */
   setTarget(target: ResolvedTarget): void {
     this.target = target;
     upsertSearchAttributes([
@@ -47,12 +106,25 @@ export class RunbookRun {
       details,
     });
   }
+
+  finish(status: Exclude<RunbookProgress['status'], 'running'>): void {
+    this.status = status;
+  }
+
+  private stepState(name: string, title = name): StepState {
+    let state = this.steps.find((step) => step.name === name);
+    if (!state) {
+      state = { name, title, status: 'pending', startedAt: null, endedAt: null, detail: null };
+      this.steps.push(state);
+    }
+    return state;
+  }
 }
 
 /**
  * Runs a runbook body with its search attributes kept current — so the Temporal UI's list answers "which runbook,
- * on which app, by whom, and how did it end" — and its audit trail written from start to end, also for runs that
- * failed on their input or were cancelled.
+ * on which app, by whom, and how did it end" — its progress answerable, and its audit trail written from start to
+ * end, also for runs that failed on their input or were cancelled.
  */
 export async function runbook<R extends { summary: string }>(
   name: string,
@@ -69,11 +141,13 @@ export async function runbook<R extends { summary: string }>(
   await run.audit('started', `${name} started by ${run.operator}`, { input: rawInput ?? null });
   try {
     const result = await body(run);
+    run.finish('succeeded');
     upsertSearchAttributes([{ key: RunbookOutcome, value: 'succeeded' }]);
     await run.audit('succeeded', result.summary);
     return result;
   } catch (err) {
     const cancelled = isCancellation(err);
+    run.finish(cancelled ? 'cancelled' : 'failed');
     upsertSearchAttributes([{ key: RunbookOutcome, value: cancelled ? 'cancelled' : 'failed' }]);
     // Written even when the run was cancelled: the trail must say how every run ended.
     await CancellationScope.nonCancellable(() =>
@@ -84,7 +158,7 @@ export async function runbook<R extends { summary: string }>(
 }
 
 /** The message of the failure at the bottom of the chain: the one that says what went wrong. */
-function rootMessage(err: unknown): string {
+export function rootMessage(err: unknown): string {
   let current = err as { message?: string; cause?: unknown } | undefined;
   while (current?.cause) current = current.cause as typeof current;
   return current?.message ?? String(err);

@@ -7,6 +7,7 @@ import { RunbookConfig } from '../../common/environments';
 import type { MaintenanceResult } from '../../common/maintenance';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../../common/search-attributes';
 import { startRunbook, waitForRunbook, type RunbookOutcome as Outcome } from '../../client/launch';
+import { progressQuery } from '../../workflows/messages';
 import { TestSimulator } from '../support/simulator';
 import { connectTestServer, createTestWorker, readableHistory, uniqueTaskQueue } from '../support/temporal';
 
@@ -310,6 +311,33 @@ describe('records', () => {
     expect(attributes.get(Operator)).toBe('bob');
     expect(attributes.get(RunbookOutcome)).toBe('succeeded');
     expect(await description.staticSummary()).toBe('maintenance-on on staging by bob');
+  });
+
+  test('the progress query lists every step with its status and detail', async () => {
+    const handle = await startRunbook(client, 'maintenance-on', { environment: 'staging', operator: 'gina' }, { taskQueue });
+    await waitForRunbook(handle);
+    // A closed run still answers queries (replayed from its history).
+    const progress = await handle.query(progressQuery);
+    expect(progress).toMatchObject({ runbook: 'maintenance-on', operator: 'gina', app: STAGING, environment: 'staging', status: 'succeeded', currentStep: null });
+    expect(progress.steps.map((step) => [step.name, step.status, step.detail])).toEqual([
+      ['resolve', 'succeeded', 'csis-reconasia-bravo (staging), strategy config-var'],
+      ['read', 'succeeded', null],
+      ['platform-flag', 'skipped', 'not used by the config-var strategy'],
+      ['config-var', 'succeeded', expect.stringMatching(/^set MAINTENANCE_MODE on \(release v\d+\)$/)],
+    ]);
+    const configStep = progress.steps[3];
+    expect(Date.parse(configStep.endedAt!)).toBeGreaterThanOrEqual(Date.parse(configStep.startedAt!));
+
+    const again = await startRunbook(client, 'maintenance-on', { environment: 'staging' }, { taskQueue });
+    await waitForRunbook(again);
+    expect((await again.query(progressQuery)).steps[3]).toMatchObject({ status: 'skipped', detail: 'MAINTENANCE_MODE already on' });
+
+    const failed = await startRunbook(client, 'maintenance-on', { app: 'no-such-app-here' }, { taskQueue });
+    await waitForRunbook(failed);
+    const failedProgress = await failed.query(progressQuery);
+    expect(failedProgress.status).toBe('failed');
+    expect(failedProgress.steps.find((step) => step.name === 'read')).toMatchObject({ status: 'failed', detail: expect.stringContaining("Couldn't find that app") });
+    expect(failedProgress.steps.find((step) => step.name === 'config-var')).toMatchObject({ status: 'pending' });
   });
 
   test('no config-var value reaches the workflow history', async () => {
