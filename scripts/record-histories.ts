@@ -1,0 +1,105 @@
+// Records workflow histories for the replay test (test/replay.test.ts): `npm run record-histories`.
+// Each scenario runs a runbook for real — a throwaway dev server, the simulator, a worker on the current code — and
+// its history is saved to test/histories/<scenario>.json. Re-record only when a workflow change is meant to be
+// incompatible with runs already in flight (and say so in the change); otherwise the replay test is what catches it.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { SqliteAuditLog } from '../activities/audit/sqlite-audit-log';
+import { startRunbook, waitForRunbook } from '../client/launch';
+import { RunbookConfig } from '../common/environments';
+import type { RunbookId } from '../common/runbooks';
+import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
+import { PACKAGE_ROOT } from '../worker/paths';
+import { createRunbookWorker } from '../worker/worker';
+import { buildWorkflowBundle } from './build-workflow-bundle';
+
+export const HISTORIES_DIR = path.join(PACKAGE_ROOT, 'test', 'histories');
+
+interface Scenario {
+  name: string;
+  runbook: RunbookId;
+  input: Record<string, unknown>;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'maintenance-on-config-var', runbook: 'maintenance-on', input: { environment: 'staging', operator: 'recorder' } },
+  { name: 'maintenance-off-config-var', runbook: 'maintenance-off', input: { environment: 'staging', operator: 'recorder' } },
+  { name: 'maintenance-off-again-noop', runbook: 'maintenance-off', input: { environment: 'staging', operator: 'recorder' } },
+  { name: 'maintenance-on-both', runbook: 'maintenance-on', input: { environment: 'production-both', operator: 'recorder' } },
+  { name: 'maintenance-on-unknown-app', runbook: 'maintenance-on', input: { app: 'no-such-app-here', operator: 'recorder' } },
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'record-histories-'));
+  const port = await freePort();
+  const temporalEnv = { ...process.env, TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: '0', TEMPORAL_DB: '', TEMPORAL_PID_FILE: path.join(dir, 'temporal.pid') };
+  const temporalSh = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
+  execFileSync('bash', [temporalSh, 'start'], { env: temporalEnv, stdio: 'inherit' });
+  const simulator = await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN });
+  const audit = new SqliteAuditLog(path.join(dir, 'audit.db'));
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const address = `127.0.0.1:${port}`;
+    const nativeConnection = await NativeConnection.connect({ address });
+    const client = new Client({ connection: await Connection.connect({ address }) });
+    const config = RunbookConfig.parse({
+      environments: {
+        staging: { app: 'csis-reconasia-bravo' },
+        'production-both': { app: 'csis-reconasia-alfa', maintenance: { strategy: 'both' } },
+      },
+    });
+    const worker = await createRunbookWorker({
+      connection: nativeConnection,
+      taskQueue: 'record-histories',
+      workflowBundlePath: await buildWorkflowBundle(path.join(dir, 'bundle.js')),
+      activities: {
+        heroku: { apiUrl: simulator.url, dataApiUrl: simulator.url, apiKey: simulator.token },
+        config,
+        configSource: 'record-histories',
+        audit,
+      },
+    });
+    mkdirSync(HISTORIES_DIR, { recursive: true });
+    await worker.runUntil(async () => {
+      for (const scenario of SCENARIOS) {
+        const handle = await startRunbook(client, scenario.runbook, scenario.input as never, {
+          taskQueue: 'record-histories',
+          workflowId: `replay-${scenario.name}`,
+        });
+        const outcome = await waitForRunbook(handle);
+        const history = await handle.fetchHistory();
+        const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
+        writeFileSync(path.join(HISTORIES_DIR, `${scenario.name}.json`), historyToJSON(history) + '\n');
+        console.log(`${scenario.name}: ${outcome.status}, ${history.events?.length} events`);
+      }
+    });
+    await nativeConnection.close();
+    await client.connection.close();
+  } finally {
+    await audit.close();
+    await simulator.close();
+    execFileSync('bash', [temporalSh, 'stop'], { env: temporalEnv, stdio: 'inherit' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
