@@ -8,10 +8,15 @@ import { workerCommand } from './commands/worker';
 export function buildProgram(): Command {
   const program = new Command('runbook').description('Heroku runbooks as durable Temporal workflows');
   for (const command of [listCommand(), runCommand(), auditCommand(), workerCommand(), simulatorCommand()]) {
-    // addCommand does not pass exitOverride on; without it commander exits 1 on a usage error, not 2.
-    program.addCommand(command.exitOverride());
+    program.addCommand(command);
   }
-  return program.exitOverride();
+  // addCommand does not pass exitOverride on; without it commander exits 1 on a usage error, not 2.
+  const override = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  override(program);
+  return program;
 }
 
 /** Exit codes: 0 done, 1 the runbook (or the tool) failed, 2 the command line was wrong. */

@@ -54,6 +54,16 @@ test('runbook list names every runbook', async () => {
   expect(stdout).toMatch(/^maintenance-off\s+/m);
 });
 
+test('runbook run <runbook> --help lists the runbook\'s inputs as flags', async () => {
+  const { code, stdout } = await runCli(['run', 'maintenance-on', '--help']);
+  expect(code).toBe(0);
+  expect(stdout).toContain('Usage: runbook run maintenance-on [options]');
+  expect(stdout).toMatch(/--env <name>\s+environment from the runbook config/);
+  expect(stdout).toMatch(/--app <name>\s+Heroku app name/);
+  expect(stdout).toMatch(/--reason <text>/);
+  expect(stdout).toMatch(/--operator <name>/);
+});
+
 test('runbook run maintenance-on --env staging: exit 0, says what changed, and the app is in maintenance', async () => {
   const { code, stdout, stderr } = await runCli(['run', 'maintenance-on', '--env', 'staging', '--reason', 'cli test'], {
     ...env,
