@@ -3,6 +3,7 @@ import { auditActivities } from './audit';
 import type { AuditLog } from './audit/audit-log';
 import type { HerokuConnection } from './heroku/connection';
 import { PlatformApi } from './heroku/platform-api';
+import { formationActivities } from './formation';
 import { maintenanceActivities } from './maintenance';
 import { targetActivities } from './targets';
 
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...targetActivities(deps.config, deps.configSource),
     ...maintenanceActivities(platform),
+    ...formationActivities(platform),
     ...auditActivities(deps.audit),
   };
 }

@@ -28,6 +28,12 @@ const provenance = {
   reason: z.string().max(500).optional().describe('why, in a sentence: kept with the run'),
 };
 
+/** `"2"` or `"2:Standard-2X"` (as `heroku ps:scale web=2:Standard-2X`), or a number: an absolute quantity. */
+export const ProcessScale = z.union([
+  z.int().nonnegative().max(100),
+  z.string().regex(/^\d{1,3}(:[A-Za-z0-9-]+)?$/, { message: 'must be a quantity, optionally with a size: "2" or "2:Standard-2X"' }),
+]);
+
 function requireTarget(input: { environment?: string; app?: string }, ctx: z.RefinementCtx): void {
   if (input.environment === undefined && input.app === undefined) {
     ctx.addIssue({
@@ -42,3 +48,15 @@ export const MaintenanceInput = z
   .strictObject({ ...target, ...provenance })
   .superRefine(requireTarget);
 export type MaintenanceInput = z.input<typeof MaintenanceInput>;
+
+export const ScaleDynosInput = z
+  .strictObject({
+    ...target,
+    processes: z
+      .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a process type such as web or worker' }), ProcessScale)
+      .refine((processes) => Object.keys(processes).length > 0, { message: 'name at least one process type, e.g. worker=0' })
+      .describe('process type=quantity[:size], e.g. worker=0 or web=2:Standard-2X (repeatable)'),
+    ...provenance,
+  })
+  .superRefine(requireTarget);
+export type ScaleDynosInput = z.input<typeof ScaleDynosInput>;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { MaintenanceInput } from './inputs';
+import { MaintenanceInput, ScaleDynosInput } from './inputs';
 
 export interface RunbookDefinition {
   /** The workflow function's name, as registered on the worker. */
@@ -23,6 +23,12 @@ export const RUNBOOKS = {
     workflowType: 'maintenanceOff',
     summary: 'Take an app out of maintenance mode',
     input: MaintenanceInput,
+    mutating: true,
+  },
+  'scale-dynos': {
+    workflowType: 'scaleDynos',
+    summary: 'Scale process types to absolute quantities and sizes (heroku ps:scale); returns the previous formation',
+    input: ScaleDynosInput,
     mutating: true,
   },
 } as const satisfies Record<string, RunbookDefinition>;

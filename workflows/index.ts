@@ -1,3 +1,4 @@
 // Every runbook workflow the worker registers. Workflow code runs in Temporal's deterministic sandbox:
 // no I/O and no Node built-ins here (eslint enforces it); side effects live in activities/.
 export { maintenanceOn, maintenanceOff } from './maintenance';
+export { scaleDynos } from './scale-dynos';

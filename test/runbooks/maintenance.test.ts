@@ -1,70 +1,38 @@
-import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import path from 'node:path';
-import type { ActivityDependencies } from '../../activities';
-import { SqliteAuditLog } from '../../activities/audit/sqlite-audit-log';
-import { RunbookConfig } from '../../common/environments';
 import type { MaintenanceResult } from '../../common/maintenance';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../../common/search-attributes';
 import { startRunbook, waitForRunbook, type RunbookOutcome as Outcome } from '../../client/launch';
 import { progressQuery } from '../../workflows/messages';
-import { TestSimulator } from '../support/simulator';
-import { connectTestServer, createTestWorker, readableHistory, uniqueTaskQueue } from '../support/temporal';
+import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
+import type { TestSimulator } from '../support/simulator';
+import { createTestWorker, readableHistory, uniqueTaskQueue } from '../support/temporal';
 
-const STAGING = 'csis-reconasia-bravo';
-const PRODUCTION = 'csis-reconasia-alfa';
-
-// One environment per maintenance strategy, on the simulator's two seeded apps.
-const config = RunbookConfig.parse({
-  environments: {
-    staging: { app: STAGING },
-    'staging-platform': { app: STAGING, maintenance: { strategy: 'platform' } },
-    'production-both': { app: PRODUCTION, maintenance: { strategy: 'both' } },
-  },
-});
-
+let harness: RunbookHarness;
 let sim: TestSimulator;
-let audit: SqliteAuditLog;
-let server: Awaited<ReturnType<typeof connectTestServer>>;
-let client: Client;
-let taskQueue: string;
-let worker: Worker;
-let workerRun: Promise<void>;
-
-function deps(apiKey: string): ActivityDependencies {
-  // A short pause after a 429 keeps the rate-limit test fast; production waits 10 s.
-  return { heroku: { apiUrl: sim.url, dataApiUrl: sim.url, apiKey }, config, configSource: 'test config', audit, rateLimitPauseMs: 300 };
-}
 
 beforeAll(async () => {
-  sim = await TestSimulator.start();
-  audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, 'maintenance-audit.db'));
-  server = await connectTestServer();
-  client = server.client;
-  taskQueue = uniqueTaskQueue('maintenance');
-  worker = await createTestWorker(server.nativeConnection, taskQueue, deps(sim.token));
-  workerRun = worker.run();
+  // One environment per maintenance strategy, on the simulator's two seeded apps.
+  harness = await RunbookHarness.start({
+    environments: {
+      staging: { app: STAGING },
+      'staging-platform': { app: STAGING, maintenance: { strategy: 'platform' } },
+      'production-both': { app: PRODUCTION, maintenance: { strategy: 'both' } },
+    },
+  });
+  sim = harness.sim;
 });
 
-afterAll(async () => {
-  worker?.shutdown();
-  await workerRun;
-  await server?.close();
-  await sim?.close();
-  await audit?.close();
-});
+afterAll(() => harness?.stop());
 
 beforeEach(() => sim.reset());
 
-async function run(name: 'maintenance-on' | 'maintenance-off', input: object, queue = taskQueue): Promise<Outcome<MaintenanceResult>> {
-  const handle = await startRunbook(client, name, { operator: 'alice', ...input }, { taskQueue: queue });
-  return waitForRunbook<MaintenanceResult>(handle);
+type Name = 'maintenance-on' | 'maintenance-off';
+
+function run(name: Name, input: object, queue?: string): Promise<Outcome<MaintenanceResult>> {
+  return harness.run<Name, MaintenanceResult>(name, input, queue);
 }
 
-async function succeeded(name: 'maintenance-on' | 'maintenance-off', input: object): Promise<MaintenanceResult> {
-  const outcome = await run(name, input);
-  if (outcome.status !== 'succeeded') throw new Error(`${name} failed: ${outcome.error.message}`);
-  return outcome.result;
+function succeeded(name: Name, input: object): Promise<MaintenanceResult> {
+  return harness.succeeded<MaintenanceResult>(name, input);
 }
 
 async function configVars(app: string): Promise<Record<string, string>> {
@@ -181,7 +149,7 @@ describe('failures', () => {
   test('a wrong token fails without retry, naming HEROKU_API_KEY and never showing the token', async () => {
     const queue = uniqueTaskQueue('wrong-token');
     const wrongToken = 'not-the-simulator-token-0123456789';
-    const badWorker = await createTestWorker(server.nativeConnection, queue, deps(wrongToken));
+    const badWorker = await createTestWorker(harness.server.nativeConnection, queue, harness.deps(wrongToken));
     const outcome = await badWorker.runUntil(run('maintenance-on', { environment: 'staging' }, queue));
     expect(outcome.status).toBe('failed');
     if (outcome.status !== 'failed') return;
@@ -190,7 +158,7 @@ describe('failures', () => {
     expect(outcome.error.message).not.toContain(wrongToken);
     const calls = await sim.calls();
     expect(calls.map((call) => call.status)).toEqual([401]);
-    expect(await readableHistory(client, outcome.workflowId)).not.toContain(wrongToken);
+    expect(await readableHistory(harness.client, outcome.workflowId)).not.toContain(wrongToken);
   });
 
   test('an exhausted API budget (429 rate_limit) is waited out and retried, not failed', async () => {
@@ -240,9 +208,9 @@ describe('failures', () => {
       [{ environment: 'staging', operator: '' }, /operator: must not be empty/],
     ];
     for (const [input, message] of cases) {
-      const handle = await client.workflow.start('maintenanceOn', {
+      const handle = await harness.client.workflow.start('maintenanceOn', {
         args: [input],
-        taskQueue,
+        taskQueue: harness.taskQueue,
         workflowId: uniqueTaskQueue('invalid-input'),
       });
       const outcome = await waitForRunbook(handle);
@@ -264,7 +232,7 @@ describe('failures', () => {
   });
 
   test('the client refuses invalid input before starting anything', async () => {
-    await expect(startRunbook(client, 'maintenance-on', { app: 'BAD' }, { taskQueue })).rejects.toThrow(
+    await expect(startRunbook(harness.client, 'maintenance-on', { app: 'BAD' }, { taskQueue: harness.taskQueue })).rejects.toThrow(
       /Invalid input for maintenance-on: app: must be a Heroku app name/,
     );
   });
@@ -273,7 +241,7 @@ describe('failures', () => {
 describe('records', () => {
   test('the audit trail says who did what to which app, change by change, and how each run ended', async () => {
     const on = await run('maintenance-on', { environment: 'staging', operator: 'erin', reason: 'audit test' });
-    const trail = (await audit.query({ workflowId: on.workflowId })).reverse();
+    const trail = (await harness.audit.query({ workflowId: on.workflowId })).reverse();
     expect(trail.map((entry) => [entry.seq, entry.event])).toEqual([
       [0, 'started'],
       [1, 'change'],
@@ -290,20 +258,20 @@ describe('records', () => {
 
     // A run that failed is in the trail too, with the reason.
     const failed = await run('maintenance-on', { app: 'no-such-app-here', operator: 'erin' });
-    const failedTrail = (await audit.query({ workflowId: failed.workflowId })).reverse();
+    const failedTrail = (await harness.audit.query({ workflowId: failed.workflowId })).reverse();
     expect(failedTrail.map((entry) => entry.event)).toEqual(['started', 'failed']);
     expect(failedTrail[1].summary).toContain("Couldn't find that app");
     expect(failedTrail[1].app).toBe('no-such-app-here');
 
     // Queries by app find them all, newest first.
-    const byApp = await audit.query({ app: STAGING, runbook: 'maintenance-on', operator: 'erin' });
+    const byApp = await harness.audit.query({ app: STAGING, runbook: 'maintenance-on', operator: 'erin' });
     expect(byApp[0].workflowId).toBe(on.workflowId);
   });
 
 
   test('search attributes name the runbook, app, environment, operator and outcome', async () => {
     const outcome = await run('maintenance-on', { environment: 'staging', operator: 'bob' });
-    const description = await client.workflow.getHandle(outcome.workflowId).describe();
+    const description = await harness.client.workflow.getHandle(outcome.workflowId).describe();
     const attributes = description.typedSearchAttributes;
     expect(attributes.get(RunbookName)).toBe('maintenance-on');
     expect(attributes.get(HerokuApp)).toBe(STAGING);
@@ -314,7 +282,7 @@ describe('records', () => {
   });
 
   test('the progress query lists every step with its status and detail', async () => {
-    const handle = await startRunbook(client, 'maintenance-on', { environment: 'staging', operator: 'gina' }, { taskQueue });
+    const handle = await harness.start('maintenance-on', { environment: 'staging', operator: 'gina' });
     await waitForRunbook(handle);
     // A closed run still answers queries (replayed from its history).
     const progress = await handle.query(progressQuery);
@@ -328,11 +296,11 @@ describe('records', () => {
     const configStep = progress.steps[3];
     expect(Date.parse(configStep.endedAt!)).toBeGreaterThanOrEqual(Date.parse(configStep.startedAt!));
 
-    const again = await startRunbook(client, 'maintenance-on', { environment: 'staging' }, { taskQueue });
+    const again = await harness.start('maintenance-on', { environment: 'staging' });
     await waitForRunbook(again);
     expect((await again.query(progressQuery)).steps[3]).toMatchObject({ status: 'skipped', detail: 'MAINTENANCE_MODE already on' });
 
-    const failed = await startRunbook(client, 'maintenance-on', { app: 'no-such-app-here' }, { taskQueue });
+    const failed = await harness.start('maintenance-on', { app: 'no-such-app-here' });
     await waitForRunbook(failed);
     const failedProgress = await failed.query(progressQuery);
     expect(failedProgress.status).toBe('failed');
@@ -343,7 +311,7 @@ describe('records', () => {
   test('no config-var value reaches the workflow history', async () => {
     const secrets = await configVars(STAGING);
     const outcome = await run('maintenance-on', { environment: 'staging' });
-    const history = await readableHistory(client, outcome.workflowId);
+    const history = await readableHistory(harness.client, outcome.workflowId);
     expect(history).toContain('MAINTENANCE_MODE'); // the decoded payloads are really in there
     // The secrets among them (others, like NEW_RELIC_APP_NAME = the app's name, legitimately appear).
     const secretKeys = ['SECRET_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MAPBOX_TOKEN', 'DATABASE_URL', 'REDISTOGO_URL', 'MEMCACHE_PASSWORD', 'BONSAI_URL'];
@@ -353,7 +321,7 @@ describe('records', () => {
       expect({ key, found: history.includes(value) }).toEqual({ key, found: false });
     }
     expect(history).not.toContain(sim.token);
-    const trail = JSON.stringify(await audit.query({ workflowId: outcome.workflowId }));
+    const trail = JSON.stringify(await harness.audit.query({ workflowId: outcome.workflowId }));
     for (const [, value] of secretLike) expect(trail).not.toContain(value);
   });
 });

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../activities';
+import { SqliteAuditLog } from '../../activities/audit/sqlite-audit-log';
+import { startRunbook, waitForRunbook, type RunbookInput, type RunbookOutcome } from '../../client/launch';
+import { RunbookConfig, type RunbookConfigFile } from '../../common/environments';
+import type { RunbookId } from '../../common/runbooks';
+import { TestSimulator } from './simulator';
+import { connectTestServer, createTestWorker, uniqueTaskQueue } from './temporal';
+
+export const STAGING = 'csis-reconasia-bravo';
+export const PRODUCTION = 'csis-reconasia-alfa';
+
+/**
+ * Everything a runbook test file needs: the suite's dev server, its own simulator, an audit log and a worker on
+ * its own task queue. `await RunbookHarness.start(…)` in beforeAll, `harness.stop()` in afterAll.
+ */
+export class RunbookHarness {
+  private workerRun!: Promise<void>;
+
+  private constructor(
+    readonly sim: TestSimulator,
+    readonly server: Awaited<ReturnType<typeof connectTestServer>>,
+    readonly audit: SqliteAuditLog,
+    readonly config: RunbookConfig,
+    readonly taskQueue: string,
+    private worker?: Worker,
+  ) {}
+
+  static async start(configFile: RunbookConfigFile, options: { rateLimitPauseMs?: number } = {}): Promise<RunbookHarness> {
+    const sim = await TestSimulator.start();
+    const server = await connectTestServer();
+    const audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`));
+    const harness = new RunbookHarness(sim, server, audit, RunbookConfig.parse(configFile), uniqueTaskQueue('runbooks'));
+    harness.worker = await createTestWorker(server.nativeConnection, harness.taskQueue, harness.deps(sim.token, options));
+    harness.workerRun = harness.worker.run();
+    return harness;
+  }
+
+  get client(): Client {
+    return this.server.client;
+  }
+
+  /** The worker's dependencies, with another token if asked (for a second, misconfigured worker). */
+  deps(apiKey: string, options: { rateLimitPauseMs?: number } = {}): ActivityDependencies {
+    return {
+      heroku: { apiUrl: this.sim.url, dataApiUrl: this.sim.url, apiKey },
+      config: this.config,
+      configSource: 'test config',
+      audit: this.audit,
+      rateLimitPauseMs: options.rateLimitPauseMs ?? 300,
+    };
+  }
+
+  start<N extends RunbookId>(name: N, input: RunbookInput<N>, queue = this.taskQueue): Promise<WorkflowHandleWithFirstExecutionRunId> {
+    return startRunbook(this.client, name, { operator: 'alice', ...input } as RunbookInput<N>, { taskQueue: queue });
+  }
+
+  async run<N extends RunbookId, R = unknown>(name: N, input: RunbookInput<N>, queue = this.taskQueue): Promise<RunbookOutcome<R>> {
+    return waitForRunbook<R>(await this.start(name, input, queue));
+  }
+
+  /** Runs a runbook that must succeed, returning its result. */
+  async succeeded<R>(name: RunbookId, input: RunbookInput<RunbookId>): Promise<R> {
+    const outcome = await this.run<RunbookId, R>(name, input);
+    if (outcome.status !== 'succeeded') throw new Error(`${name} failed: ${outcome.error.message}`);
+    return outcome.result;
+  }
+
+  async stop(): Promise<void> {
+    this.worker?.shutdown();
+    await this.workerRun;
+    await this.server.close();
+    await this.sim.close();
+    await this.audit.close();
+  }
+}
