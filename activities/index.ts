@@ -3,8 +3,10 @@ import { auditActivities } from './audit';
 import type { AuditLog } from './audit/audit-log';
 import type { HerokuConnection } from './heroku/connection';
 import { PlatformApi } from './heroku/platform-api';
+import { configVarActivities } from './config-vars';
 import { formationActivities } from './formation';
 import { maintenanceActivities } from './maintenance';
+import type { SecretBox } from './secrets/secret-box';
 import { targetActivities } from './targets';
 
 export interface ActivityDependencies {
@@ -14,6 +16,8 @@ export interface ActivityDependencies {
   configSource: string;
   /** Where every run's audit trail goes (outlives Temporal's retention). */
   audit: AuditLog;
+  /** Opens config-var values the CLI sealed (RUNBOOK_SECRETS_KEY); without it, config changes fail clearly. */
+  secrets?: SecretBox;
   /** Pause before retrying after Heroku's 429; default 10 s. */
   rateLimitPauseMs?: number;
 }
@@ -25,6 +29,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...targetActivities(deps.config, deps.configSource),
     ...maintenanceActivities(platform),
     ...formationActivities(platform),
+    ...configVarActivities(platform, deps.secrets),
     ...auditActivities(deps.audit),
   };
 }

@@ -21,12 +21,6 @@ export function configVarState(value: string | undefined, settings: MaintenanceS
  * a second restart).
  */
 export function maintenanceActivities(heroku: PlatformApi) {
-  async function latestRelease(app: string): Promise<ReleaseRef | null> {
-    const release = await heroku.latestRelease(app);
-    if (!release?.id || release.version === undefined) return null;
-    return { version: release.version, id: release.id, description: release.description ?? '' };
-  }
-
   return {
     async readMaintenanceState({ app, settings }: { app: string; settings: MaintenanceSettings }): Promise<MaintenanceState> {
       const found = await heroku.getApp(app);
@@ -55,9 +49,9 @@ export function maintenanceActivities(heroku: PlatformApi) {
       const vars = await heroku.getConfigVars(app);
       // "On" is exactly the value the app reads as on; anything else the app reads as off.
       const isOn = configVarState(vars[settings.configVar], settings) === 'on';
-      if (isOn === on) return { changed: false, release: await latestRelease(app) };
+      if (isOn === on) return { changed: false, release: await heroku.latestRelease(app) };
       await heroku.patchConfigVars(app, { [settings.configVar]: wanted });
-      return { changed: true, release: await latestRelease(app) };
+      return { changed: true, release: await heroku.latestRelease(app) };
     },
   };
 }

@@ -60,3 +60,50 @@ export const ScaleDynosInput = z
   })
   .superRefine(requireTarget);
 export type ScaleDynosInput = z.input<typeof ScaleDynosInput>;
+
+/** Config var names as Heroku takes them; HEROKU_* belong to the platform. */
+export const ConfigVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a config var name: letters, digits, underscores' })
+  .refine((name) => !name.startsWith('HEROKU_'), { message: 'HEROKU_* config vars belong to the platform' });
+
+/** A value sealed by the CLI (RUNBOOK_SECRETS_KEY): plain values are refused so they never reach workflow history. */
+export const SealedValue = z
+  .string()
+  .regex(/^sealed:v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, {
+    message: 'must be sealed (the CLI seals --set values with RUNBOOK_SECRETS_KEY); a plain value would be kept in workflow history',
+  });
+
+export const GeneratedValueKind = z.enum(['django-secret-key', 'hex-64']);
+
+export const SetConfigVarsInput = z
+  .strictObject({
+    ...target,
+    set: z.record(ConfigVarName, SealedValue).optional().describe('KEY=value to set (repeatable; the CLI seals the value)'),
+    generate: z
+      .record(ConfigVarName, GeneratedValueKind)
+      .optional()
+      .describe('KEY=django-secret-key|hex-64: set KEY to a new random value made by the worker, e.g. SECRET_KEY rotation'),
+    ...provenance,
+  })
+  .superRefine(requireTarget)
+  .superRefine((input, ctx) => {
+    const set = Object.keys(input.set ?? {});
+    const generate = Object.keys(input.generate ?? {});
+    if (set.length + generate.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['set'], message: 'give at least one var to set (or to generate)' });
+    }
+    for (const key of set.filter((k) => generate.includes(k))) {
+      ctx.addIssue({ code: 'custom', path: ['generate', key], message: 'is also given a value to set; choose one' });
+    }
+  });
+export type SetConfigVarsInput = z.input<typeof SetConfigVarsInput>;
+
+export const UnsetConfigVarsInput = z
+  .strictObject({
+    ...target,
+    keys: z.array(ConfigVarName).min(1, { message: 'name at least one config var' }).describe('config var to remove (repeatable)'),
+    ...provenance,
+  })
+  .superRefine(requireTarget);
+export type UnsetConfigVarsInput = z.input<typeof UnsetConfigVarsInput>;

@@ -2,3 +2,4 @@
 // no I/O and no Node built-ins here (eslint enforces it); side effects live in activities/.
 export { maintenanceOn, maintenanceOff } from './maintenance';
 export { scaleDynos } from './scale-dynos';
+export { setConfigVars, unsetConfigVars } from './config-vars';

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import Heroku from 'heroku-client';
 import type { App, ConfigVars, Formation, Release } from '@heroku-cli/schema';
+import type { ReleaseRef } from '../../common/maintenance';
 import type { HerokuConnection } from './connection';
 import { herokuFailure, type HerokuRequestError } from './failures';
 
@@ -52,12 +53,14 @@ export class PlatformApi {
     await this.request('PATCH', `/apps/${encodeURIComponent(app)}/config-vars`, { body: patch });
   }
 
-  async latestRelease(app: string): Promise<Release | undefined> {
-    const releases = await this.request<Release[]>('GET', `/apps/${encodeURIComponent(app)}/releases`, {
+  /** The app's newest release (a config change makes one), or null if it has none. */
+  async latestRelease(app: string): Promise<ReleaseRef | null> {
+    const [release] = await this.request<Release[]>('GET', `/apps/${encodeURIComponent(app)}/releases`, {
       headers: { Range: 'version ..; order=desc,max=1' },
       partial: true,
     });
-    return releases[0];
+    if (!release?.id || release.version === undefined) return null;
+    return { version: release.version, id: release.id, description: release.description ?? '' };
   }
 
   getFormation(app: string): Promise<Formation[]> {

@@ -4,6 +4,7 @@ import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../connecti
 import { formatOutcome } from '../format';
 import { InvalidRunbookInputError, startRunbook, waitForRunbook } from '../launch';
 import { resolveOperator } from '../operator';
+import { InputPreparationError, prepareInput } from '../prepare-input';
 import { hasWorkflowPollers } from '../pollers';
 import { flagsFor, inputFromFlags, optionFor, type FlagSpec } from '../schema-flags';
 
@@ -42,7 +43,13 @@ function runbookCommand(name: RunbookId, definition: RunbookDefinition): Command
 }
 
 async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): Promise<void> {
-  const input = { ...inputFromFlags(specs, flags), operator: resolveOperator(flags.operator as string | undefined) };
+  let input: Record<string, unknown>;
+  try {
+    input = prepareInput(name, { ...inputFromFlags(specs, flags), operator: resolveOperator(flags.operator as string | undefined) });
+  } catch (err) {
+    if (err instanceof InputPreparationError) throw new UsageError(err.message);
+    throw err;
+  }
   const settings = temporalSettingsFromEnv();
   const taskQueue = flags.taskQueue ?? settings.taskQueue;
   let handle;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { openAuditLog } from '../../activities/audit/open-audit-log';
 import { herokuConnectionFromEnv } from '../../activities/heroku/connection';
+import { SecretBox } from '../../activities/secrets/secret-box';
 import { createLogger, temporalLogger } from '../../worker/logger';
 import { loadRunbookConfig } from '../../worker/runbook-config';
 import { createRunbookWorker } from '../../worker/worker';
@@ -17,6 +18,8 @@ export function workerCommand(): Command {
       // Everything that can be wrong with the set-up is checked before polling: token, config, bundle.
       const heroku = herokuConnectionFromEnv();
       const { config, source } = loadRunbookConfig();
+      // Optional: without it, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
+      const secrets = process.env.RUNBOOK_SECRETS_KEY ? SecretBox.fromEnv() : undefined;
       const audit = openAuditLog();
       try {
         await audit.query({ limit: 1 });
@@ -33,7 +36,7 @@ export function workerCommand(): Command {
           namespace: settings.namespace,
           taskQueue: flags.taskQueue ?? settings.taskQueue,
           workflowBundlePath: process.env.RUNBOOK_WORKFLOW_BUNDLE,
-          activities: { heroku, config, configSource: source, audit },
+          activities: { heroku, config, configSource: source, audit, secrets },
         });
         logger.info(
           {
@@ -42,6 +45,7 @@ export function workerCommand(): Command {
             heroku: heroku.apiUrl,
             config: source,
             audit: audit.location,
+            sealedConfigValues: secrets ? 'enabled' : 'disabled (no RUNBOOK_SECRETS_KEY)',
             pid: process.pid,
           },
           'worker ready',

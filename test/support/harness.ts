@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SqliteAuditLog } from '../../activities/audit/sqlite-audit-log';
+import { SecretBox } from '../../activities/secrets/secret-box';
 import { startRunbook, waitForRunbook, type RunbookInput, type RunbookOutcome } from '../../client/launch';
 import { RunbookConfig, type RunbookConfigFile } from '../../common/environments';
 import type { RunbookId } from '../../common/runbooks';
@@ -19,6 +20,8 @@ export const PRODUCTION = 'csis-reconasia-alfa';
  */
 export class RunbookHarness {
   private workerRun!: Promise<void>;
+  /** The worker's RUNBOOK_SECRETS_KEY, for sealing values as the CLI would. */
+  readonly secrets = new SecretBox(randomBytes(32));
 
   private constructor(
     readonly sim: TestSimulator,
@@ -44,8 +47,9 @@ export class RunbookHarness {
   }
 
   /** The worker's dependencies, with another token if asked (for a second, misconfigured worker). */
-  deps(apiKey: string, options: { rateLimitPauseMs?: number } = {}): ActivityDependencies {
+  deps(apiKey: string, options: { rateLimitPauseMs?: number; secrets?: SecretBox | null } = {}): ActivityDependencies {
     return {
+      secrets: options.secrets === null ? undefined : (options.secrets ?? this.secrets),
       heroku: { apiUrl: this.sim.url, dataApiUrl: this.sim.url, apiKey },
       config: this.config,
       configSource: 'test config',
