@@ -41,23 +41,38 @@ export function configVarActivities(heroku: PlatformApi, secrets: SecretBox | un
     return wanted;
   }
 
+  async function differing(request: ApplyConfigVarsRequest): Promise<{ wanted: Record<string, string>; differs: string[] }> {
+    const wanted = wantedValues(request);
+    const current = await heroku.getConfigVars(request.app);
+    return { wanted, differs: Object.keys(wanted).filter((key) => current[key] !== wanted[key]) };
+  }
+
   return {
-    async applyConfigVars(request: ApplyConfigVarsRequest): Promise<ConfigVarChange> {
-      const wanted = wantedValues(request);
-      const current = await heroku.getConfigVars(request.app);
-      const keys = Object.keys(wanted);
-      const set = keys.filter((key) => current[key] !== wanted[key]);
-      const unchanged = keys.filter((key) => !set.includes(key));
-      if (set.length > 0) await heroku.patchConfigVars(request.app, Object.fromEntries(set.map((key) => [key, wanted[key]])));
-      return { set, unchanged, removed: [], absent: [], release: set.length > 0 ? await heroku.latestRelease(request.app) : null };
+    /** Which keys need setting (their value differs from Heroku's) and which already are as asked: keys only. */
+    async planConfigVars(request: ApplyConfigVarsRequest): Promise<{ toSet: string[]; unchanged: string[] }> {
+      const { wanted, differs } = await differing(request);
+      return { toSet: differs, unchanged: Object.keys(wanted).filter((key) => !differs.includes(key)) };
     },
 
-    async removeConfigVars({ app, keys }: { app: string; keys: string[] }): Promise<ConfigVarChange> {
+    /** Sets what still differs; a retry after the change went through finds nothing left to send. */
+    async applyConfigVars(request: ApplyConfigVarsRequest): Promise<{ release: ConfigVarChange['release'] }> {
+      const { wanted, differs } = await differing(request);
+      if (differs.length > 0) await heroku.patchConfigVars(request.app, Object.fromEntries(differs.map((key) => [key, wanted[key]])));
+      return { release: await heroku.latestRelease(request.app) };
+    },
+
+    /** Which of the keys the app has. */
+    async findConfigVars({ app, keys }: { app: string; keys: string[] }): Promise<{ present: string[]; absent: string[] }> {
       const current = await heroku.getConfigVars(app);
-      const removed = keys.filter((key) => key in current);
-      const absent = keys.filter((key) => !removed.includes(key));
-      if (removed.length > 0) await heroku.patchConfigVars(app, Object.fromEntries(removed.map((key) => [key, null])));
-      return { set: [], unchanged: [], removed, absent, release: removed.length > 0 ? await heroku.latestRelease(app) : null };
+      return { present: keys.filter((key) => key in current), absent: keys.filter((key) => !(key in current)) };
+    },
+
+    /** Removes those of the keys still there; a retry after the change went through finds nothing left to remove. */
+    async removeConfigVars({ app, keys }: { app: string; keys: string[] }): Promise<{ release: ConfigVarChange['release'] }> {
+      const current = await heroku.getConfigVars(app);
+      const present = keys.filter((key) => key in current);
+      if (present.length > 0) await heroku.patchConfigVars(app, Object.fromEntries(present.map((key) => [key, null])));
+      return { release: await heroku.latestRelease(app) };
     },
   };
 }

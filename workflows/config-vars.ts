@@ -11,12 +11,20 @@ import { runbook, type RunbookRun } from './runbook';
  */
 export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVarsResult> {
   return runbook('set-config-vars', input, async (run) => {
-    declareSteps(run, 'Set the config vars (Heroku makes a release and restarts the dynos)');
+    declareSteps(run, 'Set the config vars (Heroku makes a release and restarts the dynos)', 'Compare with the app\'s config vars');
     const { set = {}, generate = {}, ...rest } = parseRunbookInput(run.name, SetConfigVarsInput, input);
     const target = await resolve(run, rest);
     const { workflowId, runId } = workflowInfo();
+    const request = { app: target.app, set, generate, runKey: `${workflowId}/${runId}` };
+    // Decide before changing anything, so the result names what this run set even if a retry finds it done.
+    const { toSet, unchanged } = await run.step('read', () => heroku.planConfigVars(request));
+    if (toSet.length === 0) {
+      run.skip('apply', `${unchanged.join(', ')} already as asked`);
+      return finish(run, target, rest.reason, { set: [], unchanged, removed: [], absent: [], release: null });
+    }
     const change = await run.step('apply', async (step) => {
-      const applied = await heroku.applyConfigVars({ app: target.app, set, generate, runKey: `${workflowId}/${runId}` });
+      const { release } = await heroku.applyConfigVars({ ...request, set: pick(set, toSet), generate: pick(generate, toSet) });
+      const applied: ConfigVarChange = { set: toSet, unchanged, removed: [], absent: [], release };
       step.detail(describeConfigChange(applied));
       return applied;
     });
@@ -27,11 +35,17 @@ export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVa
 /** `heroku config:unset`. */
 export async function unsetConfigVars(input: UnsetConfigVarsInput): Promise<ConfigVarsResult> {
   return runbook('unset-config-vars', input, async (run) => {
-    declareSteps(run, 'Remove the config vars (Heroku makes a release and restarts the dynos)');
+    declareSteps(run, 'Remove the config vars (Heroku makes a release and restarts the dynos)', 'Find which of them the app has');
     const { keys, ...rest } = parseRunbookInput(run.name, UnsetConfigVarsInput, input);
     const target = await resolve(run, rest);
+    const { present, absent } = await run.step('read', () => heroku.findConfigVars({ app: target.app, keys }));
+    if (present.length === 0) {
+      run.skip('apply', `${absent.join(', ')} not set`);
+      return finish(run, target, rest.reason, { set: [], unchanged: [], removed: [], absent, release: null });
+    }
     const change = await run.step('apply', async (step) => {
-      const applied = await heroku.removeConfigVars({ app: target.app, keys });
+      const { release } = await heroku.removeConfigVars({ app: target.app, keys: present });
+      const applied: ConfigVarChange = { set: [], unchanged: [], removed: present, absent, release };
       step.detail(describeConfigChange(applied));
       return applied;
     });
@@ -39,11 +53,16 @@ export async function unsetConfigVars(input: UnsetConfigVarsInput): Promise<Conf
   });
 }
 
-function declareSteps(run: RunbookRun, applyTitle: string): void {
+function declareSteps(run: RunbookRun, applyTitle: string, readTitle: string): void {
   run.declare([
     { name: 'resolve', title: 'Resolve the app' },
+    { name: 'read', title: readTitle },
     { name: 'apply', title: applyTitle },
   ]);
+}
+
+function pick<T>(values: Record<string, T>, keys: string[]): Record<string, T> {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => keys.includes(key)));
 }
 
 async function resolve(run: RunbookRun, input: { environment?: string; app?: string }) {

@@ -62,7 +62,8 @@ test('a value already in place is left alone: no PATCH, no release', async () =>
   expect((await harness.sim.calls()).filter((call) => call.method === 'PATCH')).toEqual([]);
 });
 
-test('unset removes what is there and says what was not', async () => {
+test('unset removes what is there and says what was not; retried after apply-then-fail it reports what it removed', async () => {
+  await harness.sim.control('POST', 'faults', { method: 'PATCH', path: `/apps/${STAGING}/config-vars`, action: 'apply-then-fail', count: 1 });
   const result = await harness.succeeded<ConfigVarsResult>('unset-config-vars', { environment: 'staging', keys: ['GOOGLE_ANALYTICS_KEY', 'NOT_THERE'] });
   expect(result).toMatchObject({ removed: ['GOOGLE_ANALYTICS_KEY'], absent: ['NOT_THERE'] });
   expect(result.summary).toMatch(/removed GOOGLE_ANALYTICS_KEY; NOT_THERE not set \(release v\d+\)/);
