@@ -1,37 +1,15 @@
-import type { IncomingMessage } from 'node:http';
-import Heroku from 'heroku-client';
 import type { App, ConfigVars, Formation, Release } from '@heroku-cli/schema';
 import type { ReleaseRef } from '../../common/maintenance';
 import type { HerokuConnection } from './connection';
-import { herokuFailure, type HerokuRequestError } from './failures';
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-interface RequestOptions {
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** Do not follow Next-Range: one page is all the caller wants. */
-  partial?: boolean;
-}
+import { HerokuApiClient } from './request';
 
 /** A config-var change: a string sets the var, null removes it. */
 export type ConfigVarPatch = Record<string, string | null>;
 
-/**
- * The Heroku Platform API as the runbooks use it: a thin wrapper over heroku-client that turns every failure into a
- * Temporal failure with the right retry semantics.
- *
- * heroku-client's `timeout` option is never used: on expiry it silently re-sends the request, POST bodies included.
- * A hung request is bounded by the activity's own timeout instead.
- */
-export class PlatformApi {
-  private readonly client: Heroku;
-
-  constructor(
-    connection: HerokuConnection,
-    private readonly rateLimitPauseMs?: number,
-  ) {
-    this.client = new Heroku({ host: connection.apiUrl, token: connection.apiKey });
+/** The Heroku Platform API (HEROKU_API_URL) as the runbooks use it. */
+export class PlatformApi extends HerokuApiClient {
+  constructor(connection: HerokuConnection, rateLimitPauseMs?: number) {
+    super(connection.apiUrl, connection.apiKey, rateLimitPauseMs);
   }
 
   getApp(app: string): Promise<App> {
@@ -66,49 +44,4 @@ export class PlatformApi {
   getFormation(app: string): Promise<Formation[]> {
     return this.request('GET', `/apps/${encodeURIComponent(app)}/formation`);
   }
-
-  async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-    let response: IncomingMessage | undefined;
-    try {
-      return await this.client.request({
-        method,
-        path,
-        body: options.body,
-        headers: options.headers,
-        partial: options.partial,
-        // heroku-client exposes no response headers; this hook keeps the last response to read them on failure.
-        middleware: (res: unknown, next: () => void) => {
-          response = res as IncomingMessage;
-          next();
-        },
-      } as Parameters<Heroku['request']>[0]);
-    } catch (err) {
-      throw herokuFailure(describeFailure(method, path, err, response), this.rateLimitPauseMs);
-    }
-  }
-}
-
-function describeFailure(method: string, path: string, err: unknown, res: IncomingMessage | undefined): HerokuRequestError {
-  const e = err as { statusCode?: number; body?: unknown; code?: string; message?: string };
-  const body = typeof e.body === 'object' && e.body !== null ? (e.body as { id?: unknown; message?: unknown }) : {};
-  const header = (name: string) => {
-    const value = res?.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  const remaining = header('ratelimit-remaining');
-  return {
-    method,
-    path,
-    status: e.statusCode,
-    id: typeof body.id === 'string' ? body.id : undefined,
-    message:
-      typeof body.message === 'string'
-        ? body.message
-        : typeof e.body === 'string' && e.body
-          ? e.body.slice(0, 200)
-          : undefined,
-    requestId: e.statusCode ? header('request-id') : undefined,
-    rateLimitRemaining: remaining === undefined ? undefined : Number(remaining),
-    networkCode: e.statusCode ? undefined : (e.code ?? e.message),
-  };
 }
