@@ -22,6 +22,9 @@ export function runCommand(): Command {
   const run = new Command('run')
     .description('run a runbook and wait for it to finish (`runbook run <runbook> --help` lists its inputs)')
     .argument('[runbook]')
+    // An unknown runbook's flags are not worth an "unknown option" error: the runbook name is the problem.
+    .allowUnknownOption()
+    .allowExcessArguments()
     .action((name?: string) => {
       // Reached only when no runbook subcommand matched.
       const known = Object.keys(RUNBOOKS).join(', ');
