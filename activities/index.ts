@@ -2,8 +2,11 @@ import type { RunbookConfig } from '../common/environments';
 import { auditActivities } from './audit';
 import type { AuditLog } from './audit/audit-log';
 import type { HerokuConnection } from './heroku/connection';
+import { DataApi } from './heroku/data-api';
 import { PlatformApi } from './heroku/platform-api';
+import { backupActivities, type PollingSettings } from './backups';
 import { configVarActivities } from './config-vars';
+import { databaseActivities } from './databases';
 import { formationActivities } from './formation';
 import { maintenanceActivities } from './maintenance';
 import type { SecretBox } from './secrets/secret-box';
@@ -20,16 +23,21 @@ export interface ActivityDependencies {
   secrets?: SecretBox;
   /** Pause before retrying after Heroku's 429; default 10 s. */
   rateLimitPauseMs?: number;
+  /** How waits for backups, restores and dynos poll (tests make them short). */
+  polling?: PollingSettings;
 }
 
 /** Every activity the runbooks use, bound to one Heroku connection and one runbook config. */
 export function createActivities(deps: ActivityDependencies) {
   const platform = new PlatformApi(deps.heroku, deps.rateLimitPauseMs);
+  const data = new DataApi(deps.heroku, deps.rateLimitPauseMs);
   return {
     ...targetActivities(deps.config, deps.configSource),
     ...maintenanceActivities(platform),
     ...formationActivities(platform),
     ...configVarActivities(platform, deps.secrets),
+    ...databaseActivities(platform),
+    ...backupActivities(data, deps.polling),
     ...auditActivities(deps.audit),
   };
 }

@@ -31,16 +31,48 @@ export interface DatabaseRef {
   plan: string;
 }
 
-/** "9.6 MB", as the CLI prints sizes. */
+/** "9.59 MB", as `heroku pg:backups` prints sizes (its "MB" are 1024² bytes). */
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return 'unknown size';
-  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1024) return `${bytes} B`;
   const units = ['kB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = -1;
   do {
-    value /= 1000;
+    value /= 1024;
     unit++;
-  } while (value >= 1000 && unit < units.length - 1);
+  } while (value >= 1024 && unit < units.length - 1);
   return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+export interface CaptureBackupResult {
+  runbook: 'capture-backup';
+  app: string;
+  environment: string | null;
+  database: string;
+  backup: TransferSummary;
+  operator: string;
+  summary: string;
+}
+
+export interface ListBackupsResult {
+  runbook: 'list-backups';
+  app: string;
+  environment: string | null;
+  backups: TransferSummary[];
+  restores: TransferSummary[];
+  summary: string;
+}
+
+/** A backup's size is what it holds (processed bytes, compressed), as `heroku pg:backups` shows it. */
+export function describeTransfer(transfer: TransferSummary): string {
+  return `${transfer.name} (${transfer.status}, ${formatBytes(transfer.processedBytes ?? transfer.sourceBytes)})`;
+}
+
+/** "42 % of 9.59 MB" when the total is known (a restore: the backup's size), else "processed 4.20 MB"; or "pending". */
+export function describeProgress(transfer: TransferSummary, totalBytes?: number | null): string {
+  if (transfer.status === 'pending') return 'pending';
+  if (!totalBytes) return `processed ${formatBytes(transfer.processedBytes)}`;
+  const percent = Math.min(100, Math.floor(((transfer.processedBytes ?? 0) / totalBytes) * 100));
+  return `${percent} % of ${formatBytes(totalBytes)}`;
 }

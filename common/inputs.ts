@@ -107,3 +107,18 @@ export const UnsetConfigVarsInput = z
   })
   .superRefine(requireTarget);
 export type UnsetConfigVarsInput = z.input<typeof UnsetConfigVarsInput>;
+
+/** The database a backup runbook acts on: an attachment's config var (the CLI's default is DATABASE_URL). */
+const database = {
+  database: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/, { message: 'must be an attachment config var such as DATABASE_URL' })
+    .optional()
+    .describe('the database, by its config var (default DATABASE_URL)'),
+};
+
+export const CaptureBackupInput = z.strictObject({ ...target, ...database, ...provenance }).superRefine(requireTarget);
+export type CaptureBackupInput = z.input<typeof CaptureBackupInput>;
+
+export const ListBackupsInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
+export type ListBackupsInput = z.input<typeof ListBackupsInput>;

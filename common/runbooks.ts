@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { MaintenanceInput, ScaleDynosInput, SetConfigVarsInput, UnsetConfigVarsInput } from './inputs';
+import { CaptureBackupInput, ListBackupsInput, MaintenanceInput, ScaleDynosInput, SetConfigVarsInput, UnsetConfigVarsInput } from './inputs';
 
 export interface RunbookDefinition {
   /** The workflow function's name, as registered on the worker. */
@@ -42,6 +42,18 @@ export const RUNBOOKS = {
     summary: 'Remove config vars',
     input: UnsetConfigVarsInput,
     mutating: true,
+  },
+  'capture-backup': {
+    workflowType: 'captureBackup',
+    summary: 'Capture a Postgres backup (heroku pg:backups:capture), wait for it, return its name and size',
+    input: CaptureBackupInput,
+    mutating: true,
+  },
+  'list-backups': {
+    workflowType: 'listBackups',
+    summary: 'List Postgres backups and restores (read-only)',
+    input: ListBackupsInput,
+    mutating: false,
   },
 } as const satisfies Record<string, RunbookDefinition>;
 

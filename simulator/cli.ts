@@ -53,7 +53,8 @@ export function simulatorCommand(): Command {
       });
       console.log(
         `Heroku simulator listening on ${simulator.url} (token ${simulator.token}); point clients at it with ` +
-          `HEROKU_API_URL=${simulator.url} HEROKU_DATA_API_URL=${simulator.url} HEROKU_API_KEY=${simulator.token}`,
+          `HEROKU_API_URL=${simulator.url} HEROKU_DATA_API_URL=${simulator.url} HEROKU_API_KEY=${simulator.token}` +
+          `; for \`heroku run\`, trust the rendezvous certificate with NODE_EXTRA_CA_CERTS=${simulator.caCertPath}`,
       );
 
       const stop = (): void => {

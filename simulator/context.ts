@@ -1,7 +1,10 @@
 import type { CallLog } from './calls';
 import type { Clock } from './clock';
+import type { DataSettings } from './data-settings';
+import type { DynoRuntime } from './dyno-runtime';
 import type { EffectsRecorder } from './effects';
 import type { Faults } from './faults';
+import type { LogSessions } from './log-sessions';
 import type { RateLimiter } from './rate-limit';
 import type { Store } from './store';
 import type { SimulatedTime } from './time';
@@ -19,4 +22,10 @@ export interface SimulatorContext {
   time: SimulatedTime;
   /** Injected faults (control API `/__simulator/faults`). */
   faults: Faults;
+  /** Heroku Postgres behaviour: transfer pace and failures (control API `/__simulator/data-api`). */
+  dataApi: DataSettings;
+  /** One-off dynos' outcomes and exits, and the rendezvous endpoint (control API `/__simulator/dyno-outcomes`). */
+  dynos: DynoRuntime;
+  /** Log sessions and their SSE streams. */
+  logplex: LogSessions;
 }

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { SimulatorContext } from './context';
+import { dataControlRouter } from './control-data';
 import { ApiError } from './errors';
 import { faultRuleSchema } from './faults';
 import { describeIssues } from './validate';
@@ -23,7 +24,8 @@ const faultsChange = z.strictObject({ seed: z.int().optional(), rules: z.array(f
 export function controlRouter(ctx: SimulatorContext): Router {
   const router = Router();
   const initialSpeed = ctx.time.speed;
-  router.use(express.json());
+  // A whole state document (POST /seed) is far beyond express's default 100 kB.
+  router.use(express.json({ limit: '20mb' }));
 
   router.get('/calls', (_req, res) => {
     res.json(ctx.calls.list());
@@ -39,9 +41,12 @@ export function controlRouter(ctx: SimulatorContext): Router {
 
   router.post('/reset', (_req, res) => {
     ctx.store.reset();
+    ctx.dynos.reset();
+    ctx.logplex.reset();
     ctx.calls.clear();
     ctx.rateLimiter.reset();
     ctx.faults.clear();
+    ctx.dataApi.reset();
     ctx.time.speed = initialSpeed;
     res.json({ reset: true });
   });
@@ -90,6 +95,8 @@ export function controlRouter(ctx: SimulatorContext): Router {
     ctx.rateLimiter.configure(change, keys);
     res.json({ ...ctx.rateLimiter.current(), remaining: ctx.rateLimiter.remaining(token ?? ctx.token) });
   });
+
+  router.use(dataControlRouter(ctx));
 
   router.use((_req, _res, next) => {
     next(new ApiError(404, 'not_found', 'Unknown simulator control endpoint.'));

@@ -1,18 +1,25 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CallLog } from './calls';
-import { systemClock } from './clock';
+import { type Clock, systemClock } from './clock';
 import type { SimulatorContext } from './context';
+import { DataSettings, type DataSettingsValues } from './data-settings';
+import { DynoRuntime } from './dyno-runtime';
 import { EffectsRecorder } from './effects';
 import { Faults } from './faults';
+import { LogSessions } from './log-sessions';
 import { DEFAULT_RATE_LIMIT, RateLimiter } from './rate-limit';
+import { startRendezvous } from './rendezvous';
 import { createApp } from './server';
 import { Store } from './store';
 import { SimulatedTime } from './time';
 
 export type { CallRecord } from './calls';
+export type { DataSettingsValues } from './data-settings';
 export { ACCOUNT_EMAIL, PRODUCTION_APP, STAGING_APP } from './seed';
 export type { Account, AppRecord, Effect, FormationRecord, ReleaseRecord, SimulatorState } from './state';
+export type { AddonRecord, Content, TransferScheduleRecord } from './state-addons';
+export type { TransferRecord } from './state-transfers';
 
 export const DEFAULT_SIMULATOR_TOKEN = 'simulator-token';
 
@@ -31,6 +38,10 @@ export interface SimulatorOptions {
   speed?: number;
   /** Seed of the PRNG behind probabilistic faults (default 1). */
   faultSeed?: number;
+  /** Where the simulator reads the time (default: the system clock); tests pass one they can move. */
+  clock?: Clock;
+  /** Heroku Postgres behaviour (transfer pace, failures, restore drops schedule); see data-settings.ts for defaults. */
+  dataApi?: Partial<DataSettingsValues>;
 }
 
 export interface RunningSimulator {
@@ -38,6 +49,8 @@ export interface RunningSimulator {
   url: string;
   port: number;
   token: string;
+  /** The rendezvous server's self-signed certificate (PEM): give it to clients as NODE_EXTRA_CA_CERTS. */
+  caCertPath: string;
   /** Closes the server and all keep-alive sockets promptly. */
   close(): Promise<void>;
 }
@@ -46,13 +59,15 @@ export interface RunningSimulator {
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? process.env.HEROKU_API_KEY ?? DEFAULT_SIMULATOR_TOKEN;
-  const clock = systemClock;
+  const clock = opts.clock ?? systemClock;
   const store = Store.open(opts.statePath);
+  const effects = new EffectsRecorder(store, clock);
+  const dynos = new DynoRuntime(store, clock, effects);
   const ctx: SimulatorContext = {
     token,
     clock,
     store,
-    effects: new EffectsRecorder(store, clock),
+    effects,
     calls: new CallLog(clock),
     rateLimiter: new RateLimiter(
       {
@@ -63,7 +78,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     ),
     time: new SimulatedTime(opts.speed ?? 1),
     faults: new Faults(opts.faultSeed ?? 1),
+    dataApi: new DataSettings(opts.dataApi),
+    dynos,
+    logplex: new LogSessions(store, clock, dynos),
   };
+  const rendezvous = await startRendezvous(ctx, host);
+  dynos.rendezvous = rendezvous;
 
   const server = createServer(createApp(ctx));
   await new Promise<void>((resolve, reject) => {
@@ -72,6 +92,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await rendezvous.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -80,11 +103,18 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
     url: `http://${urlHost}:${port}`,
     port,
     token,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Idle keep-alive sockets would otherwise hold close() open for seconds.
-        server.closeAllConnections();
-      }),
+    caCertPath: rendezvous.certPath,
+    close: async () => {
+      // Open log streams and rendezvous sessions would otherwise keep their sockets (and the process) alive.
+      ctx.logplex.close();
+      await Promise.all([
+        rendezvous.close(),
+        new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          // Idle keep-alive sockets would otherwise hold close() open for seconds.
+          server.closeAllConnections();
+        }),
+      ]);
+    },
   };
 }

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { herokuTime } from './clock';
 import { findStack } from './domain/apps';
 import { stableId } from './ids';
+import { PRODUCTION_POSTGRES, STAGING_POSTGRES, type SeedAddon, type SeedPostgres, seedAddons } from './seed-addons';
+import { emptyDynos } from './state-dynos';
 import type { Account, AppRecord, FormationRecord, ReleaseRecord, SimulatorState } from './state';
 
 /**
@@ -21,18 +23,14 @@ const REGION_US = { id: stableId('region', 'us'), name: 'us' };
 const CEDAR = { id: stableId('generation', 'cedar'), name: 'cedar' };
 const HOUR_MS = 3_600_000;
 
-interface AddonSeed {
-  attachment: string;
-  ref: string;
-  plan: string;
-}
-
 interface AppSeed {
   name: string;
   createdAt: string;
   /** Hours between consecutive seeded releases. */
   releaseEveryHours: number;
-  addons: AddonSeed[];
+  addons: SeedAddon[];
+  /** Backups, schedule and content of the app's Heroku Postgres. */
+  postgres: SeedPostgres;
   /** Deploys in the three stretches of history (before, between and after a past MAINTENANCE_MODE migration). */
   deploys: [number, number, number];
   repoSize: number;
@@ -64,9 +62,10 @@ function fakeConfigVars(app: string, env: 'production' | 'staging'): Record<stri
     MEMCACHE_PASSWORD: `fake-memcachier-password-${short}`,
     BONSAI_URL: `https://fake_user:fake_password@${app}-0000.us-east-1.bonsaisearch.example`,
     PAPERTRAIL_API_TOKEN: `fake-papertrail-token-${short}`,
-    NEW_RELIC_LICENSE_KEY: `fake-new-relic-license-key-${short}`,
-    NEW_RELIC_APP_NAME: app,
-    NEW_RELIC_LOG: 'stdout',
+    // New Relic is a production add-on only (the runbook's staging plans have none).
+    ...(env === 'production'
+      ? { NEW_RELIC_LICENSE_KEY: `fake-new-relic-license-key-${short}`, NEW_RELIC_APP_NAME: app, NEW_RELIC_LOG: 'stdout' }
+      : {}),
   };
 }
 
@@ -78,7 +77,7 @@ const APP_SEEDS: readonly AppSeed[] = [
     addons: [
       { attachment: 'DATABASE', ref: 'postgresql-rugged-48213', plan: 'heroku-postgresql:standard-0' },
       { attachment: 'REDISTOGO', ref: 'redistogo-curved-71902', plan: 'redistogo:micro' },
-      { attachment: 'MEMCACHIER', ref: 'memcachier-spherical-20417', plan: 'memcachier:100' },
+      { attachment: 'MEMCACHE', ref: 'memcachier-spherical-20417', plan: 'memcachier:100' },
       { attachment: 'BONSAI', ref: 'bonsai-clear-55310', plan: 'bonsai:staging' },
       { attachment: 'PAPERTRAIL', ref: 'papertrail-fluffy-30985', plan: 'papertrail:choklad' },
       { attachment: 'NEW_RELIC', ref: 'newrelic-horizontal-67321', plan: 'newrelic:wayne' },
@@ -88,6 +87,7 @@ const APP_SEEDS: readonly AppSeed[] = [
     repoSize: 45_088_768,
     slugSize: 210_763_776,
     configVars: fakeConfigVars(PRODUCTION_APP, 'production'),
+    postgres: PRODUCTION_POSTGRES,
   },
   {
     name: STAGING_APP,
@@ -96,16 +96,16 @@ const APP_SEEDS: readonly AppSeed[] = [
     addons: [
       { attachment: 'DATABASE', ref: 'postgresql-shallow-90412', plan: 'heroku-postgresql:standard-0' },
       { attachment: 'REDISTOGO', ref: 'redistogo-silky-38870', plan: 'redistogo:nano' },
-      { attachment: 'MEMCACHIER', ref: 'memcachier-opaque-61234', plan: 'memcachier:dev' },
+      { attachment: 'MEMCACHE', ref: 'memcachier-opaque-61234', plan: 'memcachier:dev' },
       { attachment: 'BONSAI', ref: 'bonsai-animated-27751', plan: 'bonsai:sandbox-10' },
       { attachment: 'PAPERTRAIL', ref: 'papertrail-acute-84106', plan: 'papertrail:choklad' },
-      { attachment: 'NEW_RELIC', ref: 'newrelic-tapered-15592', plan: 'newrelic:wayne' },
       { attachment: 'DEPLOYHOOKS', ref: 'deployhooks-cubic-40327', plan: 'deployhooks:email' },
     ],
     deploys: [6, 5, 2],
     repoSize: 44_040_192,
     slugSize: 209_715_200,
     configVars: fakeConfigVars(STAGING_APP, 'staging'),
+    postgres: STAGING_POSTGRES,
   },
 ];
 
@@ -216,6 +216,8 @@ function seedApp(seed: AppSeed, account: Account): AppRecord {
     config_vars: { ...seed.configVars },
     formation,
     releases,
+    ...seedAddons({ id: stableId('app', seed.name), name: seed.name, config_vars: seed.configVars, releases }, seed.addons, seed.postgres),
+    dynos: emptyDynos(),
   };
 }
 

@@ -4,12 +4,18 @@ import { requirePlatformV3 } from './accept';
 import { authenticate, presentedToken } from './auth';
 import type { SimulatorContext } from './context';
 import { controlRouter } from './control';
+import { settle } from './domain/settle';
 import { endpointNotFound, errorHandler } from './errors';
 import { rateLimit } from './rate-limit';
 import { accountRouter } from './routes/account';
+import { addonsRouter } from './routes/addons';
 import { appsRouter } from './routes/apps';
 import { configVarsRouter } from './routes/config-vars';
+import { dataApiRouter } from './routes/data-api';
+import { dynoControlRouter } from './routes/dyno-control';
+import { dynosRouter } from './routes/dynos';
 import { formationRouter } from './routes/formation';
+import { logSessionsRouter, logplexRouter } from './routes/log-sessions';
 import { releasesRouter } from './routes/releases';
 
 /**
@@ -32,7 +38,14 @@ export function createApp(ctx: SimulatorContext): Express {
   app.set('etag', false);
 
   app.use(baseHeaders);
+  // Add-on provisioning and Postgres transfers advance with time; control reads must see them advanced too.
+  app.use(settle(ctx));
+  // So do one-off dynos: they exit when their time is up.
+  app.use(ctx.dynos.settleBeforeRequests());
+  app.use('/__simulator', dynoControlRouter(ctx));
   app.use('/__simulator', controlRouter(ctx));
+  // The log stream is logplex, another service: its URL is the credential, and the API's limits do not apply.
+  app.use(logplexRouter(ctx));
 
   app.use(ctx.calls.middleware());
   // Faults come before everything else of the API, so an injected 429 or reset looks like Heroku's own.
@@ -48,6 +61,10 @@ export function createApp(ctx: SimulatorContext): Express {
   app.use(configVarsRouter(ctx));
   app.use(releasesRouter(ctx));
   app.use(formationRouter(ctx));
+  app.use(dynosRouter(ctx));
+  app.use(logSessionsRouter(ctx));
+  app.use(addonsRouter(ctx));
+  app.use(dataApiRouter(ctx));
 
   app.use((_req, _res, next) => next(endpointNotFound));
   app.use(errorHandler);

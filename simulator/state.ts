@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { DYNO_SIZE_NAMES } from './domain/dyno-sizes';
+import { addonSchema } from './state-addons';
+import { appDynosSchema, emptyDynos } from './state-dynos';
+import { checkDataReferences } from './state-references';
+import { transferSchema } from './state-transfers';
 
 /**
  * The simulated Heroku world, as kept in memory and in the `--state` file.
@@ -66,6 +70,10 @@ export const appSchema = z.object({
   config_vars: z.record(z.string().regex(/^\w+$/, 'config var names must match ^\\w+$'), z.string()),
   formation: z.array(formationSchema),
   releases: z.array(releaseSchema),
+  // Defaults keep state files written before add-ons and transfers existed loadable.
+  addons: z.array(addonSchema).default([]),
+  transfers: z.array(transferSchema).default([]),
+  dynos: appDynosSchema.default(emptyDynos),
 });
 
 /** `{seq, time, kind, app, ...detail}`; kinds are open-ended so new resources need no schema change. */
@@ -80,7 +88,7 @@ export const stateSchema = z.object({
   account: accountSchema,
   apps: z.array(appSchema),
   effects: z.array(effectSchema),
-});
+}).superRefine(checkDataReferences);
 
 export type Account = z.infer<typeof accountSchema>;
 export type ReleaseRecord = z.infer<typeof releaseSchema>;

@@ -33,7 +33,12 @@ export class Store {
   }
 
   reset(): void {
-    this.state = buildSeed();
+    this.replace(buildSeed());
+  }
+
+  /** Swaps in a whole world (already validated against the state schema). */
+  replace(state: SimulatorState): void {
+    this.state = state;
     this.save();
   }
 

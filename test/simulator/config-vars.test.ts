@@ -38,7 +38,6 @@ const ADDON_KEYS = [
   'MEMCACHE_PASSWORD',
   'BONSAI_URL',
   'PAPERTRAIL_API_TOKEN',
-  'NEW_RELIC_LICENSE_KEY',
 ];
 
 describe('GET /apps/{app}/config-vars', () => {

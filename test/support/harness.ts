@@ -55,6 +55,8 @@ export class RunbookHarness {
       configSource: 'test config',
       audit: this.audit,
       rateLimitPauseMs: options.rateLimitPauseMs ?? 300,
+      // Waits poll fast in tests: the simulator's transfers and dynos finish in seconds (or less, sped up).
+      polling: { initialMs: 100, maxMs: 500, watchMs: 2_000 },
     };
   }
 

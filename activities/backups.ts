@@ -1,0 +1,102 @@
+import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DatabaseRef, TransferSummary } from '../common/backups';
+import { FailureTypes } from '../common/errors';
+import { summarize, type DataApi, type Transfer } from './heroku/data-api';
+
+/** How waits poll: a short first interval so completion is seen quickly, growing so long waits cost few calls. */
+export interface PollingSettings {
+  initialMs: number;
+  maxMs: number;
+  /** How long one watch activity polls before reporting progress back to the workflow. */
+  watchMs: number;
+}
+
+export const DEFAULT_POLLING: PollingSettings = { initialMs: 1_000, maxMs: 15_000, watchMs: 30_000 };
+
+/**
+ * Heroku's and Temporal's clocks differ a little, and the data API gives whole seconds: a transfer created this long
+ * before the step began still counts as the step's own.
+ */
+const CLOCK_SLACK_MS = 5_000;
+
+export interface StartTransferRequest {
+  database: DatabaseRef;
+  /** When the step began (workflow time): what a previous attempt of it created is newer than this. */
+  stepStartedAt: string;
+}
+
+/** What an attempt that died after Heroku accepted the transfer left for the next attempt. */
+interface StartedMarker {
+  uuid: string;
+}
+
+export function backupActivities(data: DataApi, polling: PollingSettings = DEFAULT_POLLING) {
+  /**
+   * Starts a transfer exactly once per step. A retry first looks for what an earlier attempt of the step started —
+   * by the uuid it heartbeated, else by a matching transfer created since the step began — and adopts it; only
+   * when there is none does it ask Heroku again.
+   */
+  async function startOnce(
+    { database, stepStartedAt }: StartTransferRequest,
+    ours: (transfer: Transfer) => boolean,
+    start: () => Promise<Transfer>,
+  ): Promise<TransferSummary> {
+    const marker = activityInfo().heartbeatDetails as StartedMarker | undefined;
+    if (marker?.uuid) return summarize(await data.getTransfer(database.appName, marker.uuid));
+    if (activityInfo().attempt > 1) {
+      const since = Date.parse(stepStartedAt) - CLOCK_SLACK_MS;
+      const earlier = (await data.listTransfers(database.appName))
+        .filter((transfer) => ours(transfer) && Date.parse(transfer.created_at) >= since)
+        .sort((a, b) => b.num - a.num)[0];
+      if (earlier) return summarize(earlier);
+    }
+    const transfer = await start();
+    heartbeat({ uuid: transfer.uuid } satisfies StartedMarker);
+    return summarize(transfer);
+  }
+
+  return {
+    async listTransfers({ app }: { app: string }): Promise<TransferSummary[]> {
+      return (await data.listTransfers(app)).map(summarize).sort((a, b) => b.num - a.num);
+    },
+
+    /** `heroku pg:backups:capture`, at most once per step. */
+    async startBackupCapture(request: StartTransferRequest): Promise<TransferSummary> {
+      return startOnce(
+        request,
+        (transfer) => transfer.from_type === 'pg_dump' && transfer.to_type === 'gof3r' && !transfer.schedule,
+        () => data.capture(request.database.addonId),
+      );
+    },
+
+    /**
+     * Polls a transfer until it finishes or `watchMs` passes, heartbeating its progress; returns where it is.
+     * A transfer that finished without success fails the step (no retry) with Heroku's last log lines.
+     */
+    async watchTransfer({ app, uuid }: { app: string; uuid: string }): Promise<TransferSummary> {
+      const deadline = Date.now() + polling.watchMs;
+      let interval = polling.initialMs;
+      for (;;) {
+        const transfer = await data.getTransfer(app, uuid);
+        const summary = summarize(transfer);
+        heartbeat(summary);
+        if (transfer.finished_at || transfer.canceled_at) {
+          if (summary.status === 'succeeded') return summary;
+          const logs = (await data.getTransfer(app, uuid, true)).logs ?? [];
+          throw ApplicationFailure.create({
+            type: FailureTypes.TransferFailed,
+            nonRetryable: true,
+            message: `${summary.name} ${summary.status === 'canceled' ? 'was canceled' : 'did not complete successfully'}${
+              logs.length ? `; Heroku's last log lines: ${logs.slice(-5).map((line) => line.message).join(' | ')}` : ''
+            }.`,
+            details: [summary],
+          });
+        }
+        if (Date.now() + interval > deadline) return summary;
+        await sleep(interval); // cancellation-aware: a cancelled run stops waiting at once
+        interval = Math.min(Math.round(interval * 1.5), polling.maxMs);
+      }
+    },
+  };
+}
