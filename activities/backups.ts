@@ -1,8 +1,8 @@
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DatabaseRef, TransferSummary } from '../common/backups';
+import type { BackupSchedule, DatabaseRef, TransferSummary } from '../common/backups';
 import { FailureTypes } from '../common/errors';
-import { summarize, type DataApi, type Transfer } from './heroku/data-api';
+import { backupNumber, summarize, type DataApi, type Transfer } from './heroku/data-api';
 
 /** How waits poll: a short first interval so completion is seen quickly, growing so long waits cost few calls. */
 export interface PollingSettings {
@@ -24,6 +24,10 @@ export interface StartTransferRequest {
   database: DatabaseRef;
   /** When the step began (workflow time): what a previous attempt of it created is newer than this. */
   stepStartedAt: string;
+}
+
+function failure(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, nonRetryable: true, message });
 }
 
 /** What an attempt that died after Heroku accepted the transfer left for the next attempt. */
@@ -56,7 +60,57 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
     return summarize(transfer);
   }
 
+  /** A backup by name ("b016") or the newest that succeeded ("latest"), checked usable before anything changes. */
+  async function findBackup(app: string, name: string): Promise<Transfer> {
+    const all = await data.listTransfers(app);
+    const backups = all.filter((t) => t.from_type === 'pg_dump' && t.to_type === 'gof3r' && !t.deleted_at);
+    if (name === 'latest') {
+      const latest = backups.filter((t) => t.succeeded).sort((a, b) => Date.parse(b.finished_at ?? '') - Date.parse(a.finished_at ?? ''))[0];
+      if (!latest) throw failure(FailureTypes.BackupUnusable, `${app} has no successful backup to restore. Nothing was changed.`);
+      return latest;
+    }
+    const backup = backups.find((t) => t.num === backupNumber(name));
+    if (!backup) {
+      const known = backups.map((t) => summarize(t).name).sort().reverse().slice(0, 8).join(', ') || 'none';
+      throw failure(FailureTypes.BackupUnusable, `Backup ${name} not found for ${app} (its backups: ${known}). Nothing was changed.`);
+    }
+    if (!backup.succeeded) {
+      throw failure(FailureTypes.BackupUnusable, `Backup ${name} did not complete successfully (${summarize(backup).status}); it cannot be restored. Nothing was changed.`);
+    }
+    return backup;
+  }
+
   return {
+    /** The backup a restore would use, checked to exist and to have succeeded. */
+    async checkBackup({ app, backup }: { app: string; backup: string }): Promise<TransferSummary> {
+      return summarize(await findBackup(app, backup));
+    },
+
+    /** `heroku pg:backups:restore`, at most once per step. The backup's URL never leaves this activity. */
+    async startRestore(request: StartTransferRequest & { backup: string }): Promise<TransferSummary> {
+      return startOnce(
+        request,
+        (transfer) => transfer.to_type === 'pg_restore' && transfer.from_type !== 'pg_dump' && transfer.from_name === request.backup,
+        async () => {
+          const backup = await findBackup(request.database.appName, request.backup);
+          return data.restore(request.database.addonId, backup.to_url!);
+        },
+      );
+    },
+
+    async readBackupSchedules({ database }: { database: DatabaseRef }): Promise<BackupSchedule[]> {
+      return data.schedules(database.addonId);
+    },
+
+    /** Sets the daily schedule unless an identical one is in place (Heroku keeps one per database). */
+    async setBackupSchedule({ database, hour, timezone }: { database: DatabaseRef; hour: number; timezone: string }): Promise<{ changed: boolean }> {
+      const name = `${database.attachment}_URL`;
+      const current = await data.schedules(database.addonId);
+      if (current.some((s) => s.hour === hour && s.timezone === timezone && s.name.toUpperCase() === name)) return { changed: false };
+      await data.setSchedule(database.addonId, { hour, timezone, name });
+      return { changed: true };
+    },
+
     async listTransfers({ app }: { app: string }): Promise<TransferSummary[]> {
       return (await data.listTransfers(app)).map(summarize).sort((a, b) => b.num - a.num);
     },

@@ -76,3 +76,31 @@ export function describeProgress(transfer: TransferSummary, totalBytes?: number 
   const percent = Math.min(100, Math.floor(((transfer.processedBytes ?? 0) / totalBytes) * 100));
   return `${percent} % of ${formatBytes(totalBytes)}`;
 }
+
+export interface RestoreBackupResult {
+  runbook: 'restore-backup';
+  app: string;
+  environment: string | null;
+  database: string;
+  backup: TransferSummary;
+  restore: TransferSummary;
+  operator: string;
+  summary: string;
+}
+
+export interface ScheduleBackupsResult {
+  runbook: 'schedule-backups';
+  app: string;
+  environment: string | null;
+  database: string;
+  schedule: BackupSchedule;
+  /** The schedule it replaced, or null. */
+  previous: BackupSchedule | null;
+  changed: boolean;
+  operator: string;
+  summary: string;
+}
+
+export function describeSchedule(schedule: Pick<BackupSchedule, 'hour' | 'timezone'>): string {
+  return `daily at ${String(schedule.hour).padStart(2, '0')}:00 ${schedule.timezone}`;
+}

@@ -15,6 +15,8 @@ export const FailureTypes = {
   HerokuRejected: 'HerokuRejected',
   /** 429: out of API budget; retried after a pause. */
   HerokuRateLimited: 'HerokuRateLimited',
+  /** The backup asked for does not exist or did not succeed: nothing was changed. */
+  BackupUnusable: 'BackupUnusable',
   /** A backup or restore finished without success (Heroku's logs say why). */
   TransferFailed: 'TransferFailed',
   /** 5xx or a network failure; retried with backoff. */

@@ -122,3 +122,57 @@ export type CaptureBackupInput = z.input<typeof CaptureBackupInput>;
 
 export const ListBackupsInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
 export type ListBackupsInput = z.input<typeof ListBackupsInput>;
+
+export const RestoreBackupInput = z
+  .strictObject({
+    ...target,
+    ...database,
+    backup: z
+      .string()
+      .regex(/^([ab]\d{3,}|latest)$/, { message: 'must be a backup name such as b016, or "latest"' })
+      .describe('the backup to restore: b016, or latest (the newest that succeeded)'),
+    confirm: z.string().describe('the app name again: restoring replaces its database (as heroku pg:backups:restore --confirm)'),
+    ...provenance,
+  })
+  .superRefine(requireTarget);
+export type RestoreBackupInput = z.input<typeof RestoreBackupInput>;
+
+/** Zone abbreviations the Heroku CLI maps to IANA names for `--at` (reference §4.3). */
+export const ZONE_ABBREVIATIONS: Record<string, string> = {
+  PST: 'America/Los_Angeles',
+  PDT: 'America/Los_Angeles',
+  EST: 'America/New_York',
+  EDT: 'America/New_York',
+  CST: 'America/Chicago',
+  CDT: 'America/Chicago',
+  MST: 'America/Boise',
+  MDT: 'America/Boise',
+  GMT: 'Europe/London',
+  BST: 'Europe/London',
+  CET: 'Europe/Paris',
+  CEST: 'Europe/Paris',
+  Z: 'UTC',
+  UTC: 'UTC',
+};
+
+/** `"02:00 America/New_York"` (or `"2:00 EST"`, `"02"`) → hour and IANA zone, as the CLI reads `--at`. */
+export function parseScheduleTime(at: string): { hour: number; timezone: string } | null {
+  const match = /^\s*(\d{1,2})(?::00)?\s*([A-Za-z_]+(?:\/[A-Za-z_+-]+)*)?\s*$/.exec(at);
+  if (!match || Number(match[1]) > 23) return null;
+  const zone = match[2] ?? 'UTC';
+  return { hour: Number(match[1]), timezone: ZONE_ABBREVIATIONS[zone.toUpperCase()] ?? zone };
+}
+
+export const ScheduleTime = z
+  .string()
+  .refine((at) => parseScheduleTime(at) !== null, { message: 'must be an hour and a time zone, e.g. "02:00 America/New_York" or "2:00 EST"' });
+
+export const ScheduleBackupsInput = z
+  .strictObject({
+    ...target,
+    ...database,
+    at: ScheduleTime.describe('daily backup time, e.g. "02:00 America/New_York" (zone abbreviations as the CLI takes them)'),
+    ...provenance,
+  })
+  .superRefine(requireTarget);
+export type ScheduleBackupsInput = z.input<typeof ScheduleBackupsInput>;

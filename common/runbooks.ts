@@ -1,5 +1,14 @@
 import type { z } from 'zod';
-import { CaptureBackupInput, ListBackupsInput, MaintenanceInput, ScaleDynosInput, SetConfigVarsInput, UnsetConfigVarsInput } from './inputs';
+import {
+  CaptureBackupInput,
+  ListBackupsInput,
+  MaintenanceInput,
+  RestoreBackupInput,
+  ScaleDynosInput,
+  ScheduleBackupsInput,
+  SetConfigVarsInput,
+  UnsetConfigVarsInput,
+} from './inputs';
 
 export interface RunbookDefinition {
   /** The workflow function's name, as registered on the worker. */
@@ -54,6 +63,18 @@ export const RUNBOOKS = {
     summary: 'List Postgres backups and restores (read-only)',
     input: ListBackupsInput,
     mutating: false,
+  },
+  'restore-backup': {
+    workflowType: 'restoreBackup',
+    summary: "Restore a Postgres backup (b016 or latest) into the app's database; needs --confirm <app>",
+    input: RestoreBackupInput,
+    mutating: true,
+  },
+  'schedule-backups': {
+    workflowType: 'scheduleBackups',
+    summary: 'Set the daily Postgres backup schedule (--at "02:00 America/New_York"); keeps a matching one',
+    input: ScheduleBackupsInput,
+    mutating: true,
   },
 } as const satisfies Record<string, RunbookDefinition>;
 

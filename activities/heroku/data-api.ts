@@ -8,6 +8,8 @@ export interface Transfer {
   num: number;
   from_type: string;
   to_type: string;
+  /** For a restore of one of the app's backups, that backup's name (b016). */
+  from_name?: string | null;
   from_url?: string;
   to_url?: string;
   source_bytes?: number | null;

@@ -1,4 +1,4 @@
-import type { CaptureBackupResult, ListBackupsResult } from '../../common/backups';
+import type { CaptureBackupResult, ListBackupsResult, RestoreBackupResult, ScheduleBackupsResult } from '../../common/backups';
 import { progressQuery } from '../../workflows/messages';
 import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
 
@@ -59,4 +59,64 @@ test('list-backups lists the runbook\'s backups b012–b016, newest first', asyn
   expect(result.backups.every((backup) => backup.status === 'succeeded')).toBe(true);
   expect(result.summary).toMatch(/^csis-reconasia-alfa: 5 backups, latest good one b016 \(succeeded, 9\.59 MB\)/);
   expect((await harness.sim.calls()).filter((call) => call.method !== 'GET')).toEqual([]);
+});
+
+describe('restore-backup', () => {
+  const restoreEffects = async () => (await harness.sim.effects()).filter((effect) => effect.kind === 'restore');
+  const liveBackup = async () => {
+    const databases = await harness.sim.control<Array<{ app: string; attachments: string[]; live_backup: string | null }>>('GET', 'databases');
+    return databases.find((db) => db.app === PRODUCTION && db.attachments.includes('DATABASE'))?.live_backup;
+  };
+
+  test('restores b016 once, waits for it, and the database then holds b016', async () => {
+    const outcome = await harness.run<'restore-backup', RestoreBackupResult>('restore-backup', { environment: 'production', backup: 'b016', confirm: PRODUCTION });
+    expect(outcome.status).toBe('succeeded');
+    if (outcome.status !== 'succeeded') return;
+    expect(outcome.result).toMatchObject({ backup: { name: 'b016' }, restore: { kind: 'restore', status: 'succeeded' }, database: 'DATABASE_URL' });
+    expect(outcome.result.summary).toMatch(/^Restored b016 into csis-reconasia-alfa's DATABASE_URL \(r\d{3}\)\.$/);
+    expect(await restoreEffects()).toEqual([expect.objectContaining({ app: PRODUCTION, backup: 'b016' })]);
+    expect(await liveBackup()).toBe('b016');
+  });
+
+  test('"latest" picks the newest backup that succeeded; a 503 after Heroku started it does not restore twice', async () => {
+    await harness.sim.control('POST', 'faults', { method: 'POST', path: '/client/v11/databases/*/restores', action: 'apply-then-fail', count: 1 });
+    const outcome = await harness.run<'restore-backup', RestoreBackupResult>('restore-backup', { environment: 'production', backup: 'latest', confirm: PRODUCTION });
+    expect(outcome.status === 'succeeded' && outcome.result.backup.name).toBe('b016');
+    expect(await restoreEffects()).toHaveLength(1);
+    expect(await liveBackup()).toBe('b016');
+  });
+
+  test('refuses before any change: wrong confirmation, unknown backup', async () => {
+    const unconfirmed = await harness.run('restore-backup', { environment: 'production', backup: 'b016', confirm: STAGING });
+    expect(unconfirmed.status === 'failed' && unconfirmed.error.message).toMatch(/confirm with the app name \(confirm: "csis-reconasia-alfa"\).*Nothing was changed/);
+    const unknown = await harness.run('restore-backup', { environment: 'production', backup: 'b099', confirm: PRODUCTION });
+    expect(unknown.status === 'failed' && unknown.error).toMatchObject({
+      type: 'BackupUnusable',
+      message: expect.stringMatching(/^Backup b099 not found for csis-reconasia-alfa \(its backups: b016, b015, b014, b013, b012\)\. Nothing was changed\.$/),
+    });
+    expect(await restoreEffects()).toEqual([]);
+    expect((await harness.sim.calls()).filter((call) => call.method !== 'GET' && !call.path.startsWith('/actions/'))).toEqual([]);
+  });
+});
+
+describe('schedule-backups', () => {
+  const scheduleSets = async () => (await harness.sim.effects()).filter((effect) => effect.kind === 'schedule-set');
+
+  test('sets the schedule, keeps an identical one (zone abbreviations as the CLI reads them), replaces a different one', async () => {
+    const first = await harness.succeeded<ScheduleBackupsResult>('schedule-backups', { environment: 'production', at: '02:00 America/New_York' });
+    expect(first).toMatchObject({ changed: true, previous: null, schedule: { hour: 2, timezone: 'America/New_York', name: 'DATABASE_URL' } });
+    expect(first.summary).toBe("csis-reconasia-alfa's DATABASE_URL is now backed up daily at 02:00 America/New_York.");
+
+    const same = await harness.succeeded<ScheduleBackupsResult>('schedule-backups', { environment: 'production', at: '2:00 EST' });
+    expect(same.changed).toBe(false);
+    expect(await scheduleSets()).toHaveLength(1);
+
+    const moved = await harness.succeeded<ScheduleBackupsResult>('schedule-backups', { environment: 'production', at: '04:00 UTC' });
+    expect(moved).toMatchObject({ changed: true, previous: { hour: 2 }, schedule: { hour: 4, timezone: 'UTC' } });
+    expect(await scheduleSets()).toHaveLength(2);
+  });
+
+  test('a time that does not parse is refused naming the field', async () => {
+    await expect(harness.start('schedule-backups', { environment: 'production', at: 'at two' })).rejects.toThrow(/at: must be an hour and a time zone/);
+  });
 });
