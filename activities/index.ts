@@ -9,6 +9,7 @@ import { configVarActivities } from './config-vars';
 import { databaseActivities } from './databases';
 import { formationActivities } from './formation';
 import { maintenanceActivities } from './maintenance';
+import { oneOffDynoActivities } from './one-off-dynos';
 import type { SecretBox } from './secrets/secret-box';
 import { targetActivities } from './targets';
 
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...configVarActivities(platform, deps.secrets),
     ...databaseActivities(platform),
     ...backupActivities(data, deps.polling),
+    ...oneOffDynoActivities(platform, deps.polling),
     ...auditActivities(deps.audit),
   };
 }

@@ -176,3 +176,25 @@ export const ScheduleBackupsInput = z
   })
   .superRefine(requireTarget);
 export type ScheduleBackupsInput = z.input<typeof ScheduleBackupsInput>;
+
+const timeout = {
+  timeoutMinutes: z
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional()
+    .describe('stop the dyno and fail if it runs longer than this (default 60)'),
+};
+
+export const RunCommandInput = z
+  .strictObject({
+    ...target,
+    command: z.string().trim().min(1, { message: 'must not be empty' }).max(1000).describe('the command, e.g. "python manage.py migrate --noinput"'),
+    ...timeout,
+    ...provenance,
+  })
+  .superRefine(requireTarget);
+export type RunCommandInput = z.input<typeof RunCommandInput>;
+
+export const RebuildSearchIndexInput = z.strictObject({ ...target, ...timeout, ...provenance }).superRefine(requireTarget);
+export type RebuildSearchIndexInput = z.input<typeof RebuildSearchIndexInput>;

@@ -3,7 +3,9 @@ import {
   CaptureBackupInput,
   ListBackupsInput,
   MaintenanceInput,
+  RebuildSearchIndexInput,
   RestoreBackupInput,
+  RunCommandInput,
   ScaleDynosInput,
   ScheduleBackupsInput,
   SetConfigVarsInput,
@@ -74,6 +76,18 @@ export const RUNBOOKS = {
     workflowType: 'scheduleBackups',
     summary: 'Set the daily Postgres backup schedule (--at "02:00 America/New_York"); keeps a matching one',
     input: ScheduleBackupsInput,
+    mutating: true,
+  },
+  'run-command': {
+    workflowType: 'runCommand',
+    summary: 'Run a command in a detached one-off dyno (e.g. migrations) and wait for its exit status',
+    input: RunCommandInput,
+    mutating: true,
+  },
+  'rebuild-search-index': {
+    workflowType: 'rebuildSearchIndex',
+    summary: 'Rebuild the Elasticsearch index (python manage.py rebuild_index) in a detached one-off dyno',
+    input: RebuildSearchIndexInput,
     mutating: true,
   },
 } as const satisfies Record<string, RunbookDefinition>;

@@ -15,3 +15,14 @@ export const records = proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
+
+/**
+ * Starting a transfer or a one-off dyno is one short call, made at most once per step (the activity adopts what an
+ * earlier attempt started). Watching heartbeats while it polls: a worker that dies mid-watch is noticed within the
+ * heartbeat timeout and another attempt carries on watching.
+ */
+export const watchers = proxyActivities<RunbookActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+});

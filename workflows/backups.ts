@@ -1,5 +1,3 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { RunbookActivities } from '../activities';
 import { ApplicationFailure } from '@temporalio/workflow';
 import {
   describeProgress,
@@ -14,19 +12,8 @@ import {
 import { FailureTypes } from '../common/errors';
 import { CaptureBackupInput, ListBackupsInput, parseScheduleTime, RestoreBackupInput, ScheduleBackupsInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
-import { heroku } from './activities';
+import { heroku, watchers as transfers } from './activities';
 import { runbook, type RunbookRun, type StepHandle } from './runbook';
-
-/**
- * Starting a transfer is one short call, made at most once per step (the activity adopts what an earlier attempt
- * started). Watching heartbeats while it polls: a worker that dies mid-watch is noticed within the heartbeat
- * timeout and another attempt carries on watching.
- */
-const transfers = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
 
 /** Waits for a transfer to finish, keeping the step's detail current ("b017: 42 % of 9.6 MB"). */
 async function waitForTransfer(app: string, started: TransferSummary, step: StepHandle, verb: string, totalBytes?: number | null): Promise<TransferSummary> {

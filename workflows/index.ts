@@ -4,3 +4,4 @@ export { maintenanceOn, maintenanceOff } from './maintenance';
 export { scaleDynos } from './scale-dynos';
 export { setConfigVars, unsetConfigVars } from './config-vars';
 export { captureBackup, listBackups, restoreBackup, scheduleBackups } from './backups';
+export { rebuildSearchIndex, runCommand } from './commands';

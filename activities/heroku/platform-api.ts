@@ -1,4 +1,6 @@
-import type { App, ConfigVars, Formation, Release } from '@heroku-cli/schema';
+import type { App, ConfigVars, Dyno, Formation, Release } from '@heroku-cli/schema';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../../common/errors';
 import type { ReleaseRef } from '../../common/maintenance';
 import type { HerokuConnection } from './connection';
 import { HerokuApiClient } from './request';
@@ -43,5 +45,52 @@ export class PlatformApi extends HerokuApiClient {
 
   getFormation(app: string): Promise<Formation[]> {
     return this.request('GET', `/apps/${encodeURIComponent(app)}/formation`);
+  }
+
+  /** Starts a one-off dyno. NOT idempotent: callers look for the dyno an earlier attempt started first. */
+  createDyno(app: string, body: { command: string; attach: boolean; env?: Record<string, string>; time_to_live?: number }): Promise<Dyno> {
+    return this.request('POST', `/apps/${encodeURIComponent(app)}/dynos`, { body });
+  }
+
+  listDynos(app: string): Promise<Dyno[]> {
+    return this.request('GET', `/apps/${encodeURIComponent(app)}/dynos`);
+  }
+
+  /** The dyno, or null once it is gone (a one-off that exited). */
+  async findDyno(app: string, name: string): Promise<Dyno | null> {
+    try {
+      return await this.request<Dyno>('GET', `/apps/${encodeURIComponent(app)}/dynos/${encodeURIComponent(name)}`);
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.type === FailureTypes.HerokuNotFound) return null;
+      throw err;
+    }
+  }
+
+  async stopDyno(app: string, name: string): Promise<void> {
+    await this.request('POST', `/apps/${encodeURIComponent(app)}/dynos/${encodeURIComponent(name)}/actions/stop`);
+  }
+
+  /**
+   * The app's recent log lines (optionally one dyno's), through a log session: the logplex URL it returns is read
+   * as Server-Sent Events until the stream ends. The URL is the capability: no token is sent to it.
+   */
+  async recentLogs(app: string, options: { dyno?: string; lines?: number } = {}): Promise<string[]> {
+    const session = await this.request<{ logplex_url: string }>('POST', `/apps/${encodeURIComponent(app)}/log-sessions`, {
+      body: { ...(options.dyno && { dyno: options.dyno }), lines: options.lines ?? 1500, tail: false },
+    });
+    const response = await fetch(session.logplex_url, { headers: { Accept: 'text/event-stream' } });
+    if (!response.ok) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.HerokuUnavailable,
+        message: `Heroku's log stream answered ${response.status} for ${app}; retrying.`,
+      });
+    }
+    const text = await response.text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => line.slice(5).replace(/^ /, ''))
+      .flatMap((data) => data.split('\n'))
+      .filter(Boolean);
   }
 }

@@ -1,0 +1,95 @@
+import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { commandMarker, REBUILD_INDEX_COMMAND, type DynoRun, type RunCommandResult } from '../common/commands';
+import type { ResolvedTarget } from '../common/environments';
+import { RebuildSearchIndexInput, RunCommandInput } from '../common/inputs';
+import { parseRunbookInput } from '../common/validation';
+import { heroku, watchers } from './activities';
+import { runbook, type RunbookRun } from './runbook';
+
+/** `heroku run:detached -- <command>`, waited for: fails with the exit status and last lines if it fails. */
+export async function runCommand(input: RunCommandInput): Promise<RunCommandResult> {
+  return runbook('run-command', input, async (run) => {
+    declare(run);
+    const parsed = parseRunbookInput(run.name, RunCommandInput, input);
+    const target = await resolve(run, parsed);
+    return runOneOff(run, target, parsed.command, parsed.timeoutMinutes ?? 60);
+  });
+}
+
+/** The runbook's `heroku run python manage.py rebuild_index` — needed after every restore. */
+export async function rebuildSearchIndex(input: RebuildSearchIndexInput): Promise<RunCommandResult> {
+  return runbook('rebuild-search-index', input, async (run) => {
+    declare(run);
+    const parsed = parseRunbookInput(run.name, RebuildSearchIndexInput, input);
+    const target = await resolve(run, parsed);
+    return runOneOff(run, target, REBUILD_INDEX_COMMAND, parsed.timeoutMinutes ?? 60);
+  });
+}
+
+function declare(run: RunbookRun): void {
+  run.declare([
+    { name: 'resolve', title: 'Resolve the app' },
+    { name: 'run', title: 'Run the command in a detached one-off dyno and wait for it' },
+  ]);
+}
+
+async function resolve(run: RunbookRun, input: { environment?: string; app?: string }): Promise<ResolvedTarget> {
+  const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
+  run.setTarget(target);
+  return target;
+}
+
+async function runOneOff(run: RunbookRun, target: ResolvedTarget, command: string, timeoutMinutes: number): Promise<RunCommandResult> {
+  const app = target.app;
+  const dyno = await run.step('run', async (step) => {
+    const { name, adopted } = await watchers.startOneOffDyno({
+      app,
+      command,
+      marker: commandMarker(workflowInfo().workflowId, 'run'),
+      // Heroku stops it too if nobody is left to: a little after our own timeout.
+      timeToLiveSeconds: timeoutMinutes * 60 + 300,
+    });
+    if (!adopted) await run.audit('change', `started \`${command}\` in ${name}`, { dyno: name, command });
+    let watched: DynoRun;
+    try {
+      watched = await CancellationScope.withTimeout(`${timeoutMinutes} minutes`, async () => {
+        let current: DynoRun = { name, command, state: 'starting', exitStatus: null, lastLines: [] };
+        while (current.state !== 'exited') {
+          step.detail(`${name}: ${current.state}`);
+          current = await watchers.watchOneOffDyno({ app, name, command });
+        }
+        return current;
+      });
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      // Timed out or cancelled: the dyno must not go on running unwatched.
+      const { stopped } = await CancellationScope.nonCancellable(() => heroku.stopOneOffDyno({ app, name }));
+      await CancellationScope.nonCancellable(() => run.audit('change', `stopped ${name} (\`${command}\`)`, { dyno: name, stopped }));
+      if (CancellationScope.current().consideredCancelled) throw err;
+      throw ApplicationFailure.create({
+        type: 'CommandTimedOut',
+        nonRetryable: true,
+        message: `\`${command}\` ran longer than ${timeoutMinutes} minutes in ${name}; it was stopped. Look at \`heroku logs --dyno ${name} -a ${app}\`.`,
+      });
+    }
+    if (watched.exitStatus !== 0) {
+      throw ApplicationFailure.create({
+        type: 'CommandFailed',
+        nonRetryable: true,
+        message: `\`${command}\` ${watched.exitStatus === null ? 'ended without an exit status in its logs' : `exited with status ${watched.exitStatus}`} in ${name}; last log lines: ${watched.lastLines.join(' | ')}`,
+        details: [watched],
+      });
+    }
+    step.detail(`${name}: exited with status 0`);
+    return watched;
+  });
+  return {
+    runbook: run.name as RunCommandResult['runbook'],
+    app,
+    environment: target.environment,
+    command,
+    dyno,
+    operator: run.operator,
+    summary: `\`${command}\` succeeded on ${app} (${dyno.name}, exit status 0).`,
+  };
+}
