@@ -1,4 +1,5 @@
 import type { RunbookConfig } from '../common/environments';
+import { appOverviewActivities } from './app-overview';
 import { auditActivities } from './audit';
 import type { AuditLog } from './audit/audit-log';
 import type { HerokuConnection } from './heroku/connection';
@@ -40,6 +41,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...databaseActivities(platform),
     ...backupActivities(data, deps.polling),
     ...oneOffDynoActivities(platform, deps.polling),
+    ...appOverviewActivities(platform),
     ...auditActivities(deps.audit),
   };
 }

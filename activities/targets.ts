@@ -28,7 +28,7 @@ export function targetActivities(config: RunbookConfig, configSource: string) {
             message: `Environment "${environment}" is app ${settings.app}, not ${app} (${configSource}). Give one of the two, or the pair that matches.`,
           });
         }
-        return { app: settings.app, environment, maintenance: settings.maintenance };
+        return { app: settings.app, environment, maintenance: settings.maintenance, backups: settings.backups };
       }
       if (app === undefined) {
         throw ApplicationFailure.create({
@@ -39,8 +39,8 @@ export function targetActivities(config: RunbookConfig, configSource: string) {
       }
       // An app named directly still gets its environment's settings when one lists it.
       const listed = Object.entries(config.environments).find(([, settings]) => settings.app === app);
-      if (listed) return { app, environment: listed[0], maintenance: listed[1].maintenance };
-      return { app, environment: null, maintenance: config.defaults.maintenance };
+      if (listed) return { app, environment: listed[0], maintenance: listed[1].maintenance, backups: listed[1].backups };
+      return { app, environment: null, maintenance: config.defaults.maintenance, backups: config.defaults.backups };
     },
   };
 }

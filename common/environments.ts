@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnvironmentName, HerokuAppName } from './inputs';
+import { EnvironmentName, HerokuAppName, ScheduleTime } from './inputs';
 
 // The environments file (RUNBOOK_CONFIG, default config/environments.json): which Heroku app each environment
 // is, and how runbooks treat it. Validated when the worker starts, so a typo is reported before any run.
@@ -26,17 +26,26 @@ export const MaintenanceSettings = z.strictObject({
 });
 export type MaintenanceSettings = z.infer<typeof MaintenanceSettings>;
 
+export const BackupSettings = z.strictObject({
+  /** The daily schedule this environment should have ("02:00 America/New_York"), or null for none. */
+  schedule: ScheduleTime.nullable().default(null),
+  /** The database it applies to, by config var. */
+  database: z.string().regex(/^[A-Z][A-Z0-9_]*$/).default('DATABASE_URL'),
+});
+export type BackupSettings = z.infer<typeof BackupSettings>;
+
 export const EnvironmentSettings = z.strictObject({
   app: HerokuAppName,
   description: z.string().optional(),
   maintenance: MaintenanceSettings.prefault({}),
+  backups: BackupSettings.prefault({}),
 });
 export type EnvironmentSettings = z.infer<typeof EnvironmentSettings>;
 
 export const RunbookConfig = z.strictObject({
   environments: z.record(EnvironmentName, EnvironmentSettings),
   /** Settings for an app named directly (--app) that no environment lists. */
-  defaults: z.strictObject({ maintenance: MaintenanceSettings.prefault({}) }).prefault({}),
+  defaults: z.strictObject({ maintenance: MaintenanceSettings.prefault({}), backups: BackupSettings.prefault({}) }).prefault({}),
 });
 export type RunbookConfig = z.infer<typeof RunbookConfig>;
 export type RunbookConfigFile = z.input<typeof RunbookConfig>;
@@ -47,4 +56,5 @@ export interface ResolvedTarget {
   /** The configured environment, or null for an app that no environment lists. */
   environment: string | null;
   maintenance: MaintenanceSettings;
+  backups: BackupSettings;
 }

@@ -198,3 +198,9 @@ export type RunCommandInput = z.input<typeof RunCommandInput>;
 
 export const RebuildSearchIndexInput = z.strictObject({ ...target, ...timeout, ...provenance }).superRefine(requireTarget);
 export type RebuildSearchIndexInput = z.input<typeof RebuildSearchIndexInput>;
+
+export const AppStatusInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
+export type AppStatusInput = z.input<typeof AppStatusInput>;
+
+export const VerifyBackupScheduleInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
+export type VerifyBackupScheduleInput = z.input<typeof VerifyBackupScheduleInput>;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import {
+  AppStatusInput,
   CaptureBackupInput,
   ListBackupsInput,
   MaintenanceInput,
@@ -10,6 +11,7 @@ import {
   ScheduleBackupsInput,
   SetConfigVarsInput,
   UnsetConfigVarsInput,
+  VerifyBackupScheduleInput,
 } from './inputs';
 
 export interface RunbookDefinition {
@@ -89,6 +91,18 @@ export const RUNBOOKS = {
     summary: 'Rebuild the Elasticsearch index (python manage.py rebuild_index) in a detached one-off dyno',
     input: RebuildSearchIndexInput,
     mutating: true,
+  },
+  'app-status': {
+    workflowType: 'appStatus',
+    summary: 'Read-only status: maintenance, formation, add-ons, config var names, backups, schedule, release',
+    input: AppStatusInput,
+    mutating: false,
+  },
+  'verify-backup-schedule': {
+    workflowType: 'verifyBackupSchedule',
+    summary: "Read-only: compare the backup schedule with the environment's configured one (drift report)",
+    input: VerifyBackupScheduleInput,
+    mutating: false,
   },
 } as const satisfies Record<string, RunbookDefinition>;
 

@@ -5,3 +5,4 @@ export { scaleDynos } from './scale-dynos';
 export { setConfigVars, unsetConfigVars } from './config-vars';
 export { captureBackup, listBackups, restoreBackup, scheduleBackups } from './backups';
 export { rebuildSearchIndex, runCommand } from './commands';
+export { appStatus, verifyBackupSchedule } from './status';
