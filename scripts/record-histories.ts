@@ -3,6 +3,7 @@
 // its history is saved to test/histories/<scenario>.json. Re-record only when a workflow change is meant to be
 // incompatible with runs already in flight (and say so in the change); otherwise the replay test is what catches it.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { SqliteAuditLog } from '../activities/audit/sqlite-audit-log';
+import { SecretBox } from '../activities/secrets/secret-box';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { RunbookConfig } from '../common/environments';
 import type { RunbookId } from '../common/runbooks';
@@ -32,6 +34,15 @@ const SCENARIOS: Scenario[] = [
   { name: 'maintenance-off-again-noop', runbook: 'maintenance-off', input: { environment: 'staging', operator: 'recorder' } },
   { name: 'maintenance-on-both', runbook: 'maintenance-on', input: { environment: 'production-both', operator: 'recorder' } },
   { name: 'maintenance-on-unknown-app', runbook: 'maintenance-on', input: { app: 'no-such-app-here', operator: 'recorder' } },
+  { name: 'scale-dynos', runbook: 'scale-dynos', input: { environment: 'staging', processes: { worker: '0' }, operator: 'recorder' } },
+  { name: 'set-config-vars-generate', runbook: 'set-config-vars', input: { environment: 'staging', generate: { SECRET_KEY: 'django-secret-key' }, operator: 'recorder' } },
+  { name: 'unset-config-vars', runbook: 'unset-config-vars', input: { environment: 'staging', keys: ['GOOGLE_ANALYTICS_KEY'], operator: 'recorder' } },
+  { name: 'capture-backup', runbook: 'capture-backup', input: { environment: 'production', operator: 'recorder' } },
+  { name: 'restore-backup', runbook: 'restore-backup', input: { environment: 'production', backup: 'b016', confirm: 'csis-reconasia-alfa', operator: 'recorder' } },
+  { name: 'schedule-backups', runbook: 'schedule-backups', input: { environment: 'production', at: '02:00 America/New_York', operator: 'recorder' } },
+  { name: 'rebuild-search-index', runbook: 'rebuild-search-index', input: { environment: 'production', operator: 'recorder' } },
+  { name: 'app-status', runbook: 'app-status', input: { environment: 'production', operator: 'recorder' } },
+  { name: 'verify-backup-schedule', runbook: 'verify-backup-schedule', input: { environment: 'staging', operator: 'recorder' } },
 ];
 
 function freePort(): Promise<number> {
@@ -60,10 +71,13 @@ async function main(): Promise<void> {
     const client = new Client({ connection: await Connection.connect({ address }) });
     const config = RunbookConfig.parse({
       environments: {
-        staging: { app: 'csis-reconasia-bravo' },
+        staging: { app: 'csis-reconasia-bravo', backups: { schedule: '02:00 America/New_York' } },
+        production: { app: 'csis-reconasia-alfa' },
         'production-both': { app: 'csis-reconasia-alfa', maintenance: { strategy: 'both' } },
       },
     });
+    // Backups and the index rebuild take seconds instead of minutes.
+    await fetch(`${simulator.url}/__simulator/clock`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ speed: 60 }) });
     const worker = await createRunbookWorker({
       connection: nativeConnection,
       taskQueue: 'record-histories',
@@ -73,6 +87,8 @@ async function main(): Promise<void> {
         config,
         configSource: 'record-histories',
         audit,
+        secrets: new SecretBox(randomBytes(32)),
+        polling: { initialMs: 100, maxMs: 500, watchMs: 2_000 },
       },
     });
     mkdirSync(HISTORIES_DIR, { recursive: true });

@@ -21,7 +21,7 @@ function load(file: string) {
 }
 
 test('there are recorded histories to replay', () => {
-  expect(files.length).toBeGreaterThanOrEqual(4);
+  expect(files.length).toBeGreaterThanOrEqual(14);
 });
 
 test.each(files)('%s replays on the current workflow code', async (file) => {
