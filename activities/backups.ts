@@ -14,6 +14,22 @@ export interface PollingSettings {
 
 export const DEFAULT_POLLING: PollingSettings = { initialMs: 1_000, maxMs: 15_000, watchMs: 30_000 };
 
+/** Polling from RUNBOOK_POLL_INITIAL_MS, RUNBOOK_POLL_MAX_MS, RUNBOOK_POLL_WATCH_MS (the defaults where unset). */
+export function pollingFromEnv(env: NodeJS.ProcessEnv = process.env): PollingSettings {
+  const read = (name: string, fallback: number) => {
+    const value = env[name];
+    if (value === undefined || value === '') return fallback;
+    const number = Number(value);
+    if (!Number.isInteger(number) || number <= 0) throw new Error(`${name} must be a whole number of milliseconds, got "${value}"`);
+    return number;
+  };
+  return {
+    initialMs: read('RUNBOOK_POLL_INITIAL_MS', DEFAULT_POLLING.initialMs),
+    maxMs: read('RUNBOOK_POLL_MAX_MS', DEFAULT_POLLING.maxMs),
+    watchMs: read('RUNBOOK_POLL_WATCH_MS', DEFAULT_POLLING.watchMs),
+  };
+}
+
 /**
  * Heroku's and Temporal's clocks differ a little, and the data API gives whole seconds: a transfer created this long
  * before the step began still counts as the step's own.

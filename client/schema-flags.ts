@@ -55,7 +55,9 @@ function unwrap(schema: ZodLike): { inner: ZodLike; optional: boolean; descripti
 export function flagsFor(schema: z.ZodType): FlagSpec[] {
   const shape = (schema as unknown as { shape?: Record<string, ZodLike> }).shape;
   if (!shape) throw new Error('a runbook input schema must be an object');
-  return Object.entries(shape).map(([field, fieldSchema]) => {
+  // Nested objects (advanced settings such as `timing`) are for the API and the UI, not flags.
+  const flaggable = Object.entries(shape).filter(([, fieldSchema]) => unwrap(fieldSchema).inner._zod.def.type !== 'object');
+  return flaggable.map(([field, fieldSchema]) => {
     const { inner, optional, description } = unwrap(fieldSchema);
     const type = inner._zod.def.type;
     const kind: FlagKind =

@@ -108,6 +108,17 @@ export const UnsetConfigVarsInput = z
   .superRefine(requireTarget);
 export type UnsetConfigVarsInput = z.input<typeof UnsetConfigVarsInput>;
 
+/**
+ * How long a worker may go silent in a long step before another takes over (heartbeat timeout). Not a CLI flag:
+ * tests shorten it so a killed worker's step is picked up in seconds.
+ */
+const timing = {
+  timing: z
+    .strictObject({ heartbeatTimeoutSeconds: z.int().min(1).max(600).optional() })
+    .optional()
+    .describe('advanced: {"heartbeatTimeoutSeconds": 20}'),
+};
+
 /** The database a backup runbook acts on: an attachment's config var (the CLI's default is DATABASE_URL). */
 const database = {
   database: z
@@ -117,7 +128,7 @@ const database = {
     .describe('the database, by its config var (default DATABASE_URL)'),
 };
 
-export const CaptureBackupInput = z.strictObject({ ...target, ...database, ...provenance }).superRefine(requireTarget);
+export const CaptureBackupInput = z.strictObject({ ...target, ...database, ...timing, ...provenance }).superRefine(requireTarget);
 export type CaptureBackupInput = z.input<typeof CaptureBackupInput>;
 
 export const ListBackupsInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
@@ -132,6 +143,7 @@ export const RestoreBackupInput = z
       .regex(/^([ab]\d{3,}|latest)$/, { message: 'must be a backup name such as b016, or "latest"' })
       .describe('the backup to restore: b016, or latest (the newest that succeeded)'),
     confirm: z.string().describe('the app name again: restoring replaces its database (as heroku pg:backups:restore --confirm)'),
+    ...timing,
     ...provenance,
   })
   .superRefine(requireTarget);
@@ -191,12 +203,13 @@ export const RunCommandInput = z
     ...target,
     command: z.string().trim().min(1, { message: 'must not be empty' }).max(1000).describe('the command, e.g. "python manage.py migrate --noinput"'),
     ...timeout,
+    ...timing,
     ...provenance,
   })
   .superRefine(requireTarget);
 export type RunCommandInput = z.input<typeof RunCommandInput>;
 
-export const RebuildSearchIndexInput = z.strictObject({ ...target, ...timeout, ...provenance }).superRefine(requireTarget);
+export const RebuildSearchIndexInput = z.strictObject({ ...target, ...timeout, ...timing, ...provenance }).superRefine(requireTarget);
 export type RebuildSearchIndexInput = z.input<typeof RebuildSearchIndexInput>;
 
 export const AppStatusInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);

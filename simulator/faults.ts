@@ -8,7 +8,8 @@ import { z } from 'zod';
  * - `reset`:           drop the connection before doing anything;
  * - `apply-then-fail`: do the request — the side effect happens — then answer 503 (`then: "error"`) or drop the
  *                      connection (`then: "drop"`). This is what makes a naive retry create a second backup,
- *                      restore or dyno, and what exactly-once tests are run against.
+ *                      restore or dyno, and what exactly-once tests are run against. `then: "delay"` holds the
+ *                      (normal) answer back for `latencyMs`: the window in which a test kills the worker.
  * A rule fires for the next `count` matching requests, or with `probability` p (deterministic: seeded PRNG).
  */
 export const faultRuleSchema = z
@@ -20,7 +21,7 @@ export const faultRuleSchema = z
     action: z.enum(['error', 'latency', 'reset', 'apply-then-fail']),
     status: z.union([z.literal(429), z.literal(500), z.literal(502), z.literal(503)]).default(503),
     /** For apply-then-fail: answer an error status, or drop the connection. */
-    then: z.enum(['error', 'drop']).default('error'),
+    then: z.enum(['error', 'drop', 'delay']).default('error'),
     latencyMs: z.int().nonnegative().default(0),
     count: z.int().positive().optional(),
     probability: z.number().min(0).max(1).optional(),
@@ -29,7 +30,10 @@ export const faultRuleSchema = z
     message: 'give count (the next N matching requests) or probability (0..1)',
     path: ['count'],
   })
-  .refine((rule) => rule.action !== 'latency' || rule.latencyMs > 0, { message: 'latency needs latencyMs > 0', path: ['latencyMs'] });
+  .refine((rule) => (rule.action !== 'latency' && rule.then !== 'delay') || rule.latencyMs > 0, {
+    message: 'latency (and then: "delay") needs latencyMs > 0',
+    path: ['latencyMs'],
+  });
 
 export type FaultRule = z.output<typeof faultRuleSchema>;
 export type FaultRuleInput = z.input<typeof faultRuleSchema>;
@@ -155,6 +159,11 @@ function failAfterApplying(res: Response, rule: FaultRule): void {
     replaced = true;
     if (rule.then === 'drop') {
       res.socket?.destroy();
+      return res;
+    }
+    if (rule.then === 'delay') {
+      // unref: a held-back answer must not keep a closing simulator (or a test process) alive.
+      setTimeout(() => end(...args), rule.latencyMs).unref();
       return res;
     }
     const [id, message] = ERROR_IDS[rule.status] ?? ERROR_IDS[503];

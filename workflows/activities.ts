@@ -21,8 +21,10 @@ export const records = proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
  * earlier attempt started). Watching heartbeats while it polls: a worker that dies mid-watch is noticed within the
  * heartbeat timeout and another attempt carries on watching.
  */
-export const watchers = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+export function watchers(timing: { heartbeatTimeoutSeconds?: number } = {}) {
+  return proxyActivities<RunbookActivities>({
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: `${timing.heartbeatTimeoutSeconds ?? 20} seconds`,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+}

@@ -12,11 +12,18 @@ import {
 import { FailureTypes } from '../common/errors';
 import { CaptureBackupInput, ListBackupsInput, parseScheduleTime, RestoreBackupInput, ScheduleBackupsInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
-import { heroku, watchers as transfers } from './activities';
+import { heroku, watchers } from './activities';
 import { runbook, type RunbookRun, type StepHandle } from './runbook';
 
 /** Waits for a transfer to finish, keeping the step's detail current ("b017: 42 % of 9.6 MB"). */
-async function waitForTransfer(app: string, started: TransferSummary, step: StepHandle, verb: string, totalBytes?: number | null): Promise<TransferSummary> {
+async function waitForTransfer(
+  transfers: ReturnType<typeof watchers>,
+  app: string,
+  started: TransferSummary,
+  step: StepHandle,
+  verb: string,
+  totalBytes?: number | null,
+): Promise<TransferSummary> {
   let transfer = started;
   while (transfer.status === 'pending' || transfer.status === 'running') {
     step.detail(`${verb}: ${describeProgress(transfer, totalBytes)}`);
@@ -51,10 +58,11 @@ export async function captureBackup(input: CaptureBackupInput): Promise<CaptureB
     const parsed = parseRunbookInput(run.name, CaptureBackupInput, input);
     const target = await resolve(run, parsed);
     const database = await findDatabase(run, target.app, parsed.database);
+    const transfers = watchers(parsed.timing);
     const backup = await run.step('capture', async (step) => {
       const started = await transfers.startBackupCapture({ database, stepStartedAt: new Date().toISOString() });
       await run.audit('change', `started backup ${started.name} of ${database.attachment}_URL`, { backup: started.name, database: database.addonName });
-      return waitForTransfer(database.appName, started, step, `capturing ${started.name}`);
+      return waitForTransfer(transfers, database.appName, started, step, `capturing ${started.name}`);
     });
     return {
       runbook: 'capture-backup',
@@ -118,6 +126,7 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
       step.detail(describeTransfer(found));
       return found;
     });
+    const transfers = watchers(parsed.timing);
     const restore = await run.step('restore', async (step) => {
       const started = await transfers.startRestore({ database, backup: backup.name, stepStartedAt: new Date().toISOString() });
       await run.audit('change', `started restore ${started.name} of ${backup.name} into ${database.attachment}_URL`, {
@@ -125,7 +134,7 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
         backup: backup.name,
         database: database.addonName,
       });
-      return waitForTransfer(database.appName, started, step, `restoring ${backup.name}`, backup.processedBytes);
+      return waitForTransfer(transfers, database.appName, started, step, `restoring ${backup.name}`, backup.processedBytes);
     });
     return {
       runbook: 'restore-backup',

@@ -12,7 +12,7 @@ export async function runCommand(input: RunCommandInput): Promise<RunCommandResu
     declare(run);
     const parsed = parseRunbookInput(run.name, RunCommandInput, input);
     const target = await resolve(run, parsed);
-    return runOneOff(run, target, parsed.command, parsed.timeoutMinutes ?? 60);
+    return runOneOff(run, target, parsed.command, parsed.timeoutMinutes ?? 60, parsed.timing);
   });
 }
 
@@ -22,7 +22,7 @@ export async function rebuildSearchIndex(input: RebuildSearchIndexInput): Promis
     declare(run);
     const parsed = parseRunbookInput(run.name, RebuildSearchIndexInput, input);
     const target = await resolve(run, parsed);
-    return runOneOff(run, target, REBUILD_INDEX_COMMAND, parsed.timeoutMinutes ?? 60);
+    return runOneOff(run, target, REBUILD_INDEX_COMMAND, parsed.timeoutMinutes ?? 60, parsed.timing);
   });
 }
 
@@ -39,10 +39,17 @@ async function resolve(run: RunbookRun, input: { environment?: string; app?: str
   return target;
 }
 
-async function runOneOff(run: RunbookRun, target: ResolvedTarget, command: string, timeoutMinutes: number): Promise<RunCommandResult> {
+async function runOneOff(
+  run: RunbookRun,
+  target: ResolvedTarget,
+  command: string,
+  timeoutMinutes: number,
+  timing?: { heartbeatTimeoutSeconds?: number },
+): Promise<RunCommandResult> {
   const app = target.app;
+  const dynos = watchers(timing);
   const dyno = await run.step('run', async (step) => {
-    const { name, adopted } = await watchers.startOneOffDyno({
+    const { name, adopted } = await dynos.startOneOffDyno({
       app,
       command,
       marker: commandMarker(workflowInfo().workflowId, 'run'),
@@ -56,7 +63,7 @@ async function runOneOff(run: RunbookRun, target: ResolvedTarget, command: strin
         let current: DynoRun = { name, command, state: 'starting', exitStatus: null, lastLines: [] };
         while (current.state !== 'exited') {
           step.detail(`${name}: ${current.state}`);
-          current = await watchers.watchOneOffDyno({ app, name, command });
+          current = await dynos.watchOneOffDyno({ app, name, command });
         }
         return current;
       });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { openAuditLog } from '../../activities/audit/open-audit-log';
+import { pollingFromEnv } from '../../activities/backups';
 import { herokuConnectionFromEnv } from '../../activities/heroku/connection';
 import { SecretBox } from '../../activities/secrets/secret-box';
 import { createLogger, temporalLogger } from '../../worker/logger';
@@ -20,6 +21,7 @@ export function workerCommand(): Command {
       const { config, source } = loadRunbookConfig();
       // Optional: without it, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
       const secrets = process.env.RUNBOOK_SECRETS_KEY ? SecretBox.fromEnv() : undefined;
+      const polling = pollingFromEnv();
       const audit = openAuditLog();
       try {
         await audit.query({ limit: 1 });
@@ -36,7 +38,7 @@ export function workerCommand(): Command {
           namespace: settings.namespace,
           taskQueue: flags.taskQueue ?? settings.taskQueue,
           workflowBundlePath: process.env.RUNBOOK_WORKFLOW_BUNDLE,
-          activities: { heroku, config, configSource: source, audit, secrets },
+          activities: { heroku, config, configSource: source, audit, secrets, polling },
         });
         logger.info(
           {

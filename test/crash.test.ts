@@ -1,0 +1,106 @@
+// Exactly once under worker crashes: the worker process is SIGKILLed after Heroku (the simulator) applied a
+// non-idempotent request but before the worker heard back; a new worker takes over. The simulator's record of
+// applied side effects must show exactly one backup / restore / dyno, and the run must succeed.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startRunbook, waitForRunbook, type RunbookInput } from '../client/launch';
+import type { RunbookId } from '../common/runbooks';
+import { startWorkerProcess, waitForExit } from './support/cli';
+import { PRODUCTION } from './support/harness';
+import { TestSimulator } from './support/simulator';
+import { uniqueTaskQueue } from './support/temporal';
+
+let sim: TestSimulator;
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let connection: Connection;
+let client: Client;
+let worker: ChildProcess | undefined;
+
+beforeAll(async () => {
+  sim = await TestSimulator.start();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'crash-'));
+  const configFile = path.join(dir, 'environments.json');
+  writeFileSync(configFile, JSON.stringify({ environments: { production: { app: PRODUCTION } } }));
+  env = {
+    TEMPORAL_ADDRESS: process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS,
+    RUNBOOK_TASK_QUEUE: uniqueTaskQueue('crash'),
+    RUNBOOK_WORKFLOW_BUNDLE: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE,
+    RUNBOOK_CONFIG: configFile,
+    RUNBOOK_AUDIT_DB: path.join(dir, 'audit.db'),
+    RUNBOOK_POLL_INITIAL_MS: '100',
+    RUNBOOK_POLL_MAX_MS: '500',
+    RUNBOOK_POLL_WATCH_MS: '2000',
+    HEROKU_API_URL: sim.url,
+    HEROKU_DATA_API_URL: sim.url,
+    HEROKU_API_KEY: sim.token,
+  };
+  connection = await Connection.connect({ address: process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS });
+  client = new Client({ connection });
+});
+
+afterAll(async () => {
+  if (worker && worker.exitCode === null && worker.signalCode === null) {
+    worker.kill('SIGTERM');
+    await waitForExit(worker);
+  }
+  await connection?.close();
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  await sim.reset();
+  await sim.control('PUT', 'clock', { speed: 60 });
+});
+
+async function newWorker(): Promise<void> {
+  worker = (await startWorkerProcess(env)).child;
+}
+
+async function effectsOf(kind: string): Promise<unknown[]> {
+  return (await sim.effects()).filter((effect) => effect.kind === kind);
+}
+
+/**
+ * Holds back Heroku's answer to `path` (after applying it) long enough to kill the worker in between; kills it once
+ * the side effect shows in the simulator's record; starts a new worker; returns the run's outcome.
+ */
+async function crashAfterApply<N extends RunbookId>(name: N, input: RunbookInput<N>, postPath: string, kind: string) {
+  await sim.control('POST', 'faults', { method: 'POST', path: postPath, action: 'apply-then-fail', then: 'delay', latencyMs: 15_000, count: 1 });
+  await newWorker();
+  const handle = await startRunbook(client, name, { operator: 'crash-test', ...input, timing: { heartbeatTimeoutSeconds: 2 } } as RunbookInput<N>, {
+    taskQueue: env.RUNBOOK_TASK_QUEUE,
+  });
+  for (let i = 0; i < 200 && (await effectsOf(kind)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(await effectsOf(kind)).toHaveLength(1);
+  worker!.kill('SIGKILL');
+  await waitForExit(worker!);
+  await newWorker();
+  const outcome = await waitForRunbook(handle);
+  // The new worker adopted what the dead one started: Heroku was asked once.
+  const pattern = new RegExp(`^${postPath.replace(/\*/g, '[^/]+')}$`);
+  expect((await sim.calls()).filter((call) => call.method === 'POST' && pattern.test(call.path))).toHaveLength(1);
+  return outcome;
+}
+
+test('capture: a worker killed after Heroku started the backup leaves exactly one backup', async () => {
+  const outcome = await crashAfterApply('capture-backup', { environment: 'production' }, '/client/v11/databases/*/backups', 'backup');
+  expect(outcome).toMatchObject({ status: 'succeeded', result: { backup: { name: 'b017', status: 'succeeded' } } });
+  expect(await effectsOf('backup')).toHaveLength(1);
+});
+
+test('restore: a worker killed after Heroku started the restore leaves exactly one restore', async () => {
+  const outcome = await crashAfterApply('restore-backup', { environment: 'production', backup: 'b016', confirm: PRODUCTION }, '/client/v11/databases/*/restores', 'restore');
+  expect(outcome).toMatchObject({ status: 'succeeded', result: { backup: { name: 'b016' }, restore: { status: 'succeeded' } } });
+  expect(await effectsOf('restore')).toHaveLength(1);
+});
+
+test('one-off dyno: a worker killed after Heroku started the dyno leaves exactly one dyno', async () => {
+  const outcome = await crashAfterApply('rebuild-search-index', { environment: 'production' }, '/apps/*/dynos', 'dyno-create');
+  expect(outcome).toMatchObject({ status: 'succeeded', result: { dyno: { exitStatus: 0 } } });
+  expect(await effectsOf('dyno-create')).toHaveLength(1);
+});
