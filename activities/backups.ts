@@ -14,6 +14,15 @@ export interface PollingSettings {
 
 export const DEFAULT_POLLING: PollingSettings = { initialMs: 1_000, maxMs: 15_000, watchMs: 30_000 };
 
+/** Below this much API budget (RateLimit-Remaining), waits poll at their slowest: other runbooks need it too. */
+export const LOW_RATE_LIMIT = 300;
+
+/** The next poll interval: growing by half from a short first one, at most `maxMs`, and at once `maxMs` on a low budget. */
+export function nextPollInterval(current: number, polling: PollingSettings, rateLimitRemaining: number | undefined): number {
+  if (rateLimitRemaining !== undefined && rateLimitRemaining < LOW_RATE_LIMIT) return polling.maxMs;
+  return Math.min(Math.round(current * 1.5), polling.maxMs);
+}
+
 /** Polling from RUNBOOK_POLL_INITIAL_MS, RUNBOOK_POLL_MAX_MS, RUNBOOK_POLL_WATCH_MS (the defaults where unset). */
 export function pollingFromEnv(env: NodeJS.ProcessEnv = process.env): PollingSettings {
   const read = (name: string, fallback: number) => {
@@ -165,7 +174,7 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
         }
         if (Date.now() + interval > deadline) return summary;
         await sleep(interval); // cancellation-aware: a cancelled run stops waiting at once
-        interval = Math.min(Math.round(interval * 1.5), polling.maxMs);
+        interval = nextPollInterval(interval, polling, data.rateLimitRemaining);
       }
     },
   };

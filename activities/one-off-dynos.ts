@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import type { DynoRun } from '../common/commands';
 import type { PollingSettings } from './backups';
-import { DEFAULT_POLLING } from './backups';
+import { DEFAULT_POLLING, nextPollInterval } from './backups';
 import type { PlatformApi } from './heroku/platform-api';
 
 interface StartedMarker {
@@ -62,7 +62,7 @@ export function oneOffDynoActivities(heroku: PlatformApi, polling: PollingSettin
         heartbeat(dyno.state);
         if (Date.now() + interval > deadline) return { name, command, state: dyno.state ?? 'unknown', exitStatus: null, lastLines: [] };
         await sleep(interval);
-        interval = Math.min(Math.round(interval * 1.5), polling.maxMs);
+        interval = nextPollInterval(interval, polling, heroku.rateLimitRemaining);
       }
     },
 

@@ -142,7 +142,9 @@ export const RestoreBackupInput = z
       .string()
       .regex(/^([ab]\d{3,}|latest)$/, { message: 'must be a backup name such as b016, or "latest"' })
       .describe('the backup to restore: b016, or latest (the newest that succeeded)'),
-    confirm: z.string().describe('the app name again: restoring replaces its database (as heroku pg:backups:restore --confirm)'),
+    confirm: z
+      .string({ error: 'give the app name to confirm: restoring replaces its database' })
+      .describe('the app name again: restoring replaces its database (as heroku pg:backups:restore --confirm)'),
     ...timing,
     ...provenance,
   })

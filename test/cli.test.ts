@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,8 @@ beforeAll(async () => {
     HEROKU_API_KEY: sim.token,
     RUNBOOK_LOG_LEVEL: 'info',
     RUNBOOK_AUDIT_DB: auditDatabase.url,
+    // The same key on both sides: the CLI seals --set values, the worker opens them.
+    RUNBOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
   };
   ({ child: worker, output: workerOutput } = await startWorkerProcess(env));
   connection = await Connection.connect({ address });
@@ -155,6 +158,33 @@ test('with no worker on the task queue the CLI says so; Ctrl-C stops the waiting
   const handle = new Client({ connection }).workflow.getHandle(workflowId);
   expect((await handle.describe()).status.name).toBe('RUNNING');
   await handle.terminate('test cleanup: no worker was meant to run it');
+});
+
+test('every kind of runbook runs from the CLI: backup, restore (with --confirm), scaling, sealed config values', async () => {
+  await sim.control('PUT', 'clock', { speed: 60 });
+  const capture = await runCli(['run', 'capture-backup', '--env', 'production', '--json'], env);
+  expect(capture.code).toBe(0);
+  expect(JSON.parse(capture.stdout)).toMatchObject({ status: 'succeeded', result: { backup: { name: 'b017', status: 'succeeded' } } });
+
+  const unconfirmed = await runCli(['run', 'restore-backup', '--env', 'production', '--backup', 'b016'], env);
+  expect(unconfirmed.code).toBe(2);
+  expect(unconfirmed.stderr).toContain('--confirm: give the app name to confirm: restoring replaces its database');
+  const restore = await runCli(['run', 'restore-backup', '--env', 'production', '--backup', 'b016', '--confirm', 'csis-reconasia-alfa'], env);
+  expect(restore.code).toBe(0);
+  expect(restore.stdout).toMatch(/Restored b016 into csis-reconasia-alfa's DATABASE_URL \(r\d{3}\)/);
+
+  const scale = await runCli(['run', 'scale-dynos', '--env', 'staging', '--process', 'worker=0', '--process', 'web=2:Standard-2X'], env);
+  expect(scale.code).toBe(0);
+  expect(scale.stdout).toContain('Scaled csis-reconasia-bravo: web=2:Standard-2X worker=0:Standard-1X');
+
+  const set = await runCli(['run', 'set-config-vars', '--env', 'staging', '--set', 'MAPBOX_TOKEN=pk.from-the-cli', '--json'], env);
+  expect(set.code).toBe(0);
+  expect(set.stdout).not.toContain('pk.from-the-cli');
+  expect(JSON.parse(set.stdout).result.set).toEqual(['MAPBOX_TOKEN']);
+  expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).MAPBOX_TOKEN).toBe('pk.from-the-cli');
+  const noKey = await runCli(['run', 'set-config-vars', '--env', 'staging', '--set', 'A=b'], { ...env, RUNBOOK_SECRETS_KEY: '' });
+  expect(noKey.code).toBe(2);
+  expect(noKey.stderr).toContain('--set needs RUNBOOK_SECRETS_KEY');
 });
 
 test('the worker refuses to start without HEROKU_API_KEY or with an invalid config, saying which', async () => {

@@ -20,6 +20,8 @@ export interface RequestOptions {
  */
 export class HerokuApiClient {
   private readonly client: Heroku;
+  /** RateLimit-Remaining of the latest response: how much API budget the token has left. */
+  rateLimitRemaining: number | undefined;
 
   constructor(
     host: string,
@@ -41,6 +43,8 @@ export class HerokuApiClient {
         // heroku-client exposes no response headers; this hook keeps the last response to read them on failure.
         middleware: (res: unknown, next: () => void) => {
           response = res as IncomingMessage;
+          const remaining = Number(response.headers['ratelimit-remaining']);
+          if (Number.isFinite(remaining)) this.rateLimitRemaining = remaining;
           next();
         },
       } as Parameters<Heroku['request']>[0]);

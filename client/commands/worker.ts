@@ -22,6 +22,8 @@ export function workerCommand(): Command {
       // Optional: without it, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
       const secrets = process.env.RUNBOOK_SECRETS_KEY ? SecretBox.fromEnv() : undefined;
       const polling = pollingFromEnv();
+      const rateLimitPauseMs = process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS ? Number(process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS) : undefined;
+      if (rateLimitPauseMs !== undefined && !(rateLimitPauseMs > 0)) throw new Error('RUNBOOK_RATE_LIMIT_PAUSE_MS must be a positive number of milliseconds');
       const audit = openAuditLog();
       try {
         await audit.query({ limit: 1 });
@@ -38,7 +40,7 @@ export function workerCommand(): Command {
           namespace: settings.namespace,
           taskQueue: flags.taskQueue ?? settings.taskQueue,
           workflowBundlePath: process.env.RUNBOOK_WORKFLOW_BUNDLE,
-          activities: { heroku, config, configSource: source, audit, secrets, polling },
+          activities: { heroku, config, configSource: source, audit, secrets, polling, rateLimitPauseMs },
         });
         logger.info(
           {
