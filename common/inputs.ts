@@ -114,9 +114,13 @@ export type UnsetConfigVarsInput = z.input<typeof UnsetConfigVarsInput>;
  */
 const timing = {
   timing: z
-    .strictObject({ heartbeatTimeoutSeconds: z.int().min(1).max(600).optional() })
+    .strictObject({
+      heartbeatTimeoutSeconds: z.int().min(1).max(600).optional(),
+      /** A command's timeout to the second, over timeoutMinutes (tests use it). */
+      commandTimeoutSeconds: z.int().min(1).max(24 * 3600).optional(),
+    })
     .optional()
-    .describe('advanced: {"heartbeatTimeoutSeconds": 20}'),
+    .describe('advanced: {"heartbeatTimeoutSeconds": 20, "commandTimeoutSeconds": 3600}'),
 };
 
 /** The database a backup runbook acts on: an attachment's config var (the CLI's default is DATABASE_URL). */

@@ -18,6 +18,8 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 let connection: Connection;
 let client: Client;
+/** Every worker process a test started: each is stopped by afterAll, whatever happened. */
+const workers: ChildProcess[] = [];
 let worker: ChildProcess | undefined;
 
 beforeAll(async () => {
@@ -43,9 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (worker && worker.exitCode === null && worker.signalCode === null) {
-    worker.kill('SIGTERM');
-    await waitForExit(worker);
+  for (const child of workers) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await waitForExit(child);
   }
   await connection?.close();
   await sim?.close();
@@ -59,6 +61,11 @@ beforeEach(async () => {
 
 async function newWorker(): Promise<void> {
   worker = (await startWorkerProcess(env)).child;
+  workers.push(worker);
+}
+
+function alive(child: ChildProcess | undefined): child is ChildProcess {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
 }
 
 async function effectsOf(kind: string): Promise<unknown[]> {
@@ -71,7 +78,7 @@ async function effectsOf(kind: string): Promise<unknown[]> {
  */
 async function crashAfterApply<N extends RunbookId>(name: N, input: RunbookInput<N>, postPath: string, kind: string) {
   await sim.control('POST', 'faults', { method: 'POST', path: postPath, action: 'apply-then-fail', then: 'delay', latencyMs: 15_000, count: 1 });
-  await newWorker();
+  if (!alive(worker)) await newWorker();
   const handle = await startRunbook(client, name, { operator: 'crash-test', ...input, timing: { heartbeatTimeoutSeconds: 2 } } as RunbookInput<N>, {
     taskQueue: env.RUNBOOK_TASK_QUEUE,
   });

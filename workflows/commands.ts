@@ -12,7 +12,7 @@ export async function runCommand(input: RunCommandInput): Promise<RunCommandResu
     declare(run);
     const parsed = parseRunbookInput(run.name, RunCommandInput, input);
     const target = await resolve(run, parsed);
-    return runOneOff(run, target, parsed.command, parsed.timeoutMinutes ?? 60, parsed.timing);
+    return runOneOff(run, target, parsed.command, timeoutSeconds(parsed), parsed.timing);
   });
 }
 
@@ -22,8 +22,12 @@ export async function rebuildSearchIndex(input: RebuildSearchIndexInput): Promis
     declare(run);
     const parsed = parseRunbookInput(run.name, RebuildSearchIndexInput, input);
     const target = await resolve(run, parsed);
-    return runOneOff(run, target, REBUILD_INDEX_COMMAND, parsed.timeoutMinutes ?? 60, parsed.timing);
+    return runOneOff(run, target, REBUILD_INDEX_COMMAND, timeoutSeconds(parsed), parsed.timing);
   });
+}
+
+function timeoutSeconds(input: { timeoutMinutes?: number; timing?: { commandTimeoutSeconds?: number } }): number {
+  return input.timing?.commandTimeoutSeconds ?? (input.timeoutMinutes ?? 60) * 60;
 }
 
 function declare(run: RunbookRun): void {
@@ -43,7 +47,7 @@ async function runOneOff(
   run: RunbookRun,
   target: ResolvedTarget,
   command: string,
-  timeoutMinutes: number,
+  timeoutSeconds: number,
   timing?: { heartbeatTimeoutSeconds?: number },
 ): Promise<RunCommandResult> {
   const app = target.app;
@@ -54,12 +58,12 @@ async function runOneOff(
       command,
       marker: commandMarker(workflowInfo().workflowId, 'run'),
       // Heroku stops it too if nobody is left to: a little after our own timeout.
-      timeToLiveSeconds: timeoutMinutes * 60 + 300,
+      timeToLiveSeconds: timeoutSeconds + 300,
     });
     if (!adopted) await run.audit('change', `started \`${command}\` in ${name}`, { dyno: name, command });
     let watched: DynoRun;
     try {
-      watched = await CancellationScope.withTimeout(`${timeoutMinutes} minutes`, async () => {
+      watched = await CancellationScope.withTimeout(`${timeoutSeconds} seconds`, async () => {
         let current: DynoRun = { name, command, state: 'starting', exitStatus: null, lastLines: [] };
         while (current.state !== 'exited') {
           step.detail(`${name}: ${current.state}`);
@@ -76,7 +80,7 @@ async function runOneOff(
       throw ApplicationFailure.create({
         type: 'CommandTimedOut',
         nonRetryable: true,
-        message: `\`${command}\` ran longer than ${timeoutMinutes} minutes in ${name}; it was stopped. Look at \`heroku logs --dyno ${name} -a ${app}\`.`,
+        message: `\`${command}\` ran longer than ${describeDuration(timeoutSeconds)} in ${name}; it was stopped. Look at \`heroku logs --dyno ${name} -a ${app}\`.`,
       });
     }
     if (watched.exitStatus !== 0) {
@@ -99,4 +103,8 @@ async function runOneOff(
     operator: run.operator,
     summary: `\`${command}\` succeeded on ${app} (${dyno.name}, exit status 0).`,
   };
+}
+
+function describeDuration(seconds: number): string {
+  return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} seconds`;
 }

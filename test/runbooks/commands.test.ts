@@ -45,6 +45,18 @@ test('a dyno Heroku started but answered 503 for is adopted by its marker, not s
   expect(await dynoCreates()).toHaveLength(1);
 });
 
+test('a command that runs past its timeout is stopped and the run fails saying so', async () => {
+  await harness.sim.control('POST', 'dyno-outcomes', { pattern: 'sleep', durationSeconds: 86_400 });
+  const outcome = await harness.run('run-command', { environment: 'production', command: 'sleep 86400', timing: { commandTimeoutSeconds: 2 } });
+  expect(outcome.status === 'failed' && outcome.error).toMatchObject({
+    type: 'CommandTimedOut',
+    message: expect.stringMatching(/^`sleep 86400` ran longer than 2 seconds in run\.\d+; it was stopped\. Look at `heroku logs --dyno run\.\d+ -a csis-reconasia-alfa`\.$/),
+  });
+  const kinds = (await harness.sim.effects()).map((effect) => effect.kind);
+  expect(kinds.filter((kind) => kind === 'dyno-create')).toHaveLength(1);
+  expect(kinds).toContain('dyno-stop');
+});
+
 test('cancelling the run stops its dyno', async () => {
   await harness.sim.control('POST', 'dyno-outcomes', { pattern: 'sleep', durationSeconds: 86_400 });
   const handle = await harness.start('run-command', { environment: 'production', command: 'sleep 86400' });

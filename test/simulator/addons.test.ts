@@ -1,19 +1,10 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
+import type { RunningSimulator } from '../../simulator';
 import { ALFA_DB, ManualClock, effectsOf } from './data-api-helpers';
-import { ALFA, BRAVO, type Json, api, control, herokuClient } from './helpers';
+import { ALFA, BRAVO, type Json, api, control, herokuClient, useSimulator } from './helpers';
 
 const clock = new ManualClock();
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator({ clock });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
-});
+useSimulator((started) => (sim = started), { clock });
 
 const SDK = 'application/vnd.heroku+json; version=3.sdk';
 const EXPANDED = { Accept: SDK, 'Accept-Expansion': 'addon_service,plan' };

@@ -1,17 +1,8 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
-import { ALFA, BRAVO, api, control, herokuClient, herokuError } from './helpers';
+import type { RunningSimulator } from '../../simulator';
+import { ALFA, BRAVO, api, control, herokuClient, herokuError, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
-});
+useSimulator((started) => (sim = started));
 
 /** What `heroku config:set` does right after its PATCH to print "done, vNN". */
 async function newestRelease(app: string) {

@@ -1,6 +1,6 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
+import type { RunningSimulator } from '../../simulator';
 import { ALFA_DB, contentOfBackup, databaseId, databaseState, effectsOf, transfer } from './data-api-helpers';
-import { ALFA, api, control } from './helpers';
+import { ALFA, api, control, useSimulator } from './helpers';
 import { herokuCli } from './heroku-cli';
 
 /**
@@ -10,16 +10,7 @@ import { herokuCli } from './heroku-cli';
  */
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator({ speed: 600 });
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
-});
+useSimulator((started) => (sim = started), { speed: 600 });
 
 const heroku = async (...args: string[]) => {
   const result = await herokuCli(sim, [...args, '--app', ALFA]);

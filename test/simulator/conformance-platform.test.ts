@@ -1,6 +1,6 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
+import type { RunningSimulator } from '../../simulator';
 import { effectsOf } from './data-api-helpers';
-import { ALFA, BRAVO, type Json, api, control } from './helpers';
+import { ALFA, BRAVO, type Json, api, control, useSimulator } from './helpers';
 import { herokuCli } from './heroku-cli';
 
 /**
@@ -9,16 +9,7 @@ import { herokuCli } from './heroku-cli';
  */
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
-});
+useSimulator((started) => (sim = started));
 
 const heroku = async (app: string, ...args: string[]) => {
   const result = await herokuCli(sim, [...args, '--app', app]);

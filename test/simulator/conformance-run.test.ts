@@ -1,6 +1,6 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
+import type { RunningSimulator } from '../../simulator';
 import { effectsOf, setSpeed, waitUntilGone } from './dynos-helpers';
-import { ALFA, type Json, api, control } from './helpers';
+import { ALFA, type Json, api, control, useSimulator } from './helpers';
 import { herokuCli } from './heroku-cli';
 
 /**
@@ -10,15 +10,7 @@ import { herokuCli } from './heroku-cli';
  */
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
+useSimulator((started) => (sim = started), {}, async () => {
   await setSpeed(sim, 600);
 });
 

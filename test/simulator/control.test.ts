@@ -1,17 +1,8 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
-import { ALFA, BRAVO, api, control, herokuClient } from './helpers';
+import type { RunningSimulator } from '../../simulator';
+import { ALFA, BRAVO, api, control, herokuClient, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
-});
+useSimulator((started) => (sim = started));
 
 describe('GET /__simulator/calls', () => {
   it('logs every API request in order with its outcome, and none of the control requests', async () => {

@@ -1,17 +1,9 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
+import type { RunningSimulator } from '../../simulator';
 import { createDyno, effectsOf, setSpeed, waitFor, waitUntilGone } from './dynos-helpers';
-import { ALFA, BRAVO, type Json, api, control, herokuClient } from './helpers';
+import { ALFA, BRAVO, type Json, api, control, herokuClient, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
+useSimulator((started) => (sim = started), {}, async () => {
   await setSpeed(sim, 600);
 });
 

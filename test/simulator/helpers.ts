@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import Heroku from 'heroku-client';
-import type { RunningSimulator } from '../../simulator';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator';
 
 /** API JSON as the tests see it; each test's assertions check its shape (heroku-client returns `any` too). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -74,5 +74,28 @@ export function rawGet(sim: RunningSimulator, path: string, headers: Record<stri
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * The usual lifecycle of a simulator test file: start one simulator (beforeAll), reset it before each test (then
+ * run `afterReset`), close it (afterAll). `assign` hands the simulator to the file's own variable.
+ */
+export function useSimulator(
+  assign: (sim: RunningSimulator) => void,
+  options: SimulatorOptions = {},
+  afterReset?: () => Promise<void>,
+): void {
+  let sim: RunningSimulator | undefined;
+  beforeAll(async () => {
+    sim = await startSimulator(options);
+    assign(sim);
+  });
+  afterAll(async () => {
+    await sim?.close();
+  });
+  beforeEach(async () => {
+    await control(sim!, 'POST', '/reset');
+    await afterReset?.();
   });
 }

@@ -1,4 +1,4 @@
-import { startSimulator, type RunningSimulator } from '../../simulator';
+import type { RunningSimulator } from '../../simulator';
 import {
   createDyno,
   createLogSession,
@@ -8,18 +8,10 @@ import {
   waitUntilGone,
   withoutTimestamp,
 } from './dynos-helpers';
-import { ALFA, BRAVO, api, control, herokuClient } from './helpers';
+import { ALFA, BRAVO, api, control, herokuClient, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
+useSimulator((started) => (sim = started), {}, async () => {
   await setSpeed(sim, 600);
 });
 

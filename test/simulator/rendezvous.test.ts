@@ -14,18 +14,10 @@ import {
   waitUntilGone,
   withoutTimestamp,
 } from './dynos-helpers';
-import { ALFA, api, control } from './helpers';
+import { ALFA, api, control, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-});
-afterAll(async () => {
-  await sim.close();
-});
-beforeEach(async () => {
-  await control(sim, 'POST', '/reset');
+useSimulator((started) => (sim = started), {}, async () => {
   await setSpeed(sim, 600);
 });
 
