@@ -17,7 +17,8 @@ const schema = z
 
 function parse(args: string[]): Record<string, unknown> {
   const specs = flagsFor(schema);
-  const command = new Command('test').exitOverride();
+  // Commander's own error line would only clutter the test output; the thrown error is what is checked.
+  const command = new Command('test').exitOverride().configureOutput({ writeErr: () => undefined });
   for (const spec of specs) command.addOption(optionFor(spec));
   command.parse(args, { from: 'user' });
   return inputFromFlags(specs, command.opts());
