@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../worker/paths';
-import { freePort } from './support/global-setup';
+import { freePort } from '../scripts/free-port';
 
 test('the demo runs maintenance on and off on staging through Temporal, prints the outcome and audit trail, and cleans up', async () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'demo-'));

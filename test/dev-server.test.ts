@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { PACKAGE_ROOT } from '../worker/paths';
-import { freePort } from './support/global-setup';
+import { freePort } from '../scripts/free-port';
 
 const TEMPORAL_SH = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
 

@@ -13,7 +13,7 @@ import { FailureTypes } from '../common/errors';
 import { CaptureBackupInput, ListBackupsInput, parseScheduleTime, RestoreBackupInput, ScheduleBackupsInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku, watchers } from './activities';
-import { runbook, type RunbookRun, type StepHandle } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun, type StepHandle } from './runbook';
 
 /** Waits for a transfer to finish, keeping the step's detail current ("b017: 42 % of 9.6 MB"). */
 async function waitForTransfer(
@@ -33,11 +33,6 @@ async function waitForTransfer(
   return transfer;
 }
 
-async function resolve(run: RunbookRun, input: { environment?: string; app?: string }) {
-  const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
-  run.setTarget(target);
-  return target;
-}
 
 async function findDatabase(run: RunbookRun, app: string, attachment = 'DATABASE_URL') {
   return run.step('database', async (step) => {
@@ -56,7 +51,7 @@ export async function captureBackup(input: CaptureBackupInput): Promise<CaptureB
       { name: 'capture', title: 'Capture a backup' },
     ]);
     const parsed = parseRunbookInput(run.name, CaptureBackupInput, input);
-    const target = await resolve(run, parsed);
+    const target = await resolveTargetStep(run, parsed);
     const database = await findDatabase(run, target.app, parsed.database);
     const transfers = watchers(parsed.timing);
     const backup = await run.step('capture', async (step) => {
@@ -83,7 +78,7 @@ export async function listBackups(input: ListBackupsInput): Promise<ListBackupsR
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'list', title: 'List backups and restores' },
     ]);
-    const target = await resolve(run, parseRunbookInput(run.name, ListBackupsInput, input));
+    const target = await resolveTargetStep(run, parseRunbookInput(run.name, ListBackupsInput, input));
     const all = await run.step('list', () => heroku.listTransfers({ app: target.app }));
     const backups = all.filter((t) => t.kind === 'backup' || t.kind === 'scheduled-backup');
     const restores = all.filter((t) => t.kind === 'restore');
@@ -112,7 +107,7 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
       { name: 'restore', title: 'Restore the backup into the database' },
     ]);
     const parsed = parseRunbookInput(run.name, RestoreBackupInput, input);
-    const target = await resolve(run, parsed);
+    const target = await resolveTargetStep(run, parsed);
     if (parsed.confirm !== target.app) {
       throw ApplicationFailure.create({
         type: FailureTypes.InvalidRunbookInput,
@@ -164,7 +159,7 @@ export async function scheduleBackups(input: ScheduleBackupsInput): Promise<Sche
     ]);
     const parsed = parseRunbookInput(run.name, ScheduleBackupsInput, input);
     const wanted = parseScheduleTime(parsed.at)!; // the schema checked it parses
-    const target = await resolve(run, parsed);
+    const target = await resolveTargetStep(run, parsed);
     const database = await findDatabase(run, target.app, parsed.database);
     const name = `${database.attachment}_URL`;
     const current = await run.step('read', async (step) => {

@@ -4,14 +4,14 @@ import type { ResolvedTarget } from '../common/environments';
 import { RebuildSearchIndexInput, RunCommandInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku, watchers } from './activities';
-import { runbook, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 
 /** `heroku run:detached -- <command>`, waited for: fails with the exit status and last lines if it fails. */
 export async function runCommand(input: RunCommandInput): Promise<RunCommandResult> {
   return runbook('run-command', input, async (run) => {
     declare(run);
     const parsed = parseRunbookInput(run.name, RunCommandInput, input);
-    const target = await resolve(run, parsed);
+    const target = await resolveTargetStep(run, parsed);
     return runOneOff(run, target, parsed.command, timeoutSeconds(parsed), parsed.timing);
   });
 }
@@ -21,7 +21,7 @@ export async function rebuildSearchIndex(input: RebuildSearchIndexInput): Promis
   return runbook('rebuild-search-index', input, async (run) => {
     declare(run);
     const parsed = parseRunbookInput(run.name, RebuildSearchIndexInput, input);
-    const target = await resolve(run, parsed);
+    const target = await resolveTargetStep(run, parsed);
     return runOneOff(run, target, REBUILD_INDEX_COMMAND, timeoutSeconds(parsed), parsed.timing);
   });
 }
@@ -37,11 +37,6 @@ function declare(run: RunbookRun): void {
   ]);
 }
 
-async function resolve(run: RunbookRun, input: { environment?: string; app?: string }): Promise<ResolvedTarget> {
-  const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
-  run.setTarget(target);
-  return target;
-}
 
 async function runOneOff(
   run: RunbookRun,

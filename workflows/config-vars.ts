@@ -3,7 +3,7 @@ import { describeConfigChange, type ConfigVarChange, type ConfigVarsResult } fro
 import { SetConfigVarsInput, UnsetConfigVarsInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
-import { runbook, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 
 /**
  * `heroku config:set`, without the values ever passing through Temporal in the clear: they arrive sealed (the CLI
@@ -13,7 +13,7 @@ export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVa
   return runbook('set-config-vars', input, async (run) => {
     declareSteps(run, 'Set the config vars (Heroku makes a release and restarts the dynos)', 'Compare with the app\'s config vars');
     const { set = {}, generate = {}, ...rest } = parseRunbookInput(run.name, SetConfigVarsInput, input);
-    const target = await resolve(run, rest);
+    const target = await resolveTargetStep(run, rest);
     const { workflowId, runId } = workflowInfo();
     const request = { app: target.app, set, generate, runKey: `${workflowId}/${runId}` };
     // Decide before changing anything, so the result names what this run set even if a retry finds it done.
@@ -37,7 +37,7 @@ export async function unsetConfigVars(input: UnsetConfigVarsInput): Promise<Conf
   return runbook('unset-config-vars', input, async (run) => {
     declareSteps(run, 'Remove the config vars (Heroku makes a release and restarts the dynos)', 'Find which of them the app has');
     const { keys, ...rest } = parseRunbookInput(run.name, UnsetConfigVarsInput, input);
-    const target = await resolve(run, rest);
+    const target = await resolveTargetStep(run, rest);
     const { present, absent } = await run.step('read', () => heroku.findConfigVars({ app: target.app, keys }));
     if (present.length === 0) {
       run.skip('apply', `${absent.join(', ')} not set`);
@@ -65,11 +65,6 @@ function pick<T>(values: Record<string, T>, keys: string[]): Record<string, T> {
   return Object.fromEntries(Object.entries(values).filter(([key]) => keys.includes(key)));
 }
 
-async function resolve(run: RunbookRun, input: { environment?: string; app?: string }) {
-  const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
-  run.setTarget(target);
-  return target;
-}
 
 async function finish(
   run: RunbookRun,

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../common/audit';
 import type { ResolvedTarget } from '../common/environments';
 import type { RunbookProgress, StepState } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
-import { records } from './activities';
+import { heroku, records } from './activities';
 import { progressQuery } from './messages';
 
 /** What the UI shows when a run was started without saying who started it (the Temporal UI sends no identity). */
@@ -162,4 +162,11 @@ export function rootMessage(err: unknown): string {
   let current = err as { message?: string; cause?: unknown } | undefined;
   while (current?.cause) current = current.cause as typeof current;
   return current?.message ?? String(err);
+}
+
+/** The usual first step: resolve the runbook's environment or app against the config, and record the target. */
+export async function resolveTargetStep(run: RunbookRun, input: { environment?: string; app?: string }): Promise<ResolvedTarget> {
+  const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
+  run.setTarget(target);
+  return target;
 }

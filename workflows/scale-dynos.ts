@@ -3,7 +3,7 @@ import { describeFormation, differsFrom, type ScaleDynosResult, type ScaleReques
 import { ScaleDynosInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
-import { runbook } from './runbook';
+import { resolveTargetStep, runbook } from './runbook';
 
 /** `heroku ps:scale`: sets absolute quantities (and sizes) per process type; returns the formation it replaced. */
 export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResult> {
@@ -20,8 +20,7 @@ export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResu
       return { type, quantity: Number(quantity), ...(size && { size }) };
     });
 
-    const target = await run.step('resolve', () => heroku.resolveTarget({ environment: rest.environment, app: rest.app }));
-    run.setTarget(target);
+    const target = await resolveTargetStep(run, rest);
     const previous = await run.step('read', async (step) => {
       const formation = await heroku.readFormation({ app: target.app });
       step.detail(describeFormation(formation));

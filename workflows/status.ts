@@ -4,13 +4,8 @@ import { AppStatusInput, parseScheduleTime, VerifyBackupScheduleInput } from '..
 import type { AppStatusResult, ScheduleDrift, VerifyBackupScheduleResult } from '../common/status';
 import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
-import { runbook, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook } from './runbook';
 
-async function resolve(run: RunbookRun, input: { environment?: string; app?: string }) {
-  const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
-  run.setTarget(target);
-  return target;
-}
 
 /** Read-only: maintenance, formation, add-ons, config var names, latest backups, backup schedule, latest release. */
 export async function appStatus(input: AppStatusInput): Promise<AppStatusResult> {
@@ -20,7 +15,7 @@ export async function appStatus(input: AppStatusInput): Promise<AppStatusResult>
       { name: 'read', title: 'Read the app, its dynos and add-ons' },
       { name: 'backups', title: 'Read backups and the backup schedule' },
     ]);
-    const target = await resolve(run, parseRunbookInput(run.name, AppStatusInput, input));
+    const target = await resolveTargetStep(run, parseRunbookInput(run.name, AppStatusInput, input));
     const app = target.app;
     const [maintenance, formation, overview] = await run.step('read', () =>
       Promise.all([
@@ -70,7 +65,7 @@ export async function verifyBackupSchedule(input: VerifyBackupScheduleInput): Pr
       { name: 'resolve', title: 'Resolve the app and its configured schedule' },
       { name: 'read', title: 'Read the backup schedule' },
     ]);
-    const target = await resolve(run, parseRunbookInput(run.name, VerifyBackupScheduleInput, input));
+    const target = await resolveTargetStep(run, parseRunbookInput(run.name, VerifyBackupScheduleInput, input));
     const expected = target.backups.schedule ? parseScheduleTime(target.backups.schedule) : null;
     const { database, actual } = await run.step('read', async () => {
       const found = await heroku.resolveDatabase({ app: target.app, attachment: target.backups.database });

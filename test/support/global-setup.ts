@@ -2,22 +2,12 @@
 // Each test file then uses its own task queue against that server (see ./temporal.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../scripts/free-port';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
 import { PACKAGE_ROOT } from '../../worker/paths';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'heroku-runbooks-test-'));
