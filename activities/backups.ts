@@ -136,6 +136,14 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
       return { changed: true };
     },
 
+    /** `heroku pg:backups:cancel`: stops a transfer still running; one that already finished is left as it is. */
+    async cancelTransfer({ app, uuid }: { app: string; uuid: string }): Promise<{ transfer: TransferSummary; cancelled: boolean }> {
+      const transfer = summarize(await data.getTransfer(app, uuid));
+      if (transfer.status !== 'pending' && transfer.status !== 'running') return { transfer, cancelled: false };
+      await data.cancel(app, uuid);
+      return { transfer: summarize(await data.getTransfer(app, uuid)), cancelled: true };
+    },
+
     async listTransfers({ app }: { app: string }): Promise<TransferSummary[]> {
       return (await data.listTransfers(app)).map(summarize).sort((a, b) => b.num - a.num);
     },

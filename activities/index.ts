@@ -5,7 +5,9 @@ import type { AuditLog } from './audit/audit-log';
 import type { HerokuConnection } from './heroku/connection';
 import { DataApi } from './heroku/data-api';
 import { PlatformApi } from './heroku/platform-api';
+import { appLockActivities } from './app-lock';
 import { backupActivities, type PollingSettings } from './backups';
+import { disasterRecoveryActivities } from './disaster-recovery';
 import { configVarActivities } from './config-vars';
 import { databaseActivities } from './databases';
 import { formationActivities } from './formation';
@@ -33,13 +35,19 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const platform = new PlatformApi(deps.heroku, deps.rateLimitPauseMs);
   const data = new DataApi(deps.heroku, deps.rateLimitPauseMs);
+  const maintenance = maintenanceActivities(platform);
+  const formation = formationActivities(platform);
+  const databases = databaseActivities(platform);
+  const backups = backupActivities(data, deps.polling);
   return {
     ...targetActivities(deps.config, deps.configSource),
-    ...maintenanceActivities(platform),
-    ...formationActivities(platform),
+    ...maintenance,
+    ...formation,
     ...configVarActivities(platform, deps.secrets),
-    ...databaseActivities(platform),
-    ...backupActivities(data, deps.polling),
+    ...databases,
+    ...backups,
+    ...disasterRecoveryActivities({ ...maintenance, ...formation, ...databases, ...backups }),
+    ...appLockActivities(),
     ...oneOffDynoActivities(platform, deps.polling),
     ...appOverviewActivities(platform),
     ...auditActivities(deps.audit),

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { ResolvedTarget, RunbookConfig } from '../common/environments';
+import { resolveDisasterRecoverySettings, type ResolvedTarget, type RunbookConfig } from '../common/environments';
 import { FailureTypes } from '../common/errors';
 
 export interface TargetRequest {
@@ -9,6 +9,17 @@ export interface TargetRequest {
 
 /** Resolves a runbook's `environment` / `app` against the runbook config loaded by the worker. */
 export function targetActivities(config: RunbookConfig, configSource: string) {
+  function resolved(app: string, environment: string | null, settings: RunbookConfig['defaults']): ResolvedTarget {
+    return {
+      app,
+      environment,
+      maintenance: settings.maintenance,
+      backups: settings.backups,
+      disasterRecovery: resolveDisasterRecoverySettings(settings.disasterRecovery, environment),
+      lockId: `${config.lockPrefix}.${app}`,
+    };
+  }
+
   return {
     async resolveTarget({ environment, app }: TargetRequest): Promise<ResolvedTarget> {
       if (environment !== undefined) {
@@ -28,7 +39,7 @@ export function targetActivities(config: RunbookConfig, configSource: string) {
             message: `Environment "${environment}" is app ${settings.app}, not ${app} (${configSource}). Give one of the two, or the pair that matches.`,
           });
         }
-        return { app: settings.app, environment, maintenance: settings.maintenance, backups: settings.backups };
+        return resolved(settings.app, environment, settings);
       }
       if (app === undefined) {
         throw ApplicationFailure.create({
@@ -39,8 +50,8 @@ export function targetActivities(config: RunbookConfig, configSource: string) {
       }
       // An app named directly still gets its environment's settings when one lists it.
       const listed = Object.entries(config.environments).find(([, settings]) => settings.app === app);
-      if (listed) return { app, environment: listed[0], maintenance: listed[1].maintenance, backups: listed[1].backups };
-      return { app, environment: null, maintenance: config.defaults.maintenance, backups: config.defaults.backups };
+      if (listed) return resolved(app, listed[0], listed[1]);
+      return resolved(app, null, config.defaults);
     },
   };
 }

@@ -1,5 +1,5 @@
 /** What happened in a run, as the audit trail keeps it — long after Temporal's retention has dropped the run. */
-export type AuditEvent = 'started' | 'change' | 'succeeded' | 'failed';
+export type AuditEvent = 'started' | 'change' | 'approval' | 'compensation' | 'succeeded' | 'failed';
 
 export interface AuditRecord {
   workflowId: string;

@@ -34,18 +34,79 @@ export const BackupSettings = z.strictObject({
 });
 export type BackupSettings = z.infer<typeof BackupSettings>;
 
+const ProcessType = z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a process type such as worker' });
+
+/**
+ * How the disaster-recovery runbook treats an environment. `approval.required` and `safetyBackup` default to on
+ * for an environment named "production" and off elsewhere (resolved with the target, see ResolvedTarget).
+ */
+export const DisasterRecoverySettings = z.strictObject({
+  approval: z
+    .strictObject({
+      /** A second person must approve the plan (four-eyes). Default: production only. */
+      required: z.boolean().optional(),
+      /** How long the plan waits for approval before the run ends "not approved". */
+      timeoutMinutes: z.int().min(1).max(7 * 24 * 60).default(60),
+    })
+    .prefault({}),
+  /** Background process types scaled to 0 while the database is replaced, then back. */
+  quietProcesses: z.array(ProcessType).default(['worker', 'scheduler']),
+  /** Capture a backup of the current database before restoring over it. Default: production only. */
+  safetyBackup: z.boolean().optional(),
+  /** The migrations command, run after the restore when asked (`migrate: true`, or `runMigrations` here). */
+  migrationCommand: z.string().min(1).default('python manage.py migrate --noinput'),
+  runMigrations: z.boolean().default(false),
+  /**
+   * One-off commands that clear what was cached or queued from the old database (Memcached, RQ queues), run in
+   * order after the restore so no stale pre-restore data is served or processed.
+   */
+  clearCommands: z.array(z.string().min(1)).default([]),
+  /** Rebuilds the search index from the restored database. */
+  indexCommand: z.string().min(1).default('python manage.py rebuild_index --noinput'),
+  /** Each one-off command is stopped and fails the run after this long. */
+  commandTimeoutMinutes: z.int().min(1).max(24 * 60).default(60),
+});
+export type DisasterRecoverySettings = z.infer<typeof DisasterRecoverySettings>;
+
+/** Disaster-recovery settings with the environment-dependent defaults decided. */
+export interface ResolvedDisasterRecoverySettings extends Omit<DisasterRecoverySettings, 'approval' | 'safetyBackup'> {
+  approval: { required: boolean; timeoutMinutes: number };
+  safetyBackup: boolean;
+}
+
+export function resolveDisasterRecoverySettings(settings: DisasterRecoverySettings, environment: string | null): ResolvedDisasterRecoverySettings {
+  const production = environment === 'production';
+  return {
+    ...settings,
+    approval: { required: settings.approval.required ?? production, timeoutMinutes: settings.approval.timeoutMinutes },
+    safetyBackup: settings.safetyBackup ?? production,
+  };
+}
+
 export const EnvironmentSettings = z.strictObject({
   app: HerokuAppName,
   description: z.string().optional(),
   maintenance: MaintenanceSettings.prefault({}),
   backups: BackupSettings.prefault({}),
+  disasterRecovery: DisasterRecoverySettings.prefault({}),
 });
 export type EnvironmentSettings = z.infer<typeof EnvironmentSettings>;
 
 export const RunbookConfig = z.strictObject({
   environments: z.record(EnvironmentName, EnvironmentSettings),
   /** Settings for an app named directly (--app) that no environment lists. */
-  defaults: z.strictObject({ maintenance: MaintenanceSettings.prefault({}), backups: BackupSettings.prefault({}) }).prefault({}),
+  defaults: z
+    .strictObject({
+      maintenance: MaintenanceSettings.prefault({}),
+      backups: BackupSettings.prefault({}),
+      disasterRecovery: DisasterRecoverySettings.prefault({}),
+    })
+    .prefault({}),
+  /**
+   * The prefix of the app locks' workflow IDs (`app-lock.<app>`): one mutating runbook per app at a time. Workers
+   * and tests that must not see each other's locks on one Temporal namespace use different prefixes.
+   */
+  lockPrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('app-lock'),
 });
 export type RunbookConfig = z.infer<typeof RunbookConfig>;
 export type RunbookConfigFile = z.input<typeof RunbookConfig>;
@@ -57,4 +118,7 @@ export interface ResolvedTarget {
   environment: string | null;
   maintenance: MaintenanceSettings;
   backups: BackupSettings;
+  disasterRecovery: ResolvedDisasterRecoverySettings;
+  /** The workflow ID whose single running execution is the app's lock (see workflows/app-lock.ts). */
+  lockId: string;
 }

@@ -19,6 +19,14 @@ export const FailureTypes = {
   BackupUnusable: 'BackupUnusable',
   /** A backup or restore finished without success (Heroku's logs say why). */
   TransferFailed: 'TransferFailed',
+  /** Another runbook is changing the app (it holds the app's lock): nothing was started. */
+  AppLocked: 'AppLocked',
+  /** Disaster recovery: the plan was not approved in time; nothing was changed. */
+  NotApproved: 'NotApproved',
+  /** Disaster recovery: a second person rejected the plan; nothing was changed. */
+  Rejected: 'Rejected',
+  /** Disaster recovery failed after changing the app; the message says what state it was left in. */
+  DisasterRecoveryFailed: 'DisasterRecoveryFailed',
   /** 5xx or a network failure; retried with backoff. */
   HerokuUnavailable: 'HerokuUnavailable',
 } as const;

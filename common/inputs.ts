@@ -28,6 +28,17 @@ const provenance = {
   reason: z.string().max(500).optional().describe('why, in a sentence: kept with the run'),
 };
 
+/**
+ * Runbooks that change an app take its lock: one at a time per app. A second launch is refused, naming the run
+ * that holds it, unless it asks to queue.
+ */
+const locking = {
+  waitForLock: z
+    .boolean()
+    .optional()
+    .describe('if another runbook is changing the app, wait for it to finish instead of refusing to start'),
+};
+
 /** `"2"` or `"2:Standard-2X"` (as `heroku ps:scale web=2:Standard-2X`), or a number: an absolute quantity. */
 export const ProcessScale = z.union([
   z.int().nonnegative().max(100),
@@ -45,7 +56,7 @@ function requireTarget(input: { environment?: string; app?: string }, ctx: z.Ref
 }
 
 export const MaintenanceInput = z
-  .strictObject({ ...target, ...provenance })
+  .strictObject({ ...target, ...locking, ...provenance })
   .superRefine(requireTarget);
 export type MaintenanceInput = z.input<typeof MaintenanceInput>;
 
@@ -56,6 +67,7 @@ export const ScaleDynosInput = z
       .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a process type such as web or worker' }), ProcessScale)
       .refine((processes) => Object.keys(processes).length > 0, { message: 'name at least one process type, e.g. worker=0' })
       .describe('process type=quantity[:size], e.g. worker=0 or web=2:Standard-2X (repeatable)'),
+    ...locking,
     ...provenance,
   })
   .superRefine(requireTarget);
@@ -84,6 +96,7 @@ export const SetConfigVarsInput = z
       .record(ConfigVarName, GeneratedValueKind)
       .optional()
       .describe('KEY=django-secret-key|hex-64: set KEY to a new random value made by the worker, e.g. SECRET_KEY rotation'),
+    ...locking,
     ...provenance,
   })
   .superRefine(requireTarget)
@@ -103,6 +116,7 @@ export const UnsetConfigVarsInput = z
   .strictObject({
     ...target,
     keys: z.array(ConfigVarName).min(1, { message: 'name at least one config var' }).describe('config var to remove (repeatable)'),
+    ...locking,
     ...provenance,
   })
   .superRefine(requireTarget);
@@ -118,6 +132,8 @@ const timing = {
       heartbeatTimeoutSeconds: z.int().min(1).max(600).optional(),
       /** A command's timeout to the second, over timeoutMinutes (tests use it). */
       commandTimeoutSeconds: z.int().min(1).max(24 * 3600).optional(),
+      /** Disaster recovery's approval timeout to the second, over approvalTimeoutMinutes (tests use it). */
+      approvalTimeoutSeconds: z.int().min(1).max(7 * 24 * 3600).optional(),
     })
     .optional()
     .describe('advanced: {"heartbeatTimeoutSeconds": 20, "commandTimeoutSeconds": 3600}'),
@@ -132,8 +148,12 @@ const database = {
     .describe('the database, by its config var (default DATABASE_URL)'),
 };
 
-export const CaptureBackupInput = z.strictObject({ ...target, ...database, ...timing, ...provenance }).superRefine(requireTarget);
+export const CaptureBackupInput = z.strictObject({ ...target, ...database, ...timing, ...locking, ...provenance }).superRefine(requireTarget);
 export type CaptureBackupInput = z.input<typeof CaptureBackupInput>;
+
+export const BackupName = z
+  .string()
+  .regex(/^([ab]\d{3,}|latest)$/, { message: 'must be a backup name such as b016, or "latest"' });
 
 export const ListBackupsInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
 export type ListBackupsInput = z.input<typeof ListBackupsInput>;
@@ -142,14 +162,12 @@ export const RestoreBackupInput = z
   .strictObject({
     ...target,
     ...database,
-    backup: z
-      .string()
-      .regex(/^([ab]\d{3,}|latest)$/, { message: 'must be a backup name such as b016, or "latest"' })
-      .describe('the backup to restore: b016, or latest (the newest that succeeded)'),
+    backup: BackupName.describe('the backup to restore: b016, or latest (the newest that succeeded)'),
     confirm: z
       .string({ error: 'give the app name to confirm: restoring replaces its database' })
       .describe('the app name again: restoring replaces its database (as heroku pg:backups:restore --confirm)'),
     ...timing,
+    ...locking,
     ...provenance,
   })
   .superRefine(requireTarget);
@@ -190,6 +208,7 @@ export const ScheduleBackupsInput = z
     ...target,
     ...database,
     at: ScheduleTime.describe('daily backup time, e.g. "02:00 America/New_York" (zone abbreviations as the CLI takes them)'),
+    ...locking,
     ...provenance,
   })
   .superRefine(requireTarget);
@@ -210,12 +229,13 @@ export const RunCommandInput = z
     command: z.string().trim().min(1, { message: 'must not be empty' }).max(1000).describe('the command, e.g. "python manage.py migrate --noinput"'),
     ...timeout,
     ...timing,
+    ...locking,
     ...provenance,
   })
   .superRefine(requireTarget);
 export type RunCommandInput = z.input<typeof RunCommandInput>;
 
-export const RebuildSearchIndexInput = z.strictObject({ ...target, ...timeout, ...timing, ...provenance }).superRefine(requireTarget);
+export const RebuildSearchIndexInput = z.strictObject({ ...target, ...timeout, ...timing, ...locking, ...provenance }).superRefine(requireTarget);
 export type RebuildSearchIndexInput = z.input<typeof RebuildSearchIndexInput>;
 
 export const AppStatusInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
@@ -223,3 +243,34 @@ export type AppStatusInput = z.input<typeof AppStatusInput>;
 
 export const VerifyBackupScheduleInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
 export type VerifyBackupScheduleInput = z.input<typeof VerifyBackupScheduleInput>;
+
+/** A run of the disaster-recovery runbook that failed or was cancelled, to continue from where it stopped. */
+export const RunReference = z.strictObject({
+  workflowId: z.string().min(1),
+  runId: z.string().min(1),
+});
+export type RunReference = z.infer<typeof RunReference>;
+
+export const DisasterRecoveryInput = z
+  .strictObject({
+    ...target,
+    ...database,
+    backup: BackupName.describe('the backup to restore: b016, or latest (the newest that succeeded)'),
+    dryRun: z.boolean().optional().describe('compute and show the plan from live reads; change nothing'),
+    confirm: z
+      .string()
+      .optional()
+      .describe('the app name again, where no second person approves (staging): restoring replaces its database'),
+    safetyBackup: z
+      .boolean()
+      .optional()
+      .describe('capture a backup of the current database first (default: on for production)'),
+    migrate: z.boolean().optional().describe('run the migrations command after the restore (default: the environment\'s setting)'),
+    approvalTimeoutMinutes: z.int().min(1).max(7 * 24 * 60).optional().describe('how long to wait for approval (default 60)'),
+    resumeFrom: RunReference.optional().describe('advanced: continue a failed run ({"workflowId", "runId"}); `runbook retry` sets it'),
+    ...timing,
+    ...locking,
+    ...provenance,
+  })
+  .superRefine(requireTarget);
+export type DisasterRecoveryInput = z.input<typeof DisasterRecoveryInput>;

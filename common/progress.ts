@@ -22,4 +22,6 @@ export interface RunbookProgress {
   status: RunStatus;
   currentStep: string | null;
   steps: StepState[];
+  /** After a failure or cancellation that changed the app: the state it was left in and the next step. */
+  leftState?: string | null;
 }

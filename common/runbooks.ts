@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
   AppStatusInput,
   CaptureBackupInput,
+  DisasterRecoveryInput,
   ListBackupsInput,
   MaintenanceInput,
   RebuildSearchIndexInput,
@@ -103,6 +104,13 @@ export const RUNBOOKS = {
     summary: "Read-only: compare the backup schedule with the environment's configured one (drift report)",
     input: VerifyBackupScheduleInput,
     mutating: false,
+  },
+  'disaster-recovery': {
+    workflowType: 'disasterRecovery',
+    summary:
+      'Restore the database from a backup with the site in maintenance and jobs quiet; approval, safety backup, schedule, caches, index, compensation',
+    input: DisasterRecoveryInput,
+    mutating: true,
   },
 } as const satisfies Record<string, RunbookDefinition>;
 

@@ -16,7 +16,7 @@ import { heroku, watchers } from './activities';
 import { resolveTargetStep, runbook, type RunbookRun, type StepHandle } from './runbook';
 
 /** Waits for a transfer to finish, keeping the step's detail current ("b017: 42 % of 9.6 MB"). */
-async function waitForTransfer(
+export async function waitForTransfer(
   transfers: ReturnType<typeof watchers>,
   app: string,
   started: TransferSummary,

@@ -4,7 +4,7 @@ import type { ResolvedTarget } from '../common/environments';
 import { RebuildSearchIndexInput, RunCommandInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku, watchers } from './activities';
-import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun, type StepHandle } from './runbook';
 
 /** `heroku run:detached -- <command>`, waited for: fails with the exit status and last lines if it fails. */
 export async function runCommand(input: RunCommandInput): Promise<RunCommandResult> {
@@ -46,49 +46,7 @@ async function runOneOff(
   timing?: { heartbeatTimeoutSeconds?: number },
 ): Promise<RunCommandResult> {
   const app = target.app;
-  const dynos = watchers(timing);
-  const dyno = await run.step('run', async (step) => {
-    const { name, adopted } = await dynos.startOneOffDyno({
-      app,
-      command,
-      marker: commandMarker(workflowInfo().workflowId, 'run'),
-      // Heroku stops it too if nobody is left to: a little after our own timeout.
-      timeToLiveSeconds: timeoutSeconds + 300,
-    });
-    if (!adopted) await run.audit('change', `started \`${command}\` in ${name}`, { dyno: name, command });
-    let watched: DynoRun;
-    try {
-      watched = await CancellationScope.withTimeout(`${timeoutSeconds} seconds`, async () => {
-        let current: DynoRun = { name, command, state: 'starting', exitStatus: null, lastLines: [] };
-        while (current.state !== 'exited') {
-          step.detail(`${name}: ${current.state}`);
-          current = await dynos.watchOneOffDyno({ app, name, command });
-        }
-        return current;
-      });
-    } catch (err) {
-      if (!isCancellation(err)) throw err;
-      // Timed out or cancelled: the dyno must not go on running unwatched.
-      const { stopped } = await CancellationScope.nonCancellable(() => heroku.stopOneOffDyno({ app, name }));
-      await CancellationScope.nonCancellable(() => run.audit('change', `stopped ${name} (\`${command}\`)`, { dyno: name, stopped }));
-      if (CancellationScope.current().consideredCancelled) throw err;
-      throw ApplicationFailure.create({
-        type: 'CommandTimedOut',
-        nonRetryable: true,
-        message: `\`${command}\` ran longer than ${describeDuration(timeoutSeconds)} in ${name}; it was stopped. Look at \`heroku logs --dyno ${name} -a ${app}\`.`,
-      });
-    }
-    if (watched.exitStatus !== 0) {
-      throw ApplicationFailure.create({
-        type: 'CommandFailed',
-        nonRetryable: true,
-        message: `\`${command}\` ${watched.exitStatus === null ? 'ended without an exit status in its logs' : `exited with status ${watched.exitStatus}`} in ${name}; last log lines: ${watched.lastLines.join(' | ')}`,
-        details: [watched],
-      });
-    }
-    step.detail(`${name}: exited with status 0`);
-    return watched;
-  });
+  const dyno = await run.step('run', (step) => runDetached(run, step, { app, command, markerStep: 'run', timeoutSeconds, timing }));
   return {
     runbook: run.name as RunCommandResult['runbook'],
     app,
@@ -98,6 +56,63 @@ async function runOneOff(
     operator: run.operator,
     summary: `\`${command}\` succeeded on ${app} (${dyno.name}, exit status 0).`,
   };
+}
+
+export interface DetachedCommand {
+  app: string;
+  command: string;
+  /** Names the step in the dyno's command line, so a retried start finds the dyno it already started. */
+  markerStep: string;
+  timeoutSeconds: number;
+  timing?: { heartbeatTimeoutSeconds?: number };
+}
+
+/**
+ * `heroku run:detached`, once per step, waited for: fails with the exit status and the last log lines if the
+ * command fails; stopped (and failed) when it runs past its timeout or the run is cancelled.
+ */
+export async function runDetached(run: RunbookRun, step: StepHandle, { app, command, markerStep, timeoutSeconds, timing }: DetachedCommand): Promise<DynoRun> {
+  const dynos = watchers(timing);
+  const { name, adopted } = await dynos.startOneOffDyno({
+    app,
+    command,
+    marker: commandMarker(workflowInfo().workflowId, markerStep),
+    // Heroku stops it too if nobody is left to: a little after our own timeout.
+    timeToLiveSeconds: timeoutSeconds + 300,
+  });
+  if (!adopted) await run.audit('change', `started \`${command}\` in ${name}`, { dyno: name, command });
+  let watched: DynoRun;
+  try {
+    watched = await CancellationScope.withTimeout(`${timeoutSeconds} seconds`, async () => {
+      let current: DynoRun = { name, command, state: 'starting', exitStatus: null, lastLines: [] };
+      while (current.state !== 'exited') {
+        step.detail(`${name}: ${current.state}`);
+        current = await dynos.watchOneOffDyno({ app, name, command });
+      }
+      return current;
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Timed out or cancelled: the dyno must not go on running unwatched.
+    const { stopped } = await CancellationScope.nonCancellable(() => heroku.stopOneOffDyno({ app, name }));
+    await CancellationScope.nonCancellable(() => run.audit('change', `stopped ${name} (\`${command}\`)`, { dyno: name, stopped }));
+    if (CancellationScope.current().consideredCancelled) throw err;
+    throw ApplicationFailure.create({
+      type: 'CommandTimedOut',
+      nonRetryable: true,
+      message: `\`${command}\` ran longer than ${describeDuration(timeoutSeconds)} in ${name}; it was stopped. Look at \`heroku logs --dyno ${name} -a ${app}\`.`,
+    });
+  }
+  if (watched.exitStatus !== 0) {
+    throw ApplicationFailure.create({
+      type: 'CommandFailed',
+      nonRetryable: true,
+      message: `\`${command}\` ${watched.exitStatus === null ? 'ended without an exit status in its logs' : `exited with status ${watched.exitStatus}`} in ${name}; last log lines: ${watched.lastLines.join(' | ')}`,
+      details: [watched],
+    });
+  }
+  step.detail(`${name}: exited with status 0`);
+  return watched;
 }
 
 function describeDuration(seconds: number): string {

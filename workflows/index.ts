@@ -6,3 +6,5 @@ export { setConfigVars, unsetConfigVars } from './config-vars';
 export { captureBackup, listBackups, restoreBackup, scheduleBackups } from './backups';
 export { rebuildSearchIndex, runCommand } from './commands';
 export { appStatus, verifyBackupSchedule } from './status';
+export { disasterRecovery } from './disaster-recovery';
+export { appLock } from './app-lock';

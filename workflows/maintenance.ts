@@ -29,6 +29,7 @@ async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean
     return resolved;
   });
   run.setTarget(target);
+  await run.lockApp(target, input.waitForLock ?? false);
   const { strategy } = target.maintenance;
 
   // Read first: a second run on an app already as asked changes nothing (no release, no restart).

@@ -1,7 +1,29 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecision, ApprovalState, ApproveRequest, RecoveryCheckpoint, RejectRequest } from '../common/disaster-recovery';
+import type { LockHolder } from '../common/app-lock';
 import type { RunbookProgress } from '../common/progress';
 
 // Message definitions shared by the workflows (which answer them) and the CLI (which sends them).
 
 /** Every runbook answers this: its steps, their status and a one-line detail each. */
 export const progressQuery = defineQuery<RunbookProgress>('progress');
+
+/** Disaster recovery: the plan awaiting approval, its hash, and the decision. */
+export const approvalQuery = defineQuery<ApprovalState>('approval');
+
+/** Disaster recovery: what this run recorded and completed, for a later run to continue from. */
+export const checkpointQuery = defineQuery<RecoveryCheckpoint | null>('checkpoint');
+
+/**
+ * Approval as an Update (the CLI): refused at once, with the reason, for self-approval, a stale plan hash, or a
+ * run not waiting for approval. The same names as Signals for the Temporal UI, which sends one JSON object; a
+ * refused Signal is recorded in the `approval` query's `refused` list and the audit trail.
+ */
+export const approveUpdate = defineUpdate<ApprovalDecision, [ApproveRequest]>('approve');
+export const rejectUpdate = defineUpdate<ApprovalDecision, [RejectRequest]>('reject');
+export const approveSignal = defineSignal<[ApproveRequest]>('approve');
+export const rejectSignal = defineSignal<[RejectRequest]>('reject');
+
+/** The app lock: who holds it, and the holder's "I am done". */
+export const lockHolderQuery = defineQuery<LockHolder>('holder');
+export const releaseLockSignal = defineSignal('release');

@@ -3,7 +3,10 @@ import type { AuditEvent } from '../common/audit';
 import type { ResolvedTarget } from '../common/environments';
 import type { RunbookProgress, StepState } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
+import { FailureTypes } from '../common/errors';
+import { RUNBOOKS, isRunbookId } from '../common/runbooks';
 import { heroku, records } from './activities';
+import { acquireAppLock, releaseAppLock, type AppLockHandle } from './app-lock';
 import { progressQuery } from './messages';
 
 /** What the UI shows when a run was started without saying who started it (the Temporal UI sends no identity). */
@@ -30,6 +33,9 @@ export class RunbookRun {
   private target: ResolvedTarget | null = null;
   private readonly steps: StepState[] = [];
   private status: RunbookProgress['status'] = 'running';
+  private lock: AppLockHandle | null = null;
+  /** How the app was left, when the runbook says (disaster recovery after a failure or a cancellation). */
+  leftState: string | null = null;
 
   constructor(
     readonly name: string,
@@ -47,12 +53,37 @@ export class RunbookRun {
       status: this.status,
       currentStep: this.steps.find((step) => step.status === 'running')?.name ?? null,
       steps: this.steps.map((step) => ({ ...step })),
+      leftState: this.leftState,
     };
+  }
+
+  /** Whether this runbook changes apps (and so takes the app's lock). */
+  get mutating(): boolean {
+    return isRunbookId(this.name) && RUNBOOKS[this.name].mutating;
   }
 
   /** Lists the runbook's steps up front, all pending, so the plan is visible before anything runs. */
   declare(steps: StepDeclaration[]): void {
-    for (const { name, title } of steps) this.stepState(name, title);
+    for (const { name, title } of steps) {
+      this.stepState(name, title);
+      if (name === 'resolve' && this.mutating && !steps.some((s) => s.name === 'lock')) {
+        this.stepState('lock', 'Take the app lock (one changing runbook per app)');
+      }
+    }
+  }
+
+  /** Takes the app's lock (see workflows/app-lock.ts): refused, naming the holder, unless asked to wait. */
+  async lockApp(target: ResolvedTarget, wait = false): Promise<void> {
+    if (this.lock) return;
+    this.lock = await this.step('lock', (step) => acquireAppLock(target, { runbook: this.name, operator: this.operator }, wait, step));
+  }
+
+  /** Lets the next runbook on the app start. */
+  async releaseLock(): Promise<void> {
+    if (!this.lock) return;
+    const lock = this.lock;
+    this.lock = null;
+    await releaseAppLock(lock);
   }
 
   /** Runs one step: running → succeeded, or failed with the error as its detail. */
@@ -141,20 +172,38 @@ export async function runbook<R extends { summary: string }>(
   await run.audit('started', `${name} started by ${run.operator}`, { input: rawInput ?? null });
   try {
     const result = await body(run);
+    await run.releaseLock();
     run.finish('succeeded');
     upsertSearchAttributes([{ key: RunbookOutcome, value: 'succeeded' }]);
     await run.audit('succeeded', result.summary);
     return result;
   } catch (err) {
+    await run.releaseLock();
     const cancelled = isCancellation(err);
     run.finish(cancelled ? 'cancelled' : 'failed');
-    upsertSearchAttributes([{ key: RunbookOutcome, value: cancelled ? 'cancelled' : 'failed' }]);
+    upsertSearchAttributes([{ key: RunbookOutcome, value: cancelled ? 'cancelled' : outcomeOf(err) }]);
     // Written even when the run was cancelled: the trail must say how every run ended.
     await CancellationScope.nonCancellable(() =>
-      run.audit('failed', cancelled ? `${name} was cancelled` : rootMessage(err), { cancelled }),
+      run.audit(
+        'failed',
+        cancelled ? `${name} was cancelled${run.leftState ? `. ${run.leftState}` : ''}` : rootMessage(err),
+        { cancelled, ...(run.leftState && { left: run.leftState }) },
+      ),
     );
     throw err;
   }
+}
+
+/** The outcome search attribute of a run that did not succeed: refusals are not failures of the app. */
+function outcomeOf(err: unknown): string {
+  let current = err as { type?: string; cause?: unknown } | undefined;
+  while (current) {
+    if (current.type === FailureTypes.AppLocked) return 'refused';
+    if (current.type === FailureTypes.NotApproved) return 'not-approved';
+    if (current.type === FailureTypes.Rejected) return 'rejected';
+    current = current.cause as typeof current;
+  }
+  return 'failed';
 }
 
 /** The message of the failure at the bottom of the chain: the one that says what went wrong. */
@@ -164,9 +213,17 @@ export function rootMessage(err: unknown): string {
   return current?.message ?? String(err);
 }
 
-/** The usual first step: resolve the runbook's environment or app against the config, and record the target. */
-export async function resolveTargetStep(run: RunbookRun, input: { environment?: string; app?: string }): Promise<ResolvedTarget> {
+/**
+ * The usual first step: resolve the runbook's environment or app against the config, record the target, and —
+ * for a runbook that changes the app — take the app's lock.
+ */
+export async function resolveTargetStep(
+  run: RunbookRun,
+  input: { environment?: string; app?: string; waitForLock?: boolean },
+  options: { lock?: boolean } = {},
+): Promise<ResolvedTarget> {
   const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
   run.setTarget(target);
+  if (options.lock ?? run.mutating) await run.lockApp(target, input.waitForLock ?? false);
   return target;
 }

@@ -36,7 +36,9 @@ export class RunbookHarness {
     const sim = await TestSimulator.start();
     const server = await connectTestServer();
     const audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`));
-    const harness = new RunbookHarness(sim, server, audit, RunbookConfig.parse(configFile), uniqueTaskQueue('runbooks'));
+    // Its own app locks: test files share the dev server, and each has its own simulated apps.
+    const config = RunbookConfig.parse({ lockPrefix: `app-lock-${randomUUID().slice(0, 8)}`, ...configFile });
+    const harness = new RunbookHarness(sim, server, audit, config, uniqueTaskQueue('runbooks'));
     harness.worker = await createTestWorker(server.nativeConnection, harness.taskQueue, harness.deps(sim.token, options));
     harness.workerRun = harness.worker.run();
     return harness;

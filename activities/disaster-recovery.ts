@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
+import { describeSchedule, type BackupSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
+import {
+  type DisasterRecoveryPlan,
+  type HashedPlan,
+  type PlannedSchedule,
+  type PlannedStep,
+  type RecoveryCheckpoint,
+} from '../common/disaster-recovery';
+import type { ResolvedTarget } from '../common/environments';
+import { FailureTypes } from '../common/errors';
+import type { ProcessFormation } from '../common/formation';
+import { parseScheduleTime, type RunReference } from '../common/inputs';
+import type { MaintenanceState } from '../common/maintenance';
+import { checkpointQuery } from '../workflows/messages';
+
+/** What planning reads, as the other activity groups provide it. */
+export interface PlanningReads {
+  resolveDatabase(request: { app: string; attachment?: string }): Promise<DatabaseRef>;
+  checkBackup(request: { app: string; backup: string }): Promise<TransferSummary>;
+  listTransfers(request: { app: string }): Promise<TransferSummary[]>;
+  readBackupSchedules(request: { database: DatabaseRef }): Promise<BackupSchedule[]>;
+  readFormation(request: { app: string }): Promise<ProcessFormation[]>;
+  readMaintenanceState(request: { app: string; settings: ResolvedTarget['maintenance'] }): Promise<MaintenanceState>;
+}
+
+export interface PlanRequest {
+  target: ResolvedTarget;
+  requester: string;
+  backup: string;
+  attachment?: string;
+  safetyBackup?: boolean;
+  migrate?: boolean;
+  /** What an earlier run did, when this one continues it. */
+  checkpoint: RecoveryCheckpoint | null;
+}
+
+/** Heroku's observed restore pace is ~1.4 MB/s (b016, 9.59 MB, 7 s); estimates assume 1 MB/s and a minute's start. */
+const BYTES_PER_SECOND = 1024 * 1024;
+const TRANSFER_OVERHEAD_SECONDS = 60;
+const COMMAND_SECONDS = 120;
+const SWITCH_SECONDS = 60;
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function hashPlan(plan: DisasterRecoveryPlan): string {
+  return createHash('sha256').update(canonical(plan)).digest('hex').slice(0, 16);
+}
+
+function describeScale(formation: ProcessFormation[], types: string[], to: (p: ProcessFormation) => number, from: (p: ProcessFormation) => number): string {
+  return formation
+    .filter((p) => types.includes(p.type))
+    .map((p) => `${p.type} ${from(p)} → ${to(p)}`)
+    .join(', ');
+}
+
+/** The disaster-recovery plan from live reads (and an earlier run's checkpoint), with its hash. */
+export function disasterRecoveryActivities(reads: PlanningReads) {
+  return {
+    async planDisasterRecovery(request: PlanRequest): Promise<HashedPlan> {
+      const { target, checkpoint } = request;
+      const settings = target.disasterRecovery;
+      const database = await reads.resolveDatabase({ app: target.app, attachment: request.attachment });
+      // A continued run restores what the first one planned, never "latest" again (that may be its safety backup).
+      const backup = await reads.checkBackup({ app: database.appName, backup: checkpoint?.backup ?? request.backup });
+      const transfers = await reads.listTransfers({ app: database.appName });
+      const newest = transfers.find((t) => (t.kind === 'backup' || t.kind === 'scheduled-backup') && t.status === 'succeeded');
+      const formation = checkpoint?.formation ?? (await reads.readFormation({ app: target.app }));
+      const maintenanceOnBefore =
+        checkpoint?.maintenanceOnBefore ?? isOn(await reads.readMaintenanceState({ app: target.app, settings: target.maintenance }));
+      const scheduleName = `${database.attachment}_URL`;
+      let schedule: PlannedSchedule | null = checkpoint?.schedule ?? null;
+      if (!checkpoint) {
+        const live = (await reads.readBackupSchedules({ database })).find((s) => s.name.toUpperCase() === scheduleName);
+        const configured = target.backups.schedule ? parseScheduleTime(target.backups.schedule) : null;
+        schedule = live
+          ? { hour: live.hour, timezone: live.timezone, source: 'recorded' }
+          : configured
+            ? { ...configured, source: 'configured' }
+            : null;
+      }
+
+      const done = checkpoint ? verifiedDone(checkpoint, transfers, backup.name) : [];
+      const doneIn = (step: string, what = '') => (done.includes(step) ? `done in ${checkpoint!.workflowId}${what}, verified` : null);
+      const quiet = settings.quietProcesses.filter((type) => formation.some((p) => p.type === type && p.quantity > 0));
+      const safetyBackup = request.safetyBackup ?? settings.safetyBackup;
+      const migrate = request.migrate ?? settings.runMigrations;
+      const pendingCommands = [
+        ...(migrate && !done.includes('migrations') ? [settings.migrationCommand] : []),
+        ...(done.includes('clear') ? [] : settings.clearCommands),
+        ...(done.includes('index') ? [] : [settings.indexCommand]),
+      ];
+      const restorePending = !done.includes('restore');
+      const strategy = target.maintenance.strategy;
+
+      const steps: PlannedStep[] = [
+        {
+          name: 'maintenance-on',
+          title: 'Maintenance on',
+          change: maintenanceOnBefore ? null : `turn maintenance on (${strategy})`,
+          skip: maintenanceOnBefore ? 'already on' : null,
+        },
+        {
+          name: 'quiet',
+          title: 'Quiet background processes',
+          change: quiet.length ? `scale ${describeScale(formation, quiet, () => 0, (p) => p.quantity)}` : null,
+          skip: quiet.length ? null : `none of ${settings.quietProcesses.join(', ') || '(none configured)'} is running`,
+        },
+        {
+          name: 'safety-backup',
+          title: 'Safety backup',
+          change: safetyBackup ? `capture a backup of ${scheduleName} (${database.addonName}) as it is now` : null,
+          skip: doneIn('safety-backup', checkpoint?.safetyBackup ? ` (${checkpoint.safetyBackup.name})` : '') ?? (safetyBackup ? null : 'off (safetyBackup: false)'),
+        },
+        {
+          name: 'restore',
+          title: 'Restore',
+          change: restorePending ? `replace ${scheduleName} (${database.addonName}) with ${backup.name}` : null,
+          skip: doneIn('restore', checkpoint?.restore ? ` (${checkpoint.restore.name})` : ''),
+        },
+        {
+          name: 'schedule',
+          title: 'Re-create the backup schedule',
+          change: schedule ? `daily backups ${describeSchedule(schedule)} (${schedule.source})` : null,
+          skip: schedule ? null : 'no schedule recorded or configured',
+        },
+        {
+          name: 'migrations',
+          title: 'Migrations',
+          change: migrate ? `run \`${settings.migrationCommand}\`` : null,
+          skip: doneIn('migrations') ?? (migrate ? null : 'not asked (migrate: false)'),
+        },
+        {
+          name: 'clear',
+          title: 'Clear caches and queues',
+          change: settings.clearCommands.length ? settings.clearCommands.map((c) => `run \`${c}\``).join('; ') : null,
+          skip: doneIn('clear') ?? (settings.clearCommands.length ? null : 'no clear commands configured'),
+        },
+        { name: 'index', title: 'Rebuild the search index', change: `run \`${settings.indexCommand}\``, skip: doneIn('index') },
+        {
+          name: 'scale-back',
+          title: 'Scale processes back',
+          change: quiet.length ? `scale ${describeScale(formation, quiet, (p) => p.quantity, () => 0)}` : null,
+          skip: quiet.length ? null : 'nothing was quieted',
+        },
+        {
+          name: 'maintenance-off',
+          title: 'Maintenance off',
+          change: maintenanceOnBefore ? null : 'turn maintenance off',
+          skip: maintenanceOnBefore ? 'it was on before this run: it stays on' : null,
+        },
+        { name: 'verify', title: 'Verify', change: 'read back schedule, formation and maintenance', skip: null },
+      ];
+
+      const transfersSeconds =
+        (restorePending ? TRANSFER_OVERHEAD_SECONDS + (backup.processedBytes ?? 0) / BYTES_PER_SECOND : 0) +
+        (safetyBackup && !done.includes('safety-backup') ? TRANSFER_OVERHEAD_SECONDS + (backup.processedBytes ?? 0) / BYTES_PER_SECOND : 0);
+      const plan: DisasterRecoveryPlan = {
+        app: target.app,
+        environment: target.environment,
+        requester: request.requester,
+        database: { attachment: database.attachment, addonName: database.addonName, plan: database.plan },
+        backup: { name: backup.name, sizeBytes: backup.processedBytes, finishedAt: backup.finishedAt },
+        newestBackup: newest?.name ?? null,
+        formation,
+        quiet,
+        maintenance: { strategy, onBefore: maintenanceOnBefore },
+        schedule,
+        safetyBackup,
+        migrations: migrate ? settings.migrationCommand : null,
+        clearCommands: settings.clearCommands,
+        indexCommand: settings.indexCommand,
+        resumedFrom: checkpoint ? { workflowId: checkpoint.workflowId, runId: checkpoint.runId, done } : null,
+        steps,
+        destructive: restorePending || (migrate && !done.includes('migrations')),
+        expectedDowntimeMinutes: Math.ceil((2 * SWITCH_SECONDS + transfersSeconds + pendingCommands.length * COMMAND_SECONDS) / 60),
+      };
+      return { plan, hash: hashPlan(plan) };
+    },
+
+    /**
+     * What an earlier disaster-recovery run recorded and completed (its `checkpoint` query, answered from its
+     * history even after it closed). Refuses a run that is still going or that succeeded.
+     */
+    async readRecoveryCheckpoint({ workflowId, runId }: RunReference): Promise<RecoveryCheckpoint> {
+      const handle = Context.current().client.workflow.getHandle(workflowId, runId);
+      let status: string;
+      try {
+        status = (await handle.describe()).status.name;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) {
+          throw ApplicationFailure.create({
+            type: FailureTypes.InvalidRunbookInput,
+            nonRetryable: true,
+            message: `No run ${workflowId} (${runId}) to continue: it does not exist or is past Temporal's retention. Start a new disaster recovery instead.`,
+          });
+        }
+        throw err;
+      }
+      if (status === 'RUNNING' || status === 'COMPLETED') {
+        throw ApplicationFailure.create({
+          type: FailureTypes.InvalidRunbookInput,
+          nonRetryable: true,
+          message: `Run ${workflowId} ${status === 'RUNNING' ? 'is still running' : 'succeeded'}: there is nothing to continue.`,
+        });
+      }
+      const checkpoint = await handle.query(checkpointQuery);
+      if (!checkpoint) {
+        throw ApplicationFailure.create({
+          type: FailureTypes.InvalidRunbookInput,
+          nonRetryable: true,
+          message: `Run ${workflowId} stopped before it recorded anything (before its preflight): start a new disaster recovery instead.`,
+        });
+      }
+      return checkpoint;
+    },
+  };
+}
+
+function isOn(state: MaintenanceState): boolean {
+  return state.platformFlag || state.configVar?.state === 'on';
+}
+
+/**
+ * The earlier run's completed steps that still hold: a backup or restore counts only if Heroku still lists it as
+ * succeeded (and the restore was of the planned backup); the steps after a restore count only if it does.
+ */
+function verifiedDone(checkpoint: RecoveryCheckpoint, transfers: TransferSummary[], backup: string): string[] {
+  const succeeded = (summary: TransferSummary | null) =>
+    summary !== null && transfers.some((t) => t.uuid === summary.uuid && t.status === 'succeeded');
+  const done: string[] = [];
+  if (checkpoint.done.includes('safety-backup') && succeeded(checkpoint.safetyBackup)) done.push('safety-backup');
+  const restored = checkpoint.done.includes('restore') && succeeded(checkpoint.restore) && checkpoint.backup === backup;
+  if (restored) {
+    done.push('restore');
+    for (const step of ['migrations', 'clear', 'index']) if (checkpoint.done.includes(step)) done.push(step);
+  }
+  return done;
+}

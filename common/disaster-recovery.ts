@@ -1,0 +1,199 @@
+import { describeSchedule, formatBytes, type TransferSummary } from './backups';
+import { describeFormation, type ProcessFormation } from './formation';
+import type { MaintenanceStrategy } from './environments';
+
+// The disaster-recovery runbook's plan, approval, checkpoint and result: shared by the workflow (which makes
+// them), the activities (which compute the plan and its hash) and the CLI (which shows them).
+
+/** One step of the plan, and what it will change ("worker 2 → 0"), or why it will not run. */
+export interface PlannedStep {
+  name: string;
+  title: string;
+  /** What this step will change, in one line; null when it changes nothing. */
+  change: string | null;
+  /** Not run: "disabled for staging", "done in run …, verified". */
+  skip: string | null;
+}
+
+export interface PlannedSchedule {
+  hour: number;
+  timezone: string;
+  /** Where it comes from: the schedule the app had at preflight, or the environment's configured one. */
+  source: 'recorded' | 'configured';
+}
+
+/**
+ * Everything the runbook will do, computed from live reads. Its hash is what an approver approves: the runbook
+ * recomputes the plan just before acting and stops if the hash changed.
+ */
+export interface DisasterRecoveryPlan {
+  app: string;
+  environment: string | null;
+  requester: string;
+  database: { attachment: string; addonName: string; plan: string };
+  backup: { name: string; sizeBytes: number | null; finishedAt: string | null };
+  /** The newest successful backup at planning time: a newer one appearing is drift. */
+  newestBackup: string | null;
+  /** The formation before the run: what the processes are scaled back to. */
+  formation: ProcessFormation[];
+  /** The process types quieted (scaled to 0) during the restore; only those the app runs. */
+  quiet: string[];
+  maintenance: { strategy: MaintenanceStrategy; onBefore: boolean };
+  schedule: PlannedSchedule | null;
+  safetyBackup: boolean;
+  migrations: string | null;
+  clearCommands: string[];
+  indexCommand: string;
+  /** Set when this run continues an earlier one: the steps already done there (and verified now). */
+  resumedFrom: { workflowId: string; runId: string; done: string[] } | null;
+  steps: PlannedStep[];
+  /** Whether it replaces or captures data: such a plan needs approval where the environment requires it. */
+  destructive: boolean;
+  /** A rough estimate of the maintenance window, from the backup's size and the commands to run. */
+  expectedDowntimeMinutes: number;
+}
+
+export interface HashedPlan {
+  plan: DisasterRecoveryPlan;
+  /** sha256 of the plan's canonical JSON, first 16 hex digits. */
+  hash: string;
+}
+
+export interface ApproveRequest {
+  approver: string;
+  planHash: string;
+  reason?: string;
+}
+
+export interface RejectRequest {
+  approver: string;
+  reason: string;
+}
+
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected';
+  by: string;
+  reason: string | null;
+  planHash: string;
+  /** Workflow time, ISO 8601. */
+  at: string;
+}
+
+/** What the `approval` query answers: is the run waiting, for what plan, since when, and until when. */
+export interface ApprovalState {
+  status: 'not-required' | 'planning' | 'waiting' | 'approved' | 'rejected' | 'timed-out';
+  requester: string;
+  required: boolean;
+  plan: DisasterRecoveryPlan | null;
+  planHash: string | null;
+  waitingSince: string | null;
+  expiresAt: string | null;
+  decision: ApprovalDecision | null;
+  /** Approvals refused (self-approval, stale hash), most recent last: Signals cannot be refused to the sender. */
+  refused: { by: string; why: string; at: string }[];
+  /** Set when the plan changed after an approval and must be approved again. */
+  drift: string | null;
+}
+
+/**
+ * What a run has done, for a later run to continue from (`runbook retry`): the state recorded before anything
+ * changed (it is gone after a restore) and the destructive steps that completed.
+ */
+export interface RecoveryCheckpoint {
+  workflowId: string;
+  runId: string;
+  app: string;
+  backup: string;
+  formation: ProcessFormation[] | null;
+  schedule: PlannedSchedule | null;
+  maintenanceOnBefore: boolean | null;
+  safetyBackup: TransferSummary | null;
+  restore: TransferSummary | null;
+  /** Step names that completed. */
+  done: string[];
+  failedStep: string | null;
+}
+
+/** How the app was left, in words and for machines: what the result, the CLI and the audit trail say. */
+export interface AppLeftState {
+  maintenance: 'on' | 'off' | 'unknown';
+  processes: 'as before' | 'quiet' | 'unknown';
+  database: 'restored' | 'untouched' | 'may be inconsistent';
+  /** The plain statement, ending with the next manual step. */
+  statement: string;
+  next: string | null;
+}
+
+export interface DisasterRecoveryResult {
+  runbook: 'disaster-recovery';
+  app: string;
+  environment: string | null;
+  dryRun: boolean;
+  plan: DisasterRecoveryPlan;
+  planHash: string;
+  approval: ApprovalDecision | null;
+  safetyBackup: TransferSummary | null;
+  restore: TransferSummary | null;
+  left: AppLeftState | null;
+  operator: string;
+  summary: string;
+}
+
+export const DR_STEPS = [
+  { name: 'resolve', title: 'Resolve the app' },
+  { name: 'lock', title: 'Take the app lock (one changing runbook per app)' },
+  { name: 'resume', title: 'Read the run this one continues' },
+  { name: 'preflight', title: 'Preflight: app, backup, formation and schedule recorded' },
+  { name: 'plan', title: 'Plan: what will change, with its hash' },
+  { name: 'approval', title: 'Approval by a second person' },
+  { name: 'drift-check', title: 'Re-read the live state: still the approved plan?' },
+  { name: 'maintenance-on', title: 'Maintenance on' },
+  { name: 'quiet', title: 'Quiet background processes (scale to 0)' },
+  { name: 'safety-backup', title: 'Safety backup of the current database' },
+  { name: 'restore', title: 'Restore the backup' },
+  { name: 'schedule', title: 'Re-create the backup schedule' },
+  { name: 'migrations', title: 'Run migrations' },
+  { name: 'clear', title: 'Clear caches and queues from the old database' },
+  { name: 'index', title: 'Rebuild the search index' },
+  { name: 'scale-back', title: 'Scale processes back' },
+  { name: 'maintenance-off', title: 'Maintenance off' },
+  { name: 'verify', title: 'Verify: schedule present, formation as before, maintenance off' },
+] as const;
+
+export type DrStepName = (typeof DR_STEPS)[number]['name'];
+
+/** Steps that replace or capture data: done once, never again on a retry. */
+export const DESTRUCTIVE_STEPS: DrStepName[] = ['safety-backup', 'restore', 'migrations'];
+
+/** "9 minutes ago", from two ISO times. */
+export function describeAge(from: string | null, now: Date): string {
+  if (!from) return 'age unknown';
+  const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(from)) / 60_000));
+  if (minutes < 90) return `${minutes} minute${minutes === 1 ? '' : 's'} old`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} hours old`;
+  return `${Math.round(hours / 24)} days old`;
+}
+
+/** The plan as an approver reads it: what goes where, what changes, how long the site is down. */
+export function formatPlan(plan: DisasterRecoveryPlan, hash: string, now = new Date()): string {
+  const where = plan.environment ? `${plan.app} (${plan.environment})` : plan.app;
+  const lines = [
+    `Disaster recovery of ${where}, requested by ${plan.requester}`,
+    `  Restore ${plan.backup.name} (${formatBytes(plan.backup.sizeBytes)}, finished ${plan.backup.finishedAt ?? '?'}, ${describeAge(plan.backup.finishedAt, now)})` +
+      ` into ${plan.database.attachment}_URL (${plan.database.addonName}, ${plan.database.plan})`,
+  ];
+  if (plan.newestBackup && plan.newestBackup !== plan.backup.name) {
+    lines.push(`  Note: a newer backup exists: ${plan.newestBackup}`);
+  }
+  lines.push(`  Formation now: ${describeFormation(plan.formation) || '(no processes)'}`);
+  lines.push(`  Schedule to re-create: ${plan.schedule ? `${describeSchedule(plan.schedule)} (${plan.schedule.source})` : 'none'}`);
+  if (plan.resumedFrom) lines.push(`  Continues ${plan.resumedFrom.workflowId} (done there: ${plan.resumedFrom.done.join(', ') || 'nothing'})`);
+  lines.push(`  Expected downtime: about ${plan.expectedDowntimeMinutes} minutes (maintenance on → off)`);
+  lines.push('  Steps:');
+  for (const step of plan.steps) {
+    lines.push(`    - ${step.title}: ${step.skip ? `skipped (${step.skip})` : (step.change ?? 'no change')}`);
+  }
+  lines.push(`  Plan hash: ${hash}`);
+  return lines.join('\n');
+}
