@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { SqliteAuditLog } from '../activities/audit/sqlite-audit-log';
 import { SecretBox } from '../activities/secrets/secret-box';
@@ -18,6 +18,7 @@ import type { RunbookId } from '../common/runbooks';
 import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
 import { PACKAGE_ROOT } from '../worker/paths';
 import { createRunbookWorker } from '../worker/worker';
+import { approvalQuery, approveUpdate } from '../workflows/messages';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 
 export const HISTORIES_DIR = path.join(PACKAGE_ROOT, 'test', 'histories');
@@ -26,6 +27,22 @@ interface Scenario {
   name: string;
   runbook: RunbookId;
   input: Record<string, unknown>;
+  /** Simulator control calls before the run (and undone after it): a failing command, say. */
+  simulator?: { method: string; path: string; body?: unknown }[];
+  /** What a second person does while the run waits (disaster recovery's approval). */
+  during?: (handle: WorkflowHandle) => Promise<void>;
+}
+
+/** Approves a disaster recovery's plan as a second person, once it is offered. */
+async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
+  for (;;) {
+    const state = await handle.query(approvalQuery).catch(() => null);
+    if (state?.status === 'waiting') {
+      await handle.executeUpdate(approveUpdate, { args: [{ approver: 'second-recorder', planHash: state.planHash!, reason: 'recording' }] });
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 const SCENARIOS: Scenario[] = [
@@ -43,6 +60,24 @@ const SCENARIOS: Scenario[] = [
   { name: 'rebuild-search-index', runbook: 'rebuild-search-index', input: { environment: 'production', operator: 'recorder' } },
   { name: 'app-status', runbook: 'app-status', input: { environment: 'production', operator: 'recorder' } },
   { name: 'verify-backup-schedule', runbook: 'verify-backup-schedule', input: { environment: 'staging', operator: 'recorder' } },
+  {
+    name: 'disaster-recovery-staging',
+    runbook: 'disaster-recovery',
+    input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', operator: 'recorder' },
+  },
+  {
+    name: 'disaster-recovery-production-approved',
+    runbook: 'disaster-recovery',
+    input: { environment: 'production', backup: 'b016', operator: 'recorder' },
+    during: approveAsSecondPerson,
+  },
+  {
+    name: 'disaster-recovery-index-fails-compensates',
+    runbook: 'disaster-recovery',
+    input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', operator: 'recorder' },
+    simulator: [{ method: 'POST', path: 'dyno-outcomes', body: { pattern: 'rebuild_index', exitStatus: 1 } }],
+  },
+  { name: 'disaster-recovery-dry-run', runbook: 'disaster-recovery', input: { environment: 'production', backup: 'latest', dryRun: true, operator: 'recorder' } },
 ];
 
 
@@ -61,13 +96,19 @@ async function main(): Promise<void> {
     const client = new Client({ connection: await Connection.connect({ address }) });
     const config = RunbookConfig.parse({
       environments: {
-        staging: { app: 'csis-reconasia-bravo', backups: { schedule: '02:00 America/New_York' } },
+        staging: {
+          app: 'csis-reconasia-bravo',
+          backups: { schedule: '02:00 America/New_York' },
+          disasterRecovery: { clearCommands: ['python manage.py shell -c "from django.core.cache import cache; cache.clear()"'] },
+        },
         production: { app: 'csis-reconasia-alfa' },
         'production-both': { app: 'csis-reconasia-alfa', maintenance: { strategy: 'both' } },
       },
     });
     // Backups and the index rebuild take seconds instead of minutes.
-    await fetch(`${simulator.url}/__simulator/clock`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ speed: 60 }) });
+    const control = (method: string, route: string, body?: unknown) =>
+      fetch(`${simulator.url}/__simulator/${route}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    await control('PUT', 'clock', { speed: 60 });
     const worker = await createRunbookWorker({
       connection: nativeConnection,
       taskQueue: 'record-histories',
@@ -88,7 +129,10 @@ async function main(): Promise<void> {
           taskQueue: 'record-histories',
           workflowId: `replay-${scenario.name}`,
         });
+        for (const call of scenario.simulator ?? []) await control(call.method, call.path, call.body);
+        await scenario.during?.(handle);
         const outcome = await waitForRunbook(handle);
+        if (scenario.simulator) await control('DELETE', 'dyno-outcomes');
         const history = await handle.fetchHistory();
         const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
         writeFileSync(path.join(HISTORIES_DIR, `${scenario.name}.json`), historyToJSON(history) + '\n');

@@ -153,7 +153,7 @@ test('with no worker on the task queue the CLI says so; Ctrl-C stops the waiting
   child.kill('SIGINT');
   const { code } = await waitForExit(child);
   expect(code).toBe(130);
-  expect(stderr()).toMatch(/Stopped waiting\. maintenance-on goes on in Temporal: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\//);
+  expect(stderr()).toMatch(/Stopped waiting\. maintenance-on goes on in Temporal: `runbook status maintenance-on\.staging\.\S+`, http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\//);
   const workflowId = /Started maintenance-on: (\S+)/.exec(stderr())![1];
   const handle = new Client({ connection }).workflow.getHandle(workflowId);
   expect((await handle.describe()).status.name).toBe('RUNNING');

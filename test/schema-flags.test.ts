@@ -56,6 +56,6 @@ test('bad values are refused naming the flag', () => {
   expect(() => parse(['--process', 'worker'])).toThrow(/--process takes key=value, got "worker"/);
 });
 
-test('the maintenance runbooks take --env, --app, --operator and --reason', () => {
-  expect(flagsFor(MaintenanceInput).map((spec) => spec.flag)).toEqual(['--env', '--app', '--operator', '--reason']);
+test('the maintenance runbooks take --env, --app, --wait-for-lock, --operator and --reason', () => {
+  expect(flagsFor(MaintenanceInput).map((spec) => spec.flag)).toEqual(['--env', '--app', '--wait-for-lock', '--operator', '--reason']);
 });

@@ -73,14 +73,19 @@ export interface DetachedCommand {
  */
 export async function runDetached(run: RunbookRun, step: StepHandle, { app, command, markerStep, timeoutSeconds, timing }: DetachedCommand): Promise<DynoRun> {
   const dynos = watchers(timing);
-  const { name, adopted } = await dynos.startOneOffDyno({
-    app,
-    command,
-    marker: commandMarker(workflowInfo().workflowId, markerStep),
-    // Heroku stops it too if nobody is left to: a little after our own timeout.
-    timeToLiveSeconds: timeoutSeconds + 300,
+  // Not cancellable: a cancellation that arrives while the dyno starts (or is recorded) must still learn its name,
+  // so that the watch below, cancelled at once, stops it.
+  const { name } = await CancellationScope.nonCancellable(async () => {
+    const started = await dynos.startOneOffDyno({
+      app,
+      command,
+      marker: commandMarker(workflowInfo().workflowId, markerStep),
+      // Heroku stops it too if nobody is left to: a little after our own timeout.
+      timeToLiveSeconds: timeoutSeconds + 300,
+    });
+    if (!started.adopted) await run.audit('change', `started \`${command}\` in ${started.name}`, { dyno: started.name, command });
+    return started;
   });
-  if (!adopted) await run.audit('change', `started \`${command}\` in ${name}`, { dyno: name, command });
   let watched: DynoRun;
   try {
     watched = await CancellationScope.withTimeout(`${timeoutSeconds} seconds`, async () => {

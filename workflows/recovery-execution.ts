@@ -18,6 +18,8 @@ export class RecoveryExecution {
   private quietTouched = false;
   private restore: TransferSummary | null = null;
   private restoreSucceeded: boolean;
+  /** Asked Heroku to restore: from then on the database may be inconsistent until the restore succeeded. */
+  private restoreRequested = false;
   private migrationsStarted = false;
   private migrationsSucceeded = false;
 
@@ -66,7 +68,8 @@ export class RecoveryExecution {
     await this.step('safety-backup', async (step) => {
       const database = await this.db();
       const transfers = watchers(this.timing);
-      const started = await transfers.startBackupCapture({ database, stepStartedAt: new Date().toISOString() });
+      const stepStartedAt = new Date().toISOString();
+      const started = await CancellationScope.nonCancellable(() => transfers.startBackupCapture({ database, stepStartedAt }));
       this.checkpoint.safetyBackup = started;
       await this.run.audit('change', `started safety backup ${started.name} of ${database.attachment}_URL`, { backup: started.name });
       this.checkpoint.safetyBackup = await waitForTransfer(transfers, database.appName, started, step, `capturing ${started.name}`);
@@ -79,7 +82,10 @@ export class RecoveryExecution {
       const database = await this.db();
       const transfers = watchers(this.timing);
       const backup = this.plan.backup.name;
-      const started = await transfers.startRestore({ database, backup, stepStartedAt: new Date().toISOString() });
+      this.restoreRequested = true;
+      // Not cancellable: once asked, Heroku may have started it, and a cancellation must know which one to stop.
+      const stepStartedAt = new Date().toISOString();
+      const started = await CancellationScope.nonCancellable(() => transfers.startRestore({ database, backup, stepStartedAt }));
       this.restore = this.checkpoint.restore = started;
       await this.run.audit('change', `started restore ${started.name} of ${backup} into ${database.attachment}_URL`, {
         restore: started.name,
@@ -230,7 +236,7 @@ export class RecoveryExecution {
       }
     }
 
-    const dataUnsafe = this.restore !== null && !this.restoreSucceeded;
+    const dataUnsafe = (this.restore !== null || this.restoreRequested) && !this.restoreSucceeded;
     const schemaUnsafe = this.migrationsStarted && !this.migrationsSucceeded;
     const staleCaches = this.restoreSucceeded && this.plan.clearCommands.length > 0 && !this.checkpoint.done.includes('clear');
     let maintenance: AppLeftState['maintenance'] = this.plan.maintenance.onBefore ? 'on' : 'off';
@@ -238,7 +244,7 @@ export class RecoveryExecution {
       if (dataUnsafe || schemaUnsafe || staleCaches) {
         maintenance = 'on';
         const why = dataUnsafe
-          ? `the database may be inconsistent: restore ${this.restore!.name} of ${this.plan.backup.name} did not complete`
+          ? `the database may be inconsistent: restore ${this.restore?.name ?? '(started, name unknown)'} of ${this.plan.backup.name} did not complete`
           : schemaUnsafe
             ? 'the database may be inconsistent: the migrations did not complete'
             : `caches and queues from before the restore were not cleared, so the site would serve stale data`;
@@ -255,7 +261,7 @@ export class RecoveryExecution {
       }
     }
 
-    const database: AppLeftState['database'] = this.restoreSucceeded ? 'restored' : this.restore ? 'may be inconsistent' : 'untouched';
+    const database: AppLeftState['database'] = this.restoreSucceeded ? 'restored' : dataUnsafe ? 'may be inconsistent' : 'untouched';
     const notDone = this.run
       .progress()
       .steps.filter((s) => ['schedule', 'migrations', 'clear', 'index'].includes(s.name) && (s.status === 'pending' || s.status === 'failed' || s.status === 'running'))

@@ -1,17 +1,17 @@
 import { Command } from 'commander';
 import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../../common/runbooks';
-import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../connection';
-import { formatOutcome } from '../format';
-import { InvalidRunbookInputError, startRunbook, waitForRunbook } from '../launch';
+import { connectClient, temporalSettingsFromEnv } from '../connection';
+import { followRun } from '../follow';
+import { InvalidRunbookInputError, startRunbook } from '../launch';
 import { resolveOperator } from '../operator';
 import { InputPreparationError, prepareInput } from '../prepare-input';
-import { hasWorkflowPollers } from '../pollers';
 import { flagsFor, inputFromFlags, optionFor, type FlagSpec } from '../schema-flags';
 
 export class UsageError extends Error {}
 
 interface LaunchFlags {
   json?: boolean;
+  wait?: boolean;
   taskQueue?: string;
   workflowId?: string;
   [input: string]: unknown;
@@ -40,6 +40,7 @@ function runbookCommand(name: RunbookId, definition: RunbookDefinition): Command
   for (const spec of specs) command.addOption(optionFor(spec));
   return command
     .option('--json', 'print the outcome as JSON')
+    .option('--no-wait', 'print the run\'s workflowId and runId at once instead of waiting (follow it with `runbook status`)')
     .option('--task-queue <name>', 'task queue of the workers (default: RUNBOOK_TASK_QUEUE, else heroku-runbooks)')
     .option('--workflow-id <id>', 'workflow ID to use instead of a generated one')
     .action((flags: LaunchFlags) => launch(name, specs, flags));
@@ -71,19 +72,5 @@ async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): P
     }
     throw err;
   }
-  const link = workflowUrl(settings, handle.workflowId, handle.firstExecutionRunId);
-  if (!flags.json) console.error(`Started ${name}: ${handle.workflowId} — waiting for it to finish…`);
-  // Ctrl-C stops the waiting, not the run: say so, and where to follow it.
-  const onInterrupt = () => {
-    console.error(`\nStopped waiting. ${name} goes on in Temporal: ${link}`);
-    process.exit(130);
-  };
-  process.once('SIGINT', onInterrupt);
-  if (!(await hasWorkflowPollers(client, taskQueue))) {
-    console.error(`Warning: no worker is polling task queue "${taskQueue}". The run waits until one starts (\`runbook worker\`).`);
-  }
-  const outcome = await waitForRunbook(handle);
-  process.off('SIGINT', onInterrupt);
-  console.log(flags.json ? JSON.stringify({ runbook: name, ...outcome, url: link }, null, 2) : formatOutcome(name, outcome, link));
-  if (outcome.status !== 'succeeded') process.exitCode = 1;
+  await followRun(client, settings, taskQueue, name, handle, flags);
 }

@@ -19,6 +19,8 @@ export function workerCommand(): Command {
       // Everything that can be wrong with the set-up is checked before polling: token, config, bundle.
       const heroku = herokuConnectionFromEnv();
       const { config, source } = loadRunbookConfig();
+      // Workers that share a Temporal namespace but not a Heroku account (tests, demos) keep their locks apart.
+      if (process.env.RUNBOOK_LOCK_PREFIX) config.lockPrefix = process.env.RUNBOOK_LOCK_PREFIX;
       // Optional: without it, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
       const secrets = process.env.RUNBOOK_SECRETS_KEY ? SecretBox.fromEnv() : undefined;
       const polling = pollingFromEnv();

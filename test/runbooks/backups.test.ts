@@ -28,10 +28,11 @@ test('capture-backup takes one backup, waits for it, and returns its name and si
   const progress = await harness.client.workflow.getHandle(outcome.workflowId).query(progressQuery);
   expect(progress.steps.map((step) => [step.name, step.status])).toEqual([
     ['resolve', 'succeeded'],
+    ['lock', 'succeeded'],
     ['database', 'succeeded'],
     ['capture', 'succeeded'],
   ]);
-  expect(progress.steps[2].detail).toMatch(/^b017 \(succeeded, 9\.\d\d MB\)$/);
+  expect(progress.steps[3].detail).toMatch(/^b017 \(succeeded, 9\.\d\d MB\)$/);
 });
 
 test('a capture Heroku started but answered 503 for is adopted, not taken twice', async () => {

@@ -289,11 +289,12 @@ describe('records', () => {
     expect(progress).toMatchObject({ runbook: 'maintenance-on', operator: 'gina', app: STAGING, environment: 'staging', status: 'succeeded', currentStep: null });
     expect(progress.steps.map((step) => [step.name, step.status, step.detail])).toEqual([
       ['resolve', 'succeeded', 'csis-reconasia-bravo (staging), strategy config-var'],
+      ['lock', 'succeeded', expect.stringMatching(/^csis-reconasia-bravo is locked for this run \(app-lock-\w+\.csis-reconasia-bravo\)$/)],
       ['read', 'succeeded', null],
       ['platform-flag', 'skipped', 'not used by the config-var strategy'],
       ['config-var', 'succeeded', expect.stringMatching(/^set MAINTENANCE_MODE on \(release v\d+\)$/)],
     ]);
-    const configStep = progress.steps[3];
+    const configStep = progress.steps[4];
     expect(Date.parse(configStep.endedAt!)).toBeGreaterThanOrEqual(Date.parse(configStep.startedAt!));
 
     const again = await harness.start('maintenance-on', { environment: 'staging' });

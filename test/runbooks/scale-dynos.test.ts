@@ -51,6 +51,7 @@ test('scaling back to the recorded formation, and a second identical run changes
   const progress = await harness.client.workflow.getHandle(again.workflowId).query(progressQuery);
   expect(progress.steps.map((step) => [step.name, step.status])).toEqual([
     ['resolve', 'succeeded'],
+    ['lock', 'succeeded'],
     ['read', 'succeeded'],
     ['scale', 'skipped'],
     ['verify', 'succeeded'],

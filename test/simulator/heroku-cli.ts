@@ -41,6 +41,8 @@ export function herokuCli(
     HEROKU_API_KEY: sim.token,
     DISABLE_TELEMETRY: 'true',
     HEROKU_SKIP_NEW_VERSION_CHECK: 'true',
+    // Otherwise every run leaves a detached `heroku update --autoupdate` process behind.
+    HEROKU_DISABLE_AUTOUPDATE: 'true',
     TERM: 'dumb',
     NO_COLOR: '1',
     ...options.env,

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../connection';
+import { describeRun, formatRun } from '../runs';
+import { UsageError } from './run';
+
+/**
+ * `runbook cancel <id>`: asks the run to stop, the same as the UI's Cancel. The run compensates (scales processes
+ * back, and turns maintenance off unless the database may be inconsistent) before it ends; this waits for that and
+ * prints the state the app was left in.
+ */
+export function cancelCommand(): Command {
+  return new Command('cancel')
+    .description('cancel a running runbook; it compensates, and this prints the state it left the app in')
+    .argument('<workflow-id>')
+    .option('--json', 'print JSON')
+    .option('--no-wait', 'ask for the cancellation and return at once')
+    .action(async (workflowId: string, flags: { json?: boolean; wait?: boolean }) => {
+      const settings = temporalSettingsFromEnv();
+      const client = await connectClient(settings);
+      const { handle, view } = await describeRun(client, workflowId);
+      if (view.state !== 'RUNNING') throw new UsageError(`${workflowId} is not running (${view.state}): nothing to cancel.`);
+      await handle.cancel();
+      if (flags.wait === false) {
+        console.log(flags.json ? JSON.stringify({ workflowId, runId: view.runId, cancelRequested: true }) : `Cancellation requested for ${workflowId}; follow it: runbook status ${workflowId}`);
+        return;
+      }
+      if (!flags.json) console.error(`Cancellation requested for ${workflowId}: waiting while it compensates…`);
+      await handle.result().catch(() => undefined);
+      const { view: after } = await describeRun(client, workflowId, view.runId);
+      const link = workflowUrl(settings, after.workflowId, after.runId);
+      console.log(flags.json ? JSON.stringify({ ...after, url: link }, null, 2) : formatRun(after, link));
+      if (after.state !== 'CANCELLED') process.exitCode = 1;
+    });
+}
