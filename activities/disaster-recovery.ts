@@ -130,14 +130,14 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
         {
           name: 'schedule',
           title: 'Re-create the backup schedule',
-          change: schedule ? `daily backups ${describeSchedule(schedule)} (${schedule.source})` : null,
+          change: schedule ? `backups ${describeSchedule(schedule)} (${schedule.source})` : null,
           skip: schedule ? null : 'no schedule recorded or configured',
         },
         {
           name: 'migrations',
           title: 'Migrations',
           change: migrate ? `run \`${settings.migrationCommand}\`` : null,
-          skip: doneIn('migrations') ?? (migrate ? null : 'not asked (migrate: false)'),
+          skip: doneIn('migrations') ?? (migrate ? null : 'not asked: --migrate / runMigrations is off'),
         },
         {
           name: 'clear',

@@ -91,7 +91,7 @@ export async function startInput(handle: WorkflowHandle): Promise<Record<string,
   return defaultPayloadConverter.fromPayload(payload) as Record<string, unknown>;
 }
 
-const MARK: Record<string, string> = { pending: '·', running: '▶', succeeded: '✔', failed: '✘', skipped: '–', compensated: '↺' };
+export const MARK: Record<string, string> = { pending: '·', running: '▶', succeeded: '✔', failed: '✘', skipped: '–', compensated: '↺' };
 
 /** A run as `runbook status` prints it. */
 export function formatRun(view: RunView, link: string): string {

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 // Command-line flags derived from a runbook's zod input schema, so the CLI and the Temporal UI take exactly the
 // same inputs and a new runbook field is a new flag with no CLI change.
@@ -15,6 +15,8 @@ export interface FlagSpec {
   description: string;
   required: boolean;
   choices?: string[];
+  /** A boolean whose default depends on the environment also gets `--no-<flag>` (schema metadata `negatable`). */
+  negatable?: boolean;
 }
 
 /** Shorter flags for fields every runbook shares: `--env staging` reads better than `--environment staging`. */
@@ -78,6 +80,7 @@ export function flagsFor(schema: z.ZodType): FlagSpec[] {
       description: description ?? field,
       required: !optional,
       choices: type === 'enum' ? inner.options : undefined,
+      ...(kind === 'boolean' && (z.globalRegistry.get(fieldSchema as unknown as z.ZodType) as { negatable?: boolean } | undefined)?.negatable && { negatable: true }),
     };
   });
 }

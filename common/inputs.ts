@@ -264,8 +264,11 @@ export const DisasterRecoveryInput = z
     safetyBackup: z
       .boolean()
       .optional()
-      .describe('capture a backup of the current database first (default: on for production)'),
-    migrate: z.boolean().optional().describe('run the migrations command after the restore (default: the environment\'s setting)'),
+      .meta({ description: 'capture a backup of the current database first (default: on for production)', negatable: true }),
+    migrate: z
+      .boolean()
+      .optional()
+      .meta({ description: "run the migrations command after the restore (default: the environment's setting)", negatable: true }),
     approvalTimeoutMinutes: z.int().min(1).max(7 * 24 * 60).optional().describe('how long to wait for approval (default 60)'),
     resumeFrom: RunReference.optional().describe('advanced: continue a failed run ({"workflowId", "runId"}); `runbook retry` sets it'),
     ...timing,

@@ -1,5 +1,6 @@
 // The demo behind `npm run demo`: a real Temporal dev server, the Heroku simulator and a runbook worker, then
-// maintenance on and off on staging, as an operator would run them — printing what happened and where to see it.
+// maintenance on and off on staging, and the disaster recovery of production from backup b016 — planned, approved
+// by a second person, carried out — as operators would run them, printing what happened and where to see it.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../client/c
 import { formatOutcome } from '../client/format';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { resolveOperator } from '../client/operator';
+import { formatPlan } from '../common/disaster-recovery';
+import { approvalQuery, approveUpdate, progressQuery } from '../workflows/messages';
 import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
 import { PACKAGE_ROOT } from '../worker/paths';
 
@@ -25,6 +28,29 @@ const temporalEnv = {
   TEMPORAL_DB: path.join(DATA, 'temporal.db'),
   TEMPORAL_PID_FILE: path.join(DATA, 'temporal.pid'),
 };
+
+/** The second person of the demo's four-eyes approval. */
+const APPROVER = 'on-call-lead';
+
+interface SimulatorEffect {
+  kind: string;
+  app: string;
+  [detail: string]: unknown;
+}
+
+/** One line per change the simulator applied, in Heroku's terms. */
+function describeEffect(effect: SimulatorEffect): string {
+  if (effect.kind === 'formation') {
+    const before = effect.before as { quantity: number };
+    const after = effect.after as { quantity: number };
+    return `formation: ${String(effect.type)} ${before.quantity} → ${after.quantity}`;
+  }
+  const what = ['description', 'name', 'backup', 'command', 'status']
+    .filter((key) => effect[key] !== undefined)
+    .map((key) => `${key} ${JSON.stringify(effect[key])}`)
+    .join(', ');
+  return `${effect.kind}${what ? `: ${what}` : ''}`;
+}
 
 function temporal(command: 'start' | 'stop' | 'status'): boolean {
   try {
@@ -65,7 +91,10 @@ async function main(): Promise<void> {
       token: DEFAULT_SIMULATOR_TOKEN,
     });
     cleanups.push(() => simulator.close());
-    console.log(`Heroku simulator: ${simulator.url} (apps csis-reconasia-alfa, csis-reconasia-bravo)`);
+    // Simulated time runs 20× faster than the wall clock: a 7-second restore and a 2-minute index rebuild take
+    // moments. Everything else (the API, the transfers' and dynos' life cycles) is as Heroku does it.
+    await fetch(`${simulator.url}/__simulator/clock`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ speed: 20 }) });
+    console.log(`Heroku simulator: ${simulator.url} (apps csis-reconasia-alfa, csis-reconasia-bravo; simulated time 20× faster)`);
 
     // 3. A worker, as its own process — the way it runs in production.
     const settings = { ...temporalSettingsFromEnv(), address: `127.0.0.1:${temporalPort}`, uiUrl: `http://127.0.0.1:${uiPort}` };
@@ -97,14 +126,50 @@ async function main(): Promise<void> {
       if (outcome.status !== 'succeeded') process.exitCode = 1;
     }
 
-    const effects = (await (await fetch(`${simulator.url}/__simulator/effects`)).json()) as Array<{ kind: string; app: string; version?: number; description?: string }>;
+    const effectsUrl = `${simulator.url}/__simulator/effects`;
+    const effects = (await (await fetch(effectsUrl)).json()) as SimulatorEffect[];
     const releases = effects.filter((effect) => effect.kind === 'release').slice(-2);
     console.log('What Heroku (the simulator) applied:');
     for (const release of releases) console.log(`  ${release.app} v${release.version}: ${release.description}`);
 
+    // 5. Disaster recovery of production from b016: the plan, a second person's approval, the recovery.
+    const drInput = { environment: 'production', backup: 'b016', operator, reason: 'npm run demo: restore drill' };
+    console.log('\n$ runbook run disaster-recovery --env production --backup b016 --dry-run');
+    const dryRun = await waitForRunbook(await startRunbook(client, 'disaster-recovery', { ...drInput, dryRun: true }, { taskQueue: settings.taskQueue }));
+    workflowIds.push(dryRun.workflowId);
+    console.log(formatOutcome('disaster-recovery', dryRun, workflowUrl(settings, dryRun.workflowId, dryRun.runId)) + '\n');
+
+    const before = effects.length;
+    console.log(`$ runbook run disaster-recovery --env production --backup b016        # as ${operator}`);
+    const recovery = await startRunbook(client, 'disaster-recovery', { ...drInput, approvalTimeoutMinutes: 10 }, { taskQueue: settings.taskQueue });
+    workflowIds.push(recovery.workflowId);
+    // Interrupted (Ctrl-C) before it ends: cancel it, so it compensates instead of holding the app's lock.
+    cleanups.push(async () => void (await recovery.cancel().catch(() => undefined)));
+    let approval = await recovery.query(approvalQuery).catch(() => null);
+    while (approval?.status !== 'waiting') {
+      if (approval && approval.status !== 'planning') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      approval = await recovery.query(approvalQuery).catch(() => null);
+    }
+    if (approval?.status === 'waiting' && approval.plan && approval.planHash) {
+      console.log(`  ${recovery.workflowId} waits for a second person to approve plan ${approval.planHash}.\n`);
+      console.log(`$ RUNBOOK_OPERATOR=${APPROVER} runbook approve ${recovery.workflowId} --yes --reason "drill"`);
+      console.log(formatPlan(approval.plan, approval.planHash));
+      const decision = await recovery.executeUpdate(approveUpdate, { args: [{ approver: APPROVER, planHash: approval.planHash, reason: 'drill' }] });
+      console.log(`✔ Plan ${decision.planHash} approved by ${decision.by}.\n`);
+    }
+    const recovered = await waitForRunbook(recovery);
+    console.log(formatOutcome('disaster-recovery', recovered, workflowUrl(settings, recovered.workflowId, recovered.runId)));
+    if (recovered.status !== 'succeeded') process.exitCode = 1;
+    const progress = await recovery.query(progressQuery).catch(() => null);
+    for (const step of progress?.steps ?? []) console.log(`    ${step.status === 'succeeded' ? '✔' : step.status === 'skipped' ? '–' : '✘'} ${step.title}${step.detail ? `: ${step.detail}` : ''}`);
+    console.log('\nWhat Heroku (the simulator) applied to csis-reconasia-alfa during the recovery:');
+    const applied = ((await (await fetch(effectsUrl)).json()) as SimulatorEffect[]).slice(before).filter((effect) => effect.app === 'csis-reconasia-alfa');
+    for (const effect of applied) console.log(`  ${describeEffect(effect)}`);
+
     const audit = openAuditLog(AUDIT_DB);
     try {
-      console.log(`\nThe audit trail (${path.relative(process.cwd(), audit.location)}; \`runbook audit --app csis-reconasia-bravo\`):`);
+      console.log(`\nThe audit trail (${path.relative(process.cwd(), audit.location)}; \`runbook audit --app csis-reconasia-alfa\`):`);
       for (const workflowId of workflowIds) {
         for (const entry of (await audit.query({ workflowId })).reverse()) {
           console.log(`  ${entry.at}  ${entry.operator}  ${entry.runbook}  ${entry.event}: ${entry.summary}`);

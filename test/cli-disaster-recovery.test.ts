@@ -1,8 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
+import { RUNBOOK_BIN, runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
 
@@ -103,6 +103,10 @@ test('run disaster-recovery on production as alice; bob approves with `runbook a
   const { code } = await waitForExit(alice);
   expect(code).toBe(0);
   expect(stdout).toContain('✔ disaster-recovery succeeded');
+  // Alice's terminal followed the steps as they happened.
+  expect(stderr()).toMatch(/▶ Approval by a second person — plan [0-9a-f]{16} waits for a second person \(not alice\)/);
+  expect(stderr()).toMatch(/✔ Restore the backup: r\d{3} \(succeeded, 9\.59 MB\)/);
+  expect(stderr()).toMatch(/✔ Maintenance off: cleared MAINTENANCE_MODE/);
   expect(stdout).toMatch(/Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\..*Approved by bob\./);
 
   const json = JSON.parse((await runCli(['status', workflowId, '--json'], env)).stdout);
@@ -159,4 +163,31 @@ test('`runbook reject` ends a waiting run; `runbook cancel` compensates and prin
   const notRunning = await runCli(['cancel', second.workflowId], env);
   expect(notRunning.code).toBe(2);
   expect(notRunning.stderr).toMatch(/is not running \(CANCELLED\): nothing to cancel/);
+});
+
+test('in a terminal, `runbook approve` asks; only "yes" approves', async () => {
+  const { workflowId } = JSON.parse((await runCli(['run', 'disaster-recovery', '--env', 'production', '--backup', 'b016', '--no-wait', '--json'], as('alice'))).stdout);
+  launched.push(workflowId);
+  await statusUntil(workflowId, /Waiting for approval/);
+  // `script` gives the CLI a pseudo-terminal, as an operator's shell would; the answer is typed on it.
+  const inTerminal = (answer: string) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn('script', ['-qec', `${process.execPath} ${RUNBOOK_BIN} approve ${workflowId}`, '/dev/null'], { env: { ...process.env, ...as('bob') } });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk;
+        if (output.includes('Type "yes" to approve')) child.stdin.write(`${answer}\n`);
+      });
+      child.on('close', (code) => resolve({ code, output }));
+    });
+  const declined = await inTerminal('no');
+  expect(declined.code).toBe(1);
+  expect(declined.output).toMatch(/Plan hash: [0-9a-f]{16}/);
+  expect(declined.output).toContain('Not approved: nothing was sent. The run keeps waiting.');
+  expect(await runCli(['status', workflowId], env).then((r) => r.stdout)).toMatch(/Waiting for approval/);
+
+  const accepted = await inTerminal('yes');
+  expect(accepted.code).toBe(0);
+  expect(accepted.output).toMatch(/✔ Plan [0-9a-f]{16} approved by bob\./);
+  await statusUntil(workflowId, /State: COMPLETED/, 60_000);
 });

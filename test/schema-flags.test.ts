@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { flagsFor, inputFromFlags, optionFor } from '../client/schema-flags';
-import { MaintenanceInput } from '../common/inputs';
+import { DisasterRecoveryInput, MaintenanceInput } from '../common/inputs';
 
 const schema = z
   .strictObject({
@@ -58,4 +58,20 @@ test('bad values are refused naming the flag', () => {
 
 test('the maintenance runbooks take --env, --app, --wait-for-lock, --operator and --reason', () => {
   expect(flagsFor(MaintenanceInput).map((spec) => spec.flag)).toEqual(['--env', '--app', '--wait-for-lock', '--operator', '--reason']);
+});
+
+test('a boolean whose default depends on the environment takes --x and --no-x; neither leaves it to the environment', () => {
+  const specs = flagsFor(DisasterRecoveryInput);
+  expect(specs.filter((spec) => spec.negatable).map((spec) => spec.flag)).toEqual(['--safety-backup', '--migrate']);
+  const parseDr = (args: string[]) => {
+    const command = new Command('dr').exitOverride().configureOutput({ writeErr: () => undefined });
+    for (const spec of specs) {
+      command.addOption(optionFor(spec));
+      if (spec.negatable) command.option(`--no-${spec.flag.slice(2)}`);
+    }
+    command.parse(args, { from: 'user' });
+    return inputFromFlags(specs, command.opts());
+  };
+  expect(parseDr(['--backup', 'b016', '--no-safety-backup', '--migrate'])).toEqual({ backup: 'b016', safetyBackup: false, migrate: true });
+  expect(parseDr(['--backup', 'b016'])).toEqual({ backup: 'b016' });
 });

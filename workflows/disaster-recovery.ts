@@ -227,7 +227,7 @@ function result(
     : [
         `Restored ${plan.backup.name} into ${where}'s ${plan.database.attachment}_URL (${execution?.restored?.name ?? 'restore'}).`,
         execution?.safetyBackup ? `Safety backup ${execution.safetyBackup.name} taken first.` : '',
-        plan.schedule ? `Backup schedule ${plan.schedule.hour}:00 ${plan.schedule.timezone} in place.` : '',
+        plan.schedule ? `Backups scheduled ${describeSchedule(plan.schedule)} again.` : '',
         `Search index rebuilt; processes as before (${describeFormation(plan.formation)}); maintenance ${plan.maintenance.onBefore ? 'still on (as before)' : 'off'}.`,
         approval ? `Approved by ${approval.by}.` : '',
       ]

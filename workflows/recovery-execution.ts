@@ -117,7 +117,7 @@ export class RecoveryExecution {
 
   async runMigrations(): Promise<void> {
     const command = this.plan.migrations;
-    if (!command) return this.run.skip('migrations', 'not asked (migrate: false)');
+    if (!command) return this.run.skip('migrations', 'not asked: --migrate / runMigrations is off');
     if (this.isDone('migrations')) return this.run.skip('migrations', `done in ${this.resumed()}`);
     await this.step('migrations', async (step) => {
       this.migrationsStarted = true;

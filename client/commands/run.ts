@@ -37,7 +37,10 @@ export function runCommand(): Command {
 function runbookCommand(name: RunbookId, definition: RunbookDefinition): Command {
   const specs = flagsFor(definition.input);
   const command = new Command(name).description(definition.summary);
-  for (const spec of specs) command.addOption(optionFor(spec));
+  for (const spec of specs) {
+    command.addOption(optionFor(spec));
+    if (spec.negatable) command.option(`--no-${spec.flag.slice(2)}`, `the opposite of ${spec.flag}`);
+  }
   return command
     .option('--json', 'print the outcome as JSON')
     .option('--no-wait', 'print the run\'s workflowId and runId at once instead of waiting (follow it with `runbook status`)')

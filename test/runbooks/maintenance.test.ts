@@ -299,7 +299,7 @@ describe('records', () => {
 
     const again = await harness.start('maintenance-on', { environment: 'staging' });
     await waitForRunbook(again);
-    expect((await again.query(progressQuery)).steps[3]).toMatchObject({ status: 'skipped', detail: 'MAINTENANCE_MODE already on' });
+    expect((await again.query(progressQuery)).steps[4]).toMatchObject({ status: 'skipped', detail: 'MAINTENANCE_MODE already on' });
 
     const failed = await harness.start('maintenance-on', { app: 'no-such-app-here' });
     await waitForRunbook(failed);
