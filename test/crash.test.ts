@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startRunbook, waitForRunbook, type RunbookInput } from '../client/launch';
 import type { RunbookId } from '../common/runbooks';
 import { startWorkerProcess, waitForExit } from './support/cli';
-import { PRODUCTION } from './support/harness';
+import { PRODUCTION, STAGING } from './support/harness';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
 
@@ -26,7 +26,16 @@ beforeAll(async () => {
   sim = await TestSimulator.start();
   dir = mkdtempSync(path.join(os.tmpdir(), 'crash-'));
   const configFile = path.join(dir, 'environments.json');
-  writeFileSync(configFile, JSON.stringify({ environments: { production: { app: PRODUCTION } } }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      environments: {
+        production: { app: PRODUCTION },
+        // Disaster recovery without approval (confirmed with the app name), with one clear command.
+        staging: { app: STAGING, disasterRecovery: { clearCommands: ['python manage.py clear_cache'] } },
+      },
+    }),
+  );
   env = {
     TEMPORAL_ADDRESS: process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS,
     RUNBOOK_TASK_QUEUE: uniqueTaskQueue('crash'),
@@ -76,7 +85,7 @@ async function effectsOf(kind: string): Promise<unknown[]> {
  * Holds back Heroku's answer to `path` (after applying it) long enough to kill the worker in between; kills it once
  * the side effect shows in the simulator's record; starts a new worker; returns the run's outcome.
  */
-async function crashAfterApply<N extends RunbookId>(name: N, input: RunbookInput<N>, postPath: string, kind: string) {
+async function crashAfterApply<N extends RunbookId>(name: N, input: RunbookInput<N>, postPath: string, kind: string, postsPerRun = 1) {
   await sim.control('POST', 'faults', { method: 'POST', path: postPath, action: 'apply-then-fail', then: 'delay', latencyMs: 15_000, count: 1 });
   if (!alive(worker)) await newWorker();
   const handle = await startRunbook(client, name, { operator: 'crash-test', ...input, timing: { heartbeatTimeoutSeconds: 2 } } as RunbookInput<N>, {
@@ -88,9 +97,9 @@ async function crashAfterApply<N extends RunbookId>(name: N, input: RunbookInput
   await waitForExit(worker!);
   await newWorker();
   const outcome = await waitForRunbook(handle);
-  // The new worker adopted what the dead one started: Heroku was asked once.
+  // The new worker adopted what the dead one started: Heroku was asked once (per step that starts one).
   const pattern = new RegExp(`^${postPath.replace(/\*/g, '[^/]+')}$`);
-  expect((await sim.calls()).filter((call) => call.method === 'POST' && pattern.test(call.path))).toHaveLength(1);
+  expect((await sim.calls()).filter((call) => call.method === 'POST' && pattern.test(call.path))).toHaveLength(postsPerRun);
   return outcome;
 }
 
@@ -110,4 +119,25 @@ test('one-off dyno: a worker killed after Heroku started the dyno leaves exactly
   const outcome = await crashAfterApply('rebuild-search-index', { environment: 'production' }, '/apps/*/dynos', 'dyno-create');
   expect(outcome).toMatchObject({ status: 'succeeded', result: { dyno: { exitStatus: 0 } } });
   expect(await effectsOf('dyno-create')).toHaveLength(1);
+});
+
+describe('disaster recovery: a worker killed mid-run, a new one carries on; still one of each', () => {
+  const recovery = { environment: 'staging', backup: 'b010', confirm: STAGING } as const;
+
+  test('killed after Heroku started the restore: one restore, one dyno per command, and the run succeeds', async () => {
+    const outcome = await crashAfterApply('disaster-recovery', recovery, '/client/v11/databases/*/restores', 'restore');
+    expect(outcome).toMatchObject({ status: 'succeeded', result: { restore: { status: 'succeeded' } } });
+    expect(await effectsOf('restore')).toHaveLength(1);
+    const commands = ((await effectsOf('dyno-create')) as Array<{ command: string }>).map((dyno) => dyno.command.replace(/ # heroku-runbooks:.*$/, ''));
+    expect(commands).toEqual(['python manage.py clear_cache', 'python manage.py rebuild_index --noinput']);
+  });
+
+  test('killed after Heroku started a one-off dyno: one dyno per step, and the run succeeds', async () => {
+    // The fault holds back the answer to the first dyno start (the clear command's): the new worker adopts that
+    // dyno by its step marker, then starts the index rebuild's — two dynos, two requests, one per step.
+    const outcome = await crashAfterApply('disaster-recovery', recovery, '/apps/*/dynos', 'dyno-create', 2);
+    expect(outcome).toMatchObject({ status: 'succeeded' });
+    expect(await effectsOf('restore')).toHaveLength(1);
+    expect(await effectsOf('dyno-create')).toHaveLength(2);
+  });
 });
