@@ -35,7 +35,8 @@ class StepReporter {
   }
 
   private async report(): Promise<void> {
-    const progress = await this.handle.query(progressQuery).catch(() => null);
+    // A few seconds at most: without a worker a query waits for the RPC deadline, and the run's outcome matters more.
+    const progress = await this.handle.client.withDeadline(Date.now() + 5_000, () => this.handle.query(progressQuery)).catch(() => null);
     for (const step of progress?.steps ?? []) {
       const key = `${step.status}:${step.status === 'running' ? '' : (step.detail ?? '')}`;
       if (step.status === 'pending' || this.seen.get(step.name) === key) continue;

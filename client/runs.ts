@@ -5,6 +5,7 @@ import type { RunbookProgress } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
 import { approvalQuery, progressQuery } from '../workflows/messages';
 import { waitForRunbook, type RunbookOutcome as Outcome } from './launch';
+import { hasWorkflowPollers } from './pollers';
 
 // Library code behind `runbook status|cancel|retry|approve|reject`: one run, found by its workflow ID, described
 // from Temporal (state, search attributes) and from the run itself (its `progress` and `approval` queries).
@@ -26,6 +27,9 @@ export interface RunView {
   closedAt: string | null;
   progress: RunbookProgress | null;
   approval: ApprovalState | null;
+  taskQueue: string;
+  /** Whether a worker polls the run's task queue (without one, its steps cannot be read). */
+  workerPolling: boolean;
   /** Why the run failed (its root failure), for a closed run that did not succeed. */
   failure: { type?: string; message: string } | null;
   result: unknown;
@@ -47,9 +51,11 @@ export async function describeRun(client: Client, workflowId: string, runId?: st
     throw err;
   }
   const state = description.status.name;
-  // Queries of a closed run are answered by replaying it on a worker; without one, Temporal's view still stands.
+  // Queries are answered by a worker (a closed run's by replaying it). Without one polling, a query would wait
+  // for the RPC deadline: do not ask, and say so; with one, give it a few seconds.
+  const workerPolling = await hasWorkflowPollers(client, description.taskQueue).catch(() => false);
   const ask = async <T>(query: typeof progressQuery | typeof approvalQuery): Promise<T | null> =>
-    (handle.query(query as never) as Promise<T>).catch(() => null);
+    workerPolling ? client.withDeadline(Date.now() + 5_000, () => handle.query(query as never) as Promise<T>).catch(() => null) : null;
   const progress = await ask<RunbookProgress>(progressQuery);
   const approval = description.type === 'disasterRecovery' ? await ask<ApprovalState>(approvalQuery) : null;
   let failure: RunView['failure'] = null;
@@ -79,6 +85,8 @@ export async function describeRun(client: Client, workflowId: string, runId?: st
       approval,
       failure,
       result,
+      taskQueue: description.taskQueue,
+      workerPolling,
     },
   };
 }
@@ -117,7 +125,11 @@ export function formatRun(view: RunView, link: string): string {
       lines.push(`    ${MARK[step.status] ?? '?'} ${step.name.padEnd(width)}  ${step.status}${step.detail ? `: ${step.detail}` : ''}`);
     }
   } else {
-    lines.push('  (No worker answered for its steps: start one with `runbook worker` to see them.)');
+    lines.push(
+      view.workerPolling
+        ? '  (No worker answered for its steps in time: try again, or look at the run in the Temporal UI.)'
+        : `  (No worker polls task queue "${view.taskQueue}", so its steps cannot be read${view.state === 'RUNNING' ? ' and it does not advance' : ''}: start one with \`runbook worker\`.)`,
+    );
   }
   if (view.failure) lines.push(`  Outcome: ${view.failure.type ? `${view.failure.type}: ` : ''}${view.failure.message}`);
   const summary = (view.result as { summary?: unknown } | null)?.summary;

@@ -157,6 +157,10 @@ test('with no worker on the task queue the CLI says so; Ctrl-C stops the waiting
   const workflowId = /Started maintenance-on: (\S+)/.exec(stderr())![1];
   const handle = new Client({ connection }).workflow.getHandle(workflowId);
   expect((await handle.describe()).status.name).toBe('RUNNING');
+  // `runbook status` says why it does not advance, at once (a query would wait for a worker that never comes).
+  const status = await runCli(['status', workflowId], { ...env, RUNBOOK_TASK_QUEUE: lonelyQueue });
+  expect(status.code).toBe(0);
+  expect(status.stdout).toContain(`No worker polls task queue "${lonelyQueue}", so its steps cannot be read and it does not advance`);
   await handle.terminate('test cleanup: no worker was meant to run it');
 });
 

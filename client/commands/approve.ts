@@ -12,6 +12,9 @@ async function waitingRun(workflowId: string) {
   const client = await connectClient(temporalSettingsFromEnv());
   const { handle, view } = await describeRun(client, workflowId);
   if (view.state !== 'RUNNING') throw new UsageError(`${workflowId} is not running (${view.state}): there is nothing to approve or reject.`);
+  if (!view.workerPolling) {
+    throw new Error(`No worker polls task queue "${view.taskQueue}": the run can neither show its plan nor go on. Start one (\`runbook worker\`), then approve.`);
+  }
   if (!view.approval) {
     throw new UsageError(`${workflowId} (${view.runbook}) does not take approvals, or no worker answered for it (\`runbook status ${workflowId}\`).`);
   }
