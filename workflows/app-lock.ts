@@ -36,14 +36,16 @@ export type AppLockHandle = ChildWorkflowHandle<typeof appLock>;
 
 /**
  * Takes the app's lock for this run; refuses at once (naming the holder) or, when asked, waits for it. Waiting
- * polls with backoff: the holder is another workflow, whose end this one cannot await directly.
+ * polls with backoff: the holder is another workflow, whose end this one cannot await directly. A runbook started
+ * as a child of the lock's holder runs under its parent's lock (null: nothing of its own to release); any other
+ * child is refused like any other launch.
  */
 export async function acquireAppLock(
   target: ResolvedTarget,
   holder: Omit<LockHolder, 'app' | 'workflowId' | 'runId' | 'startedAt'>,
   wait: boolean,
   step: StepHandle,
-): Promise<AppLockHandle> {
+): Promise<AppLockHandle | null> {
   const info = workflowInfo();
   const me: LockHolder = {
     ...holder,
@@ -71,6 +73,10 @@ export async function acquireAppLock(
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const current = await heroku.describeLockHolder({ lockId: target.lockId });
       if (current === null) continue; // released in between: try again at once
+      if (info.parent && current.workflowId === info.parent.workflowId && current.runId === info.parent.runId) {
+        step.detail(`${target.app} is locked by this run's parent, ${current.runbook} (${current.workflowId})`);
+        return null;
+      }
       if (!wait) {
         throw ApplicationFailure.create({ type: FailureTypes.AppLocked, nonRetryable: true, message: lockedMessage(target.app, current), details: [current] });
       }

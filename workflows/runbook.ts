@@ -33,7 +33,8 @@ export class RunbookRun {
   private target: ResolvedTarget | null = null;
   private readonly steps: StepState[] = [];
   private status: RunbookProgress['status'] = 'running';
-  private lock: AppLockHandle | null = null;
+  /** undefined: not taken (yet); null: held by this run's parent; else this run's own lock. */
+  private lock: AppLockHandle | null | undefined = undefined;
   /** How the app was left, when the runbook says (disaster recovery after a failure or a cancellation). */
   leftState: string | null = null;
 
@@ -74,16 +75,15 @@ export class RunbookRun {
 
   /** Takes the app's lock (see workflows/app-lock.ts): refused, naming the holder, unless asked to wait. */
   async lockApp(target: ResolvedTarget, wait = false): Promise<void> {
-    if (this.lock) return;
+    if (this.lock !== undefined) return;
     this.lock = await this.step('lock', (step) => acquireAppLock(target, { runbook: this.name, operator: this.operator }, wait, step));
   }
 
   /** Lets the next runbook on the app start. */
   async releaseLock(): Promise<void> {
-    if (!this.lock) return;
     const lock = this.lock;
-    this.lock = null;
-    await releaseAppLock(lock);
+    this.lock = undefined;
+    if (lock) await releaseAppLock(lock);
   }
 
   /** Runs one step: running → succeeded, or failed with the error as its detail. */
