@@ -13,7 +13,7 @@ import type { ResolvedTarget } from '../common/environments';
 import { FailureTypes } from '../common/errors';
 import type { ProcessFormation } from '../common/formation';
 import { parseScheduleTime, type RunReference } from '../common/inputs';
-import type { MaintenanceState } from '../common/maintenance';
+import { isInMaintenance, type MaintenanceState } from '../common/maintenance';
 import { checkpointQuery } from '../workflows/messages';
 
 /** What planning reads, as the other activity groups provide it. */
@@ -76,7 +76,7 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       const newest = transfers.find((t) => (t.kind === 'backup' || t.kind === 'scheduled-backup') && t.status === 'succeeded');
       const formation = checkpoint?.formation ?? (await reads.readFormation({ app: target.app }));
       const maintenanceOnBefore =
-        checkpoint?.maintenanceOnBefore ?? isOn(await reads.readMaintenanceState({ app: target.app, settings: target.maintenance }));
+        checkpoint?.maintenanceOnBefore ?? isInMaintenance(await reads.readMaintenanceState({ app: target.app, settings: target.maintenance }));
       const scheduleName = `${database.attachment}_URL`;
       let schedule: PlannedSchedule | null = checkpoint?.schedule ?? null;
       if (!checkpoint) {
@@ -224,10 +224,6 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       return checkpoint;
     },
   };
-}
-
-function isOn(state: MaintenanceState): boolean {
-  return state.platformFlag || state.configVar?.state === 'on';
 }
 
 /**

@@ -11,6 +11,11 @@ export interface MaintenanceState {
   configVar?: { key: string; state: ConfigVarState };
 }
 
+/** Whether the app shows its maintenance page: by Heroku's flag or by its config var, whichever it uses. */
+export function isInMaintenance(state: MaintenanceState): boolean {
+  return state.platformFlag || state.configVar?.state === 'on';
+}
+
 export type MaintenanceChange =
   | { what: 'platform-flag'; from: boolean; to: boolean }
   | { what: 'config-var'; key: string; from: ConfigVarState; to: ConfigVarState; release: ReleaseRef | null };

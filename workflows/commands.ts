@@ -120,6 +120,7 @@ export async function runDetached(run: RunbookRun, step: StepHandle, { app, comm
   return watched;
 }
 
-function describeDuration(seconds: number): string {
+/** "5 minutes", or "90 seconds" when it is not a whole number of minutes. */
+export function describeDuration(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} seconds`;
 }

@@ -14,6 +14,7 @@ import { describeFormation } from '../common/formation';
 import { DisasterRecoveryInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
+import { describeDuration } from './commands';
 import { ApprovalGate } from './approval';
 import { checkpointQuery } from './messages';
 import { compensateFully, RecoveryExecution } from './recovery-execution';
@@ -166,13 +167,13 @@ async function approve(
   let drift: string | null = null;
   for (;;) {
     const decision = await run.step('approval', async (step) => {
-      step.detail(`plan ${hashed.hash} waits for a second person (not ${run.operator}) for ${describeMinutes(timeoutMinutes)}: \`runbook approve ${workflowInfo().workflowId}\``);
+      step.detail(`plan ${hashed.hash} waits for a second person (not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``);
       const made = await gate.awaitDecision(hashed, timeoutMinutes, drift);
       if (!made) {
         throw ApplicationFailure.create({
           type: FailureTypes.NotApproved,
           nonRetryable: true,
-          message: `Not approved within ${describeMinutes(timeoutMinutes)}: nothing was changed on ${target.app}. Launch again when a second person is available to approve.`,
+          message: `Not approved within ${describeDuration(Math.round(timeoutMinutes * 60))}: nothing was changed on ${target.app}. Launch again when a second person is available to approve.`,
         });
       }
       await run.audit('approval', `plan ${made.planHash} ${made.decision} by ${made.by}${made.reason ? `: ${made.reason}` : ''}`, { decision: made });
@@ -247,8 +248,4 @@ function result(
     operator: run.operator,
     summary,
   };
-}
-
-function describeMinutes(minutes: number): string {
-  return Number.isInteger(minutes) ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(minutes * 60)} seconds`;
 }

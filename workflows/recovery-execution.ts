@@ -3,6 +3,7 @@ import { describeSchedule, describeTransfer, type DatabaseRef, type TransferSumm
 import type { AppLeftState, DisasterRecoveryPlan, RecoveryCheckpoint } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
 import { describeFormation, type ProcessFormation } from '../common/formation';
+import { isInMaintenance } from '../common/maintenance';
 import { heroku, watchers } from './activities';
 import { waitForTransfer } from './backups';
 import { runDetached } from './commands';
@@ -174,7 +175,7 @@ export class RecoveryExecution {
         if (!now || now.quantity !== before.quantity) problems.push(`${before.type} is ${now?.quantity ?? 'missing'}, was ${before.quantity}`);
       }
       const maintenance = await heroku.readMaintenanceState({ app: this.target.app, settings: this.target.maintenance });
-      const on = maintenance.platformFlag || maintenance.configVar?.state === 'on';
+      const on = isInMaintenance(maintenance);
       if (on !== this.plan.maintenance.onBefore) problems.push(`maintenance is ${on ? 'on' : 'off'}`);
       if (problems.length > 0) {
         throw ApplicationFailure.create({

@@ -1,6 +1,7 @@
 import { describeSchedule, describeTransfer } from '../common/backups';
 import { describeFormation } from '../common/formation';
 import { AppStatusInput, parseScheduleTime, VerifyBackupScheduleInput } from '../common/inputs';
+import { isInMaintenance } from '../common/maintenance';
 import type { AppStatusResult, ScheduleDrift, VerifyBackupScheduleResult } from '../common/status';
 import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
@@ -36,7 +37,7 @@ export async function appStatus(input: AppStatusInput): Promise<AppStatusResult>
         backupSchedule: schedules.find((s) => s.name.toUpperCase() === name) ?? null,
       };
     });
-    const inMaintenance = maintenance.platformFlag || maintenance.configVar?.state === 'on';
+    const inMaintenance = isInMaintenance(maintenance);
     return {
       runbook: 'app-status',
       app,
