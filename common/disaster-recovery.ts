@@ -134,7 +134,6 @@ export interface DisasterRecoveryResult {
   approval: ApprovalDecision | null;
   safetyBackup: TransferSummary | null;
   restore: TransferSummary | null;
-  left: AppLeftState | null;
   operator: string;
   summary: string;
 }
@@ -161,9 +160,6 @@ export const DR_STEPS = [
 ] as const;
 
 export type DrStepName = (typeof DR_STEPS)[number]['name'];
-
-/** Steps that replace or capture data: done once, never again on a retry. */
-export const DESTRUCTIVE_STEPS: DrStepName[] = ['safety-backup', 'restore', 'migrations'];
 
 /** "9 minutes ago", from two ISO times. */
 export function describeAge(from: string | null, now: Date): string {

@@ -54,10 +54,6 @@ export class ApprovalGate {
     ));
   }
 
-  get status(): ApprovalState['status'] {
-    return this.state.status;
-  }
-
   /** Once the environment is known: whether it needs a second person at all. */
   require(required: boolean): void {
     this.state.required = required;

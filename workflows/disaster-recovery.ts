@@ -244,7 +244,6 @@ function result(
     approval,
     safetyBackup: execution?.safetyBackup ?? null,
     restore: execution?.restored ?? null,
-    left: null,
     operator: run.operator,
     summary,
   };

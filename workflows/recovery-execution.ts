@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { describeSchedule, describeTransfer, type DatabaseRef, type TransferSummary } from '../common/backups';
+import { describeSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
 import type { AppLeftState, DisasterRecoveryPlan, RecoveryCheckpoint } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
 import { describeFormation, type ProcessFormation } from '../common/formation';
@@ -352,11 +352,6 @@ export class RecoveryExecution {
     if (changes.length > 0) await this.run.audit('change', `maintenance ${on ? 'on' : 'off'}: ${changes.join('; ')}`, { on, changes });
     return changes.length ? changes.join('; ') : `already ${on ? 'on' : 'off'}`;
   }
-}
-
-/** A transfer in the result's words. */
-export function describeRestore(transfer: TransferSummary | null): string {
-  return transfer ? describeTransfer(transfer) : 'none';
 }
 
 /** Makes sure compensation runs to its end even when the run is being cancelled. */
