@@ -12,7 +12,14 @@ export function appLockActivities() {
         if (description.status.name !== 'RUNNING') return null;
         const holder = description.memo?.holder as LockHolder | undefined;
         return (
-          holder ?? { app: lockId, runbook: 'a runbook', operator: 'unknown', workflowId: lockId, runId: description.runId, startedAt: description.startTime.toISOString() }
+          holder ?? {
+            app: lockId,
+            runbook: 'a runbook',
+            operator: 'unknown',
+            workflowId: lockId,
+            runId: description.runId,
+            startedAt: description.startTime.toISOString(),
+          }
         );
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return null;

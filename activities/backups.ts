@@ -18,7 +18,11 @@ export const DEFAULT_POLLING: PollingSettings = { initialMs: 1_000, maxMs: 15_00
 export const LOW_RATE_LIMIT = 300;
 
 /** The next poll interval: growing by half from a short first one, at most `maxMs`, and at once `maxMs` on a low budget. */
-export function nextPollInterval(current: number, polling: PollingSettings, rateLimitRemaining: number | undefined): number {
+export function nextPollInterval(
+  current: number,
+  polling: PollingSettings,
+  rateLimitRemaining: number | undefined,
+): number {
   if (rateLimitRemaining !== undefined && rateLimitRemaining < LOW_RATE_LIMIT) return polling.maxMs;
   return Math.min(Math.round(current * 1.5), polling.maxMs);
 }
@@ -29,7 +33,8 @@ export function pollingFromEnv(env: NodeJS.ProcessEnv = process.env): PollingSet
     const value = env[name];
     if (value === undefined || value === '') return fallback;
     const number = Number(value);
-    if (!Number.isInteger(number) || number <= 0) throw new Error(`${name} must be a whole number of milliseconds, got "${value}"`);
+    if (!Number.isInteger(number) || number <= 0)
+      throw new Error(`${name} must be a whole number of milliseconds, got "${value}"`);
     return number;
   };
   return {
@@ -90,17 +95,32 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
     const all = await data.listTransfers(app);
     const backups = all.filter((t) => t.from_type === 'pg_dump' && t.to_type === 'gof3r' && !t.deleted_at);
     if (name === 'latest') {
-      const latest = backups.filter((t) => t.succeeded).sort((a, b) => Date.parse(b.finished_at ?? '') - Date.parse(a.finished_at ?? ''))[0];
-      if (!latest) throw failure(FailureTypes.BackupUnusable, `${app} has no successful backup to restore. Nothing was changed.`);
+      const latest = backups
+        .filter((t) => t.succeeded)
+        .sort((a, b) => Date.parse(b.finished_at ?? '') - Date.parse(a.finished_at ?? ''))[0];
+      if (!latest)
+        throw failure(FailureTypes.BackupUnusable, `${app} has no successful backup to restore. Nothing was changed.`);
       return latest;
     }
     const backup = backups.find((t) => t.num === backupNumber(name));
     if (!backup) {
-      const known = backups.map((t) => summarize(t).name).sort().reverse().slice(0, 8).join(', ') || 'none';
-      throw failure(FailureTypes.BackupUnusable, `Backup ${name} not found for ${app} (its backups: ${known}). Nothing was changed.`);
+      const known =
+        backups
+          .map((t) => summarize(t).name)
+          .sort()
+          .reverse()
+          .slice(0, 8)
+          .join(', ') || 'none';
+      throw failure(
+        FailureTypes.BackupUnusable,
+        `Backup ${name} not found for ${app} (its backups: ${known}). Nothing was changed.`,
+      );
     }
     if (!backup.succeeded) {
-      throw failure(FailureTypes.BackupUnusable, `Backup ${name} did not complete successfully (${summarize(backup).status}); it cannot be restored. Nothing was changed.`);
+      throw failure(
+        FailureTypes.BackupUnusable,
+        `Backup ${name} did not complete successfully (${summarize(backup).status}); it cannot be restored. Nothing was changed.`,
+      );
     }
     return backup;
   }
@@ -115,7 +135,10 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
     async startRestore(request: StartTransferRequest & { backup: string }): Promise<TransferSummary> {
       return startOnce(
         request,
-        (transfer) => transfer.to_type === 'pg_restore' && transfer.from_type !== 'pg_dump' && transfer.from_name === request.backup,
+        (transfer) =>
+          transfer.to_type === 'pg_restore' &&
+          transfer.from_type !== 'pg_dump' &&
+          transfer.from_name === request.backup,
         async () => {
           const backup = await findBackup(request.database.appName, request.backup);
           return data.restore(request.database.addonId, backup.to_url!);
@@ -128,16 +151,31 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
     },
 
     /** Sets the daily schedule unless an identical one is in place (Heroku keeps one per database). */
-    async setBackupSchedule({ database, hour, timezone }: { database: DatabaseRef; hour: number; timezone: string }): Promise<{ changed: boolean }> {
+    async setBackupSchedule({
+      database,
+      hour,
+      timezone,
+    }: {
+      database: DatabaseRef;
+      hour: number;
+      timezone: string;
+    }): Promise<{ changed: boolean }> {
       const name = `${database.attachment}_URL`;
       const current = await data.schedules(database.addonId);
-      if (current.some((s) => s.hour === hour && s.timezone === timezone && s.name.toUpperCase() === name)) return { changed: false };
+      if (current.some((s) => s.hour === hour && s.timezone === timezone && s.name.toUpperCase() === name))
+        return { changed: false };
       await data.setSchedule(database.addonId, { hour, timezone, name });
       return { changed: true };
     },
 
     /** `heroku pg:backups:cancel`: stops a transfer still running; one that already finished is left as it is. */
-    async cancelTransfer({ app, uuid }: { app: string; uuid: string }): Promise<{ transfer: TransferSummary; cancelled: boolean }> {
+    async cancelTransfer({
+      app,
+      uuid,
+    }: {
+      app: string;
+      uuid: string;
+    }): Promise<{ transfer: TransferSummary; cancelled: boolean }> {
       const transfer = summarize(await data.getTransfer(app, uuid));
       if (transfer.status !== 'pending' && transfer.status !== 'running') return { transfer, cancelled: false };
       await data.cancel(app, uuid);
@@ -175,7 +213,12 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
             type: FailureTypes.TransferFailed,
             nonRetryable: true,
             message: `${summary.name} ${summary.status === 'canceled' ? 'was canceled' : 'did not complete successfully'}${
-              logs.length ? `; Heroku's last log lines: ${logs.slice(-5).map((line) => line.message).join(' | ')}` : ''
+              logs.length
+                ? `; Heroku's last log lines: ${logs
+                    .slice(-5)
+                    .map((line) => line.message)
+                    .join(' | ')}`
+                : ''
             }.`,
             details: [summary],
           });

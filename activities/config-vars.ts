@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ConfigVarChange } from '../common/config-vars';
 import { FailureTypes } from '../common/errors';
 import type { PlatformApi } from './heroku/platform-api';
-import { GENERATORS, SecretsKeyError, type SecretBox } from './secrets/secret-box';
+import { GENERATORS, SecretsKeyError, type SecretBox } from '../lib/secret-box';
 
 export interface ApplyConfigVarsRequest {
   app: string;
@@ -25,13 +25,16 @@ function secretsFailure(message: string): ApplicationFailure {
 export function configVarActivities(heroku: PlatformApi, secrets: SecretBox | undefined) {
   function wantedValues({ set, generate, runKey }: ApplyConfigVarsRequest): Record<string, string> {
     if (!secrets) {
-      throw secretsFailure('The worker has no RUNBOOK_SECRETS_KEY, so it cannot open sealed values or generate new ones. Start it with the same key the CLI uses.');
+      throw secretsFailure(
+        'The worker has no RUNBOOK_SECRETS_KEY, so it cannot open sealed values or generate new ones. Start it with the same key the CLI uses.',
+      );
     }
     const wanted: Record<string, string> = {};
     try {
       for (const [key, sealed] of Object.entries(set)) wanted[key] = secrets.open(sealed);
     } catch (err) {
-      if (err instanceof SecretsKeyError) throw secretsFailure(`Cannot open the value for a config var: ${err.message}. Nothing was changed.`);
+      if (err instanceof SecretsKeyError)
+        throw secretsFailure(`Cannot open the value for a config var: ${err.message}. Nothing was changed.`);
       throw err;
     }
     for (const [key, kind] of Object.entries(generate)) {
@@ -41,7 +44,9 @@ export function configVarActivities(heroku: PlatformApi, secrets: SecretBox | un
     return wanted;
   }
 
-  async function differing(request: ApplyConfigVarsRequest): Promise<{ wanted: Record<string, string>; differs: string[] }> {
+  async function differing(
+    request: ApplyConfigVarsRequest,
+  ): Promise<{ wanted: Record<string, string>; differs: string[] }> {
     const wanted = wantedValues(request);
     const current = await heroku.getConfigVars(request.app);
     return { wanted, differs: Object.keys(wanted).filter((key) => current[key] !== wanted[key]) };
@@ -57,18 +62,31 @@ export function configVarActivities(heroku: PlatformApi, secrets: SecretBox | un
     /** Sets what still differs; a retry after the change went through finds nothing left to send. */
     async applyConfigVars(request: ApplyConfigVarsRequest): Promise<{ release: ConfigVarChange['release'] }> {
       const { wanted, differs } = await differing(request);
-      if (differs.length > 0) await heroku.patchConfigVars(request.app, Object.fromEntries(differs.map((key) => [key, wanted[key]])));
+      if (differs.length > 0)
+        await heroku.patchConfigVars(request.app, Object.fromEntries(differs.map((key) => [key, wanted[key]])));
       return { release: await heroku.latestRelease(request.app) };
     },
 
     /** Which of the keys the app has. */
-    async findConfigVars({ app, keys }: { app: string; keys: string[] }): Promise<{ present: string[]; absent: string[] }> {
+    async findConfigVars({
+      app,
+      keys,
+    }: {
+      app: string;
+      keys: string[];
+    }): Promise<{ present: string[]; absent: string[] }> {
       const current = await heroku.getConfigVars(app);
       return { present: keys.filter((key) => key in current), absent: keys.filter((key) => !(key in current)) };
     },
 
     /** Removes those of the keys still there; a retry after the change went through finds nothing left to remove. */
-    async removeConfigVars({ app, keys }: { app: string; keys: string[] }): Promise<{ release: ConfigVarChange['release'] }> {
+    async removeConfigVars({
+      app,
+      keys,
+    }: {
+      app: string;
+      keys: string[];
+    }): Promise<{ release: ConfigVarChange['release'] }> {
       const current = await heroku.getConfigVars(app);
       const present = keys.filter((key) => key in current);
       if (present.length > 0) await heroku.patchConfigVars(app, Object.fromEntries(present.map((key) => [key, null])));

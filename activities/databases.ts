@@ -11,7 +11,13 @@ interface ResolvedAttachment {
 /** Finds the Heroku Postgres database behind an attachment (DATABASE_URL by default), as the CLI does (§4.4). */
 export function databaseActivities(heroku: PlatformApi) {
   return {
-    async resolveDatabase({ app, attachment = 'DATABASE_URL' }: { app: string; attachment?: string }): Promise<DatabaseRef> {
+    async resolveDatabase({
+      app,
+      attachment = 'DATABASE_URL',
+    }: {
+      app: string;
+      attachment?: string;
+    }): Promise<DatabaseRef> {
       const matches = await heroku.request<ResolvedAttachment[]>('POST', '/actions/addon-attachments/resolve', {
         body: { addon_attachment: attachment, app },
         headers: { Accept: 'application/vnd.heroku+json; version=3.sdk', 'Accept-Inclusion': 'addon:plan,config_vars' },

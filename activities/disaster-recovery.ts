@@ -14,7 +14,7 @@ import { FailureTypes } from '../common/errors';
 import type { ProcessFormation } from '../common/formation';
 import { parseScheduleTime, type RunReference } from '../common/inputs';
 import { isInMaintenance, type MaintenanceState } from '../common/maintenance';
-import { checkpointQuery } from '../workflows/messages';
+import { checkpointQuery } from '../common/messages';
 
 /** What planning reads, as the other activity groups provide it. */
 export interface PlanningReads {
@@ -47,7 +47,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -56,7 +59,12 @@ export function hashPlan(plan: DisasterRecoveryPlan): string {
   return createHash('sha256').update(canonical(plan)).digest('hex').slice(0, 16);
 }
 
-function describeScale(formation: ProcessFormation[], types: string[], to: (p: ProcessFormation) => number, from: (p: ProcessFormation) => number): string {
+function describeScale(
+  formation: ProcessFormation[],
+  types: string[],
+  to: (p: ProcessFormation) => number,
+  from: (p: ProcessFormation) => number,
+): string {
   return formation
     .filter((p) => types.includes(p.type))
     .map((p) => `${p.type} ${from(p)} → ${to(p)}`)
@@ -73,10 +81,13 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       // A continued run restores what the first one planned, never "latest" again (that may be its safety backup).
       const backup = await reads.checkBackup({ app: database.appName, backup: checkpoint?.backup ?? request.backup });
       const transfers = await reads.listTransfers({ app: database.appName });
-      const newest = transfers.find((t) => (t.kind === 'backup' || t.kind === 'scheduled-backup') && t.status === 'succeeded');
+      const newest = transfers.find(
+        (t) => (t.kind === 'backup' || t.kind === 'scheduled-backup') && t.status === 'succeeded',
+      );
       const formation = checkpoint?.formation ?? (await reads.readFormation({ app: target.app }));
       const maintenanceOnBefore =
-        checkpoint?.maintenanceOnBefore ?? isInMaintenance(await reads.readMaintenanceState({ app: target.app, settings: target.maintenance }));
+        checkpoint?.maintenanceOnBefore ??
+        isInMaintenance(await reads.readMaintenanceState({ app: target.app, settings: target.maintenance }));
       const scheduleName = `${database.attachment}_URL`;
       let schedule: PlannedSchedule | null = checkpoint?.schedule ?? null;
       if (!checkpoint) {
@@ -90,7 +101,8 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       }
 
       const done = checkpoint ? verifiedDone(checkpoint, transfers, backup.name) : [];
-      const doneIn = (step: string, what = '') => (done.includes(step) ? `done in ${checkpoint!.workflowId}${what}, verified` : null);
+      const doneIn = (step: string, what = '') =>
+        done.includes(step) ? `done in ${checkpoint!.workflowId}${what}, verified` : null;
       const quiet = settings.quietProcesses.filter((type) => formation.some((p) => p.type === type && p.quantity > 0));
       const safetyBackup = request.safetyBackup ?? settings.safetyBackup;
       const migrate = request.migrate ?? settings.runMigrations;
@@ -112,14 +124,23 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
         {
           name: 'quiet',
           title: 'Quiet background processes',
-          change: quiet.length ? `scale ${describeScale(formation, quiet, () => 0, (p) => p.quantity)}` : null,
+          change: quiet.length
+            ? `scale ${describeScale(
+                formation,
+                quiet,
+                () => 0,
+                (p) => p.quantity,
+              )}`
+            : null,
           skip: quiet.length ? null : `none of ${settings.quietProcesses.join(', ') || '(none configured)'} is running`,
         },
         {
           name: 'safety-backup',
           title: 'Safety backup',
           change: safetyBackup ? `capture a backup of ${scheduleName} (${database.addonName}) as it is now` : null,
-          skip: doneIn('safety-backup', checkpoint?.safetyBackup ? ` (${checkpoint.safetyBackup.name})` : '') ?? (safetyBackup ? null : 'off (safetyBackup: false)'),
+          skip:
+            doneIn('safety-backup', checkpoint?.safetyBackup ? ` (${checkpoint.safetyBackup.name})` : '') ??
+            (safetyBackup ? null : 'off (safetyBackup: false)'),
         },
         {
           name: 'restore',
@@ -145,11 +166,23 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
           change: settings.clearCommands.length ? settings.clearCommands.map((c) => `run \`${c}\``).join('; ') : null,
           skip: doneIn('clear') ?? (settings.clearCommands.length ? null : 'no clear commands configured'),
         },
-        { name: 'index', title: 'Rebuild the search index', change: `run \`${settings.indexCommand}\``, skip: doneIn('index') },
+        {
+          name: 'index',
+          title: 'Rebuild the search index',
+          change: `run \`${settings.indexCommand}\``,
+          skip: doneIn('index'),
+        },
         {
           name: 'scale-back',
           title: 'Scale processes back',
-          change: quiet.length ? `scale ${describeScale(formation, quiet, (p) => p.quantity, () => 0)}` : null,
+          change: quiet.length
+            ? `scale ${describeScale(
+                formation,
+                quiet,
+                (p) => p.quantity,
+                () => 0,
+              )}`
+            : null,
           skip: quiet.length ? null : 'nothing was quieted',
         },
         {
@@ -163,7 +196,9 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
 
       const transfersSeconds =
         (restorePending ? TRANSFER_OVERHEAD_SECONDS + (backup.processedBytes ?? 0) / BYTES_PER_SECOND : 0) +
-        (safetyBackup && !done.includes('safety-backup') ? TRANSFER_OVERHEAD_SECONDS + (backup.processedBytes ?? 0) / BYTES_PER_SECOND : 0);
+        (safetyBackup && !done.includes('safety-backup')
+          ? TRANSFER_OVERHEAD_SECONDS + (backup.processedBytes ?? 0) / BYTES_PER_SECOND
+          : 0);
       const plan: DisasterRecoveryPlan = {
         app: target.app,
         environment: target.environment,
@@ -182,7 +217,9 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
         resumedFrom: checkpoint ? { workflowId: checkpoint.workflowId, runId: checkpoint.runId, done } : null,
         steps,
         destructive: restorePending || (migrate && !done.includes('migrations')),
-        expectedDowntimeMinutes: Math.ceil((2 * SWITCH_SECONDS + transfersSeconds + pendingCommands.length * COMMAND_SECONDS) / 60),
+        expectedDowntimeMinutes: Math.ceil(
+          (2 * SWITCH_SECONDS + transfersSeconds + pendingCommands.length * COMMAND_SECONDS) / 60,
+        ),
       };
       return { plan, hash: hashPlan(plan) };
     },

@@ -32,7 +32,12 @@ export function formationActivities(heroku: PlatformApi) {
           message: `${app} has no process type ${unknown.map((u) => `"${u.type}"`).join(', ')}; its process types are ${current.map((p) => p.type).join(', ')}. Nothing was scaled.`,
         });
       }
-      const needed = updates.filter((update) => differsFrom(current.find((p) => p.type === update.type), update));
+      const needed = updates.filter((update) =>
+        differsFrom(
+          current.find((p) => p.type === update.type),
+          update,
+        ),
+      );
       if (needed.length === 0) return current;
       const body = { updates: needed.map(({ type, quantity, size }) => ({ type, quantity, ...(size && { size }) })) };
       await heroku.request('PATCH', `/apps/${encodeURIComponent(app)}/formation`, { body });

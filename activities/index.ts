@@ -1,7 +1,7 @@
 import type { RunbookConfig } from '../common/environments';
 import { appOverviewActivities } from './app-overview';
 import { auditActivities } from './audit';
-import type { AuditLog } from './audit/audit-log';
+import type { AuditLog } from '../lib/audit/audit-log';
 import type { HerokuConnection } from './heroku/connection';
 import { DataApi } from './heroku/data-api';
 import { PlatformApi } from './heroku/platform-api';
@@ -13,7 +13,7 @@ import { databaseActivities } from './databases';
 import { formationActivities } from './formation';
 import { maintenanceActivities } from './maintenance';
 import { oneOffDynoActivities } from './one-off-dynos';
-import type { SecretBox } from './secrets/secret-box';
+import type { SecretBox } from '../lib/secret-box';
 import { targetActivities } from './targets';
 
 export interface ActivityDependencies {

@@ -22,7 +22,13 @@ export function configVarState(value: string | undefined, settings: MaintenanceS
  */
 export function maintenanceActivities(heroku: PlatformApi) {
   return {
-    async readMaintenanceState({ app, settings }: { app: string; settings: MaintenanceSettings }): Promise<MaintenanceState> {
+    async readMaintenanceState({
+      app,
+      settings,
+    }: {
+      app: string;
+      settings: MaintenanceSettings;
+    }): Promise<MaintenanceState> {
       const found = await heroku.getApp(app);
       const state: MaintenanceState = { app: found.name ?? app, platformFlag: found.maintenance === true };
       if (settings.strategy !== 'platform') {
@@ -44,7 +50,11 @@ export function maintenanceActivities(heroku: PlatformApi) {
      * Sets (or removes) the maintenance config var. Returns the release Heroku created for it; if the var was
      * already as asked (say, this is a retry after the change went through), the app's latest release.
      */
-    async setMaintenanceConfigVar({ app, settings, on }: ConfigVarMaintenanceRequest): Promise<{ changed: boolean; release: ReleaseRef | null }> {
+    async setMaintenanceConfigVar({
+      app,
+      settings,
+      on,
+    }: ConfigVarMaintenanceRequest): Promise<{ changed: boolean; release: ReleaseRef | null }> {
       const wanted = on ? settings.onValue : settings.offValue;
       const vars = await heroku.getConfigVars(app);
       // "On" is exactly the value the app reads as on; anything else the app reads as off.

@@ -33,14 +33,28 @@ export function oneOffDynoActivities(heroku: PlatformApi, polling: PollingSettin
      * Starts `command` in a detached one-off dyno, at most once per step: the command carries the step's marker,
      * and a retry adopts the dyno an earlier attempt started (by the name it heartbeated, else by the marker).
      */
-    async startOneOffDyno({ app, command, marker, timeToLiveSeconds }: { app: string; command: string; marker: string; timeToLiveSeconds: number }): Promise<{ name: string; adopted: boolean }> {
+    async startOneOffDyno({
+      app,
+      command,
+      marker,
+      timeToLiveSeconds,
+    }: {
+      app: string;
+      command: string;
+      marker: string;
+      timeToLiveSeconds: number;
+    }): Promise<{ name: string; adopted: boolean }> {
       const previous = activityInfo().heartbeatDetails as StartedMarker | undefined;
       if (previous?.name) return { name: previous.name, adopted: true };
       if (activityInfo().attempt > 1) {
         const name = await findByMarker(app, marker);
         if (name) return { name, adopted: true };
       }
-      const dyno = await heroku.createDyno(app, { command: `${command} ${marker}`, attach: false, time_to_live: timeToLiveSeconds });
+      const dyno = await heroku.createDyno(app, {
+        command: `${command} ${marker}`,
+        attach: false,
+        time_to_live: timeToLiveSeconds,
+      });
       heartbeat({ name: dyno.name! } satisfies StartedMarker);
       return { name: dyno.name!, adopted: false };
     },
@@ -57,10 +71,17 @@ export function oneOffDynoActivities(heroku: PlatformApi, polling: PollingSettin
         if (!dyno) {
           const lines = await heroku.recentLogs(app, { dyno: name });
           const exit = lines.map((line) => EXIT_LINE.exec(line)).find((match) => match?.[1] === name);
-          return { name, command, state: 'exited', exitStatus: exit ? Number(exit[2]) : null, lastLines: lines.slice(-10) };
+          return {
+            name,
+            command,
+            state: 'exited',
+            exitStatus: exit ? Number(exit[2]) : null,
+            lastLines: lines.slice(-10),
+          };
         }
         heartbeat(dyno.state);
-        if (Date.now() + interval > deadline) return { name, command, state: dyno.state ?? 'unknown', exitStatus: null, lastLines: [] };
+        if (Date.now() + interval > deadline)
+          return { name, command, state: dyno.state ?? 'unknown', exitStatus: null, lastLines: [] };
         await sleep(interval);
         interval = nextPollInterval(interval, polling, heroku.rateLimitRemaining);
       }

@@ -1,16 +1,24 @@
 import { Command, CommanderError } from 'commander';
-import { simulatorCommand } from '../simulator/cli';
 import { approveCommand, rejectCommand } from './commands/approve';
 import { auditCommand } from './commands/audit';
 import { cancelCommand } from './commands/cancel';
 import { listCommand } from './commands/list';
 import { manualCommand } from './commands/manual';
 import { retryCommand } from './commands/retry';
-import { runCommand, UsageError } from './commands/run';
+import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
-import { workerCommand } from './commands/worker';
+import { UsageError } from './usage-error';
 
-export function buildProgram(): Command {
+/**
+ * A command that is a program of its own (the worker, the simulator): listed in `runbook --help`, but loaded only
+ * when it runs, so the CLI's everyday commands never load the worker's or the simulator's code.
+ */
+export interface ProgramCommand {
+  summary: string;
+  load(): Command;
+}
+
+export function buildProgram(programs: Record<string, ProgramCommand> = {}): Command {
   const program = new Command('runbook').description('Heroku runbooks as durable Temporal workflows');
   for (const command of [
     listCommand(),
@@ -22,11 +30,11 @@ export function buildProgram(): Command {
     retryCommand(),
     manualCommand(),
     auditCommand(),
-    workerCommand(),
-    simulatorCommand(),
   ]) {
     program.addCommand(command);
   }
+  // Listed for help only: main() hands these to the program itself before commander parses anything.
+  for (const [name, { summary }] of Object.entries(programs)) program.command(name).description(summary);
   // addCommand does not pass exitOverride on; without it commander exits 1 on a usage error, not 2.
   const override = (command: Command): void => {
     command.exitOverride();
@@ -37,9 +45,12 @@ export function buildProgram(): Command {
 }
 
 /** Exit codes: 0 done, 1 the runbook (or the tool) failed, 2 the command line was wrong. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], programs: Record<string, ProgramCommand> = {}): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    const name = argv[2];
+    const own = name !== undefined && Object.prototype.hasOwnProperty.call(programs, name) ? programs[name] : undefined;
+    if (own) await own.load().exitOverride().parseAsync(argv.slice(3), { from: 'user' });
+    else await buildProgram(programs).parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2;

@@ -1,10 +1,10 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { workflowUrl, type TemporalSettings } from './connection';
+import { workflowUrl, type TemporalSettings } from '../lib/temporal-settings';
 import { formatOutcome } from './format';
 import { waitForRunbook } from './launch';
 import { hasWorkflowPollers } from './pollers';
 import { MARK } from './runs';
-import { progressQuery } from '../workflows/messages';
+import { progressQuery } from '../common/messages';
 
 /**
  * Prints each step as it starts and ends (on stderr, one line each), so a long run is not a silent terminal:
@@ -36,7 +36,9 @@ class StepReporter {
 
   private async report(): Promise<void> {
     // A few seconds at most: without a worker a query waits for the RPC deadline, and the run's outcome matters more.
-    const progress = await this.handle.client.withDeadline(Date.now() + 5_000, () => this.handle.query(progressQuery)).catch(() => null);
+    const progress = await this.handle.client
+      .withDeadline(Date.now() + 5_000, () => this.handle.query(progressQuery))
+      .catch(() => null);
     for (const step of progress?.steps ?? []) {
       const key = `${step.status}:${step.status === 'running' ? '' : (step.detail ?? '')}`;
       if (step.status === 'pending' || this.seen.get(step.name) === key) continue;
@@ -69,7 +71,10 @@ export async function followRun(
   const ids = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   if (flags.wait === false) {
     if (flags.json) console.log(JSON.stringify({ runbook: name, ...ids, url: link }, null, 2));
-    else console.log(`Started ${name}: ${handle.workflowId}\n  Follow it: runbook status ${handle.workflowId}\n  Run: ${link}`);
+    else
+      console.log(
+        `Started ${name}: ${handle.workflowId}\n  Follow it: runbook status ${handle.workflowId}\n  Run: ${link}`,
+      );
     return;
   }
   if (!flags.json) console.error(`Started ${name}: ${handle.workflowId} — waiting for it to finish…`);
@@ -79,7 +84,9 @@ export async function followRun(
   };
   process.once('SIGINT', onInterrupt);
   if (!(await hasWorkflowPollers(client, taskQueue))) {
-    console.error(`Warning: no worker is polling task queue "${taskQueue}". The run waits until one starts (\`runbook worker\`).`);
+    console.error(
+      `Warning: no worker is polling task queue "${taskQueue}". The run waits until one starts (\`runbook worker\`).`,
+    );
   }
   if (name === 'disaster-recovery' && !flags.json) {
     console.error(`If it needs approval, a second person runs: runbook approve ${handle.workflowId}`);
@@ -90,6 +97,8 @@ export async function followRun(
   await steps?.stop();
   await following;
   process.off('SIGINT', onInterrupt);
-  console.log(flags.json ? JSON.stringify({ runbook: name, ...outcome, url: link }, null, 2) : formatOutcome(name, outcome, link));
+  console.log(
+    flags.json ? JSON.stringify({ runbook: name, ...outcome, url: link }, null, 2) : formatOutcome(name, outcome, link),
+  );
   if (outcome.status !== 'succeeded') process.exitCode = 1;
 }

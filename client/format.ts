@@ -11,7 +11,8 @@ export function formatOutcome(name: string, outcome: RunbookOutcome<unknown>, li
     const summary = (outcome.result as Summarised | null)?.summary;
     // A dry run's point is its plan: every step, what it would change, and the hash an approver would approve.
     const dryRun = outcome.result as Partial<DisasterRecoveryResult> | null;
-    const plan = dryRun?.dryRun && dryRun.plan && dryRun.planHash ? formatPlan(dryRun.plan, dryRun.planHash) : undefined;
+    const plan =
+      dryRun?.dryRun && dryRun.plan && dryRun.planHash ? formatPlan(dryRun.plan, dryRun.planHash) : undefined;
     return [`✔ ${name} succeeded`, typeof summary === 'string' ? `  ${summary}` : undefined, plan, `  Run: ${link}`]
       .filter(Boolean)
       .join('\n');

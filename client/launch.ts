@@ -58,7 +58,10 @@ export async function startRunbook<N extends RunbookId>(
 
 /** `maintenance-on.staging.20261129T124001Z.1f3a`: readable in the UI's list, unique per launch. */
 export function defaultWorkflowId(name: string, target: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${name}.${target}.${stamp}.${randomUUID().slice(0, 4)}`;
 }
 

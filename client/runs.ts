@@ -1,9 +1,14 @@
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ApprovalState } from '../common/disaster-recovery';
 import type { RunbookProgress } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
-import { approvalQuery, progressQuery } from '../workflows/messages';
+import { approvalQuery, progressQuery } from '../common/messages';
 import { waitForRunbook, type RunbookOutcome as Outcome } from './launch';
 import { hasWorkflowPollers } from './pollers';
 
@@ -39,14 +44,20 @@ function first(description: WorkflowExecutionDescription, key: typeof RunbookNam
   return description.typedSearchAttributes.get(key) ?? null;
 }
 
-export async function describeRun(client: Client, workflowId: string, runId?: string): Promise<{ handle: WorkflowHandle; view: RunView }> {
+export async function describeRun(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<{ handle: WorkflowHandle; view: RunView }> {
   const handle = client.workflow.getHandle(workflowId, runId);
   let description: WorkflowExecutionDescription;
   try {
     description = await handle.describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      throw new RunNotFoundError(`No run ${workflowId}${runId ? ` (${runId})` : ''} in Temporal: check the ID (\`runbook audit\` lists past runs, also those past retention).`);
+      throw new RunNotFoundError(
+        `No run ${workflowId}${runId ? ` (${runId})` : ''} in Temporal: check the ID (\`runbook audit\` lists past runs, also those past retention).`,
+      );
     }
     throw err;
   }
@@ -55,14 +66,19 @@ export async function describeRun(client: Client, workflowId: string, runId?: st
   // for the RPC deadline: do not ask, and say so; with one, give it a few seconds.
   const workerPolling = await hasWorkflowPollers(client, description.taskQueue).catch(() => false);
   const ask = async <T>(query: typeof progressQuery | typeof approvalQuery): Promise<T | null> =>
-    workerPolling ? client.withDeadline(Date.now() + 5_000, () => handle.query(query as never) as Promise<T>).catch(() => null) : null;
+    workerPolling
+      ? client.withDeadline(Date.now() + 5_000, () => handle.query(query as never) as Promise<T>).catch(() => null)
+      : null;
   const progress = await ask<RunbookProgress>(progressQuery);
   const approval = description.type === 'disasterRecovery' ? await ask<ApprovalState>(approvalQuery) : null;
   let failure: RunView['failure'] = null;
   let result: unknown = null;
   if (state !== 'RUNNING') {
-    const outcome: Outcome<unknown> = await waitForRunbook(client.workflow.getHandle(workflowId, description.runId) as never).catch(
-      (err: Error) => ({ status: 'failed', workflowId, runId: description.runId, error: { message: err.message } }) as const,
+    const outcome: Outcome<unknown> = await waitForRunbook(
+      client.workflow.getHandle(workflowId, description.runId) as never,
+    ).catch(
+      (err: Error) =>
+        ({ status: 'failed', workflowId, runId: description.runId, error: { message: err.message } }) as const,
     );
     if (outcome.status === 'failed') failure = outcome.error;
     else result = outcome.result;
@@ -99,7 +115,14 @@ export async function startInput(handle: WorkflowHandle): Promise<Record<string,
   return defaultPayloadConverter.fromPayload(payload) as Record<string, unknown>;
 }
 
-export const MARK: Record<string, string> = { pending: '·', running: '▶', succeeded: '✔', failed: '✘', skipped: '–', compensated: '↺' };
+export const MARK: Record<string, string> = {
+  pending: '·',
+  running: '▶',
+  succeeded: '✔',
+  failed: '✘',
+  skipped: '–',
+  compensated: '↺',
+};
 
 /** A run as `runbook status` prints it. */
 export function formatRun(view: RunView, link: string): string {
@@ -114,7 +137,9 @@ export function formatRun(view: RunView, link: string): string {
     lines.push(`  Now: ${step?.title ?? progress.currentStep}${step?.detail ? ` — ${step.detail}` : ''}`);
   }
   if (view.approval?.status === 'waiting') {
-    lines.push(`  Waiting for approval of plan ${view.approval.planHash} (requested by ${view.approval.requester}, until ${view.approval.expiresAt}):`);
+    lines.push(
+      `  Waiting for approval of plan ${view.approval.planHash} (requested by ${view.approval.requester}, until ${view.approval.expiresAt}):`,
+    );
     lines.push(`    runbook approve ${view.workflowId}    or    runbook reject ${view.workflowId} --reason "…"`);
     if (view.approval.drift) lines.push(`    Note: ${view.approval.drift}`);
   }
@@ -122,7 +147,9 @@ export function formatRun(view: RunView, link: string): string {
     lines.push('  Steps:');
     const width = Math.max(...progress.steps.map((s) => s.name.length));
     for (const step of progress.steps) {
-      lines.push(`    ${MARK[step.status] ?? '?'} ${step.name.padEnd(width)}  ${step.status}${step.detail ? `: ${step.detail}` : ''}`);
+      lines.push(
+        `    ${MARK[step.status] ?? '?'} ${step.name.padEnd(width)}  ${step.status}${step.detail ? `: ${step.detail}` : ''}`,
+      );
     }
   } else {
     lines.push(
@@ -131,7 +158,8 @@ export function formatRun(view: RunView, link: string): string {
         : `  (No worker polls task queue "${view.taskQueue}", so its steps cannot be read${view.state === 'RUNNING' ? ' and it does not advance' : ''}: start one with \`runbook worker\`.)`,
     );
   }
-  if (view.failure) lines.push(`  Outcome: ${view.failure.type ? `${view.failure.type}: ` : ''}${view.failure.message}`);
+  if (view.failure)
+    lines.push(`  Outcome: ${view.failure.type ? `${view.failure.type}: ` : ''}${view.failure.message}`);
   const summary = (view.result as { summary?: unknown } | null)?.summary;
   if (typeof summary === 'string') lines.push(`  Outcome: ${summary}`);
   if (progress?.leftState && !view.failure?.message.includes(progress.leftState)) lines.push(`  ${progress.leftState}`);

@@ -22,9 +22,19 @@ export interface FlagSpec {
 /** Shorter flags for fields every runbook shares: `--env staging` reads better than `--environment staging`. */
 const FLAG_NAMES: Record<string, string> = { environment: 'env' };
 /** What a flag's value is, in its help line. */
-const PLACEHOLDERS: Record<string, string> = { environment: '<name>', app: '<name>', operator: '<name>', reason: '<text>' };
+const PLACEHOLDERS: Record<string, string> = {
+  environment: '<name>',
+  app: '<name>',
+  operator: '<name>',
+  reason: '<text>',
+};
 /** Repeatable flags read best singular: `--process worker=0 --process web=2`. */
-const SINGULAR: Record<string, string> = { processes: 'process', configVars: 'config-var', keys: 'key', commands: 'command' };
+const SINGULAR: Record<string, string> = {
+  processes: 'process',
+  configVars: 'config-var',
+  keys: 'key',
+  commands: 'command',
+};
 
 function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
@@ -58,7 +68,9 @@ export function flagsFor(schema: z.ZodType): FlagSpec[] {
   const shape = (schema as unknown as { shape?: Record<string, ZodLike> }).shape;
   if (!shape) throw new Error('a runbook input schema must be an object');
   // Nested objects (advanced settings such as `timing`) are for the API and the UI, not flags.
-  const flaggable = Object.entries(shape).filter(([, fieldSchema]) => unwrap(fieldSchema).inner._zod.def.type !== 'object');
+  const flaggable = Object.entries(shape).filter(
+    ([, fieldSchema]) => unwrap(fieldSchema).inner._zod.def.type !== 'object',
+  );
   return flaggable.map(([field, fieldSchema]) => {
     const { inner, optional, description } = unwrap(fieldSchema);
     const type = inner._zod.def.type;
@@ -72,7 +84,8 @@ export function flagsFor(schema: z.ZodType): FlagSpec[] {
             : type === 'record'
               ? 'map'
               : 'string';
-    const name = FLAG_NAMES[field] ?? (kind === 'list' || kind === 'map' ? (SINGULAR[field] ?? kebab(field)) : kebab(field));
+    const name =
+      FLAG_NAMES[field] ?? (kind === 'list' || kind === 'map' ? (SINGULAR[field] ?? kebab(field)) : kebab(field));
     return {
       field,
       flag: `--${name}`,
@@ -80,7 +93,9 @@ export function flagsFor(schema: z.ZodType): FlagSpec[] {
       description: description ?? field,
       required: !optional,
       choices: type === 'enum' ? inner.options : undefined,
-      ...(kind === 'boolean' && (z.globalRegistry.get(fieldSchema as unknown as z.ZodType) as { negatable?: boolean } | undefined)?.negatable && { negatable: true }),
+      ...(kind === 'boolean' &&
+        (z.globalRegistry.get(fieldSchema as unknown as z.ZodType) as { negatable?: boolean } | undefined)
+          ?.negatable && { negatable: true }),
     };
   });
 }
@@ -92,7 +107,8 @@ export function optionFor(spec: FlagSpec): Option {
   const option = new Option(`${spec.flag}${placeholder ? ` ${placeholder}` : ''}`, spec.description);
   if (spec.choices) option.choices(spec.choices);
   if (spec.kind === 'list') option.argParser((value: string, previous: string[] = []) => [...previous, value]);
-  if (spec.kind === 'map') option.argParser((value: string, previous: Record<string, string> = {}) => addPair(spec.flag, value, previous));
+  if (spec.kind === 'map')
+    option.argParser((value: string, previous: Record<string, string> = {}) => addPair(spec.flag, value, previous));
   if (spec.kind === 'number') option.argParser((value: string) => (value.trim() === '' ? NaN : Number(value)));
   return option;
 }

@@ -30,6 +30,7 @@ export function describeConfigChange(change: ConfigVarChange): string {
     change.unchanged.length ? `${change.unchanged.join(', ')} already as asked` : '',
     change.absent.length ? `${change.absent.join(', ')} not set` : '',
   ].filter(Boolean);
-  const release = change.release && (change.set.length || change.removed.length) ? ` (release v${change.release.version})` : '';
+  const release =
+    change.release && (change.set.length || change.removed.length) ? ` (release v${change.release.version})` : '';
   return `${parts.join('; ')}${release}`;
 }

@@ -183,8 +183,13 @@ export function formatPlan(plan: DisasterRecoveryPlan, hash: string, now = new D
     lines.push(`  Note: a newer backup exists: ${plan.newestBackup}`);
   }
   lines.push(`  Formation now: ${describeFormation(plan.formation) || '(no processes)'}`);
-  lines.push(`  Schedule to re-create: ${plan.schedule ? `${describeSchedule(plan.schedule)} (${plan.schedule.source})` : 'none'}`);
-  if (plan.resumedFrom) lines.push(`  Continues ${plan.resumedFrom.workflowId} (done there: ${plan.resumedFrom.done.join(', ') || 'nothing'})`);
+  lines.push(
+    `  Schedule to re-create: ${plan.schedule ? `${describeSchedule(plan.schedule)} (${plan.schedule.source})` : 'none'}`,
+  );
+  if (plan.resumedFrom)
+    lines.push(
+      `  Continues ${plan.resumedFrom.workflowId} (done there: ${plan.resumedFrom.done.join(', ') || 'nothing'})`,
+    );
   lines.push(`  Expected downtime: about ${plan.expectedDowntimeMinutes} minutes (maintenance on → off)`);
   lines.push('  Steps:');
   for (const step of plan.steps) {

@@ -30,7 +30,10 @@ export const BackupSettings = z.strictObject({
   /** The daily schedule this environment should have ("02:00 America/New_York"), or null for none. */
   schedule: ScheduleTime.nullable().default(null),
   /** The database it applies to, by config var. */
-  database: z.string().regex(/^[A-Z][A-Z0-9_]*$/).default('DATABASE_URL'),
+  database: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]*$/)
+    .default('DATABASE_URL'),
 });
 export type BackupSettings = z.infer<typeof BackupSettings>;
 
@@ -46,7 +49,11 @@ export const DisasterRecoverySettings = z.strictObject({
       /** A second person must approve the plan (four-eyes). Default: production only. */
       required: z.boolean().optional(),
       /** How long the plan waits for approval before the run ends "not approved". */
-      timeoutMinutes: z.int().min(1).max(7 * 24 * 60).default(60),
+      timeoutMinutes: z
+        .int()
+        .min(1)
+        .max(7 * 24 * 60)
+        .default(60),
     })
     .prefault({}),
   /** Background process types scaled to 0 while the database is replaced, then back. */
@@ -64,7 +71,11 @@ export const DisasterRecoverySettings = z.strictObject({
   /** Rebuilds the search index from the restored database. */
   indexCommand: z.string().min(1).default('python manage.py rebuild_index --noinput'),
   /** Each one-off command is stopped and fails the run after this long. */
-  commandTimeoutMinutes: z.int().min(1).max(24 * 60).default(60),
+  commandTimeoutMinutes: z
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
 });
 export type DisasterRecoverySettings = z.infer<typeof DisasterRecoverySettings>;
 
@@ -74,7 +85,10 @@ export interface ResolvedDisasterRecoverySettings extends Omit<DisasterRecoveryS
   safetyBackup: boolean;
 }
 
-export function resolveDisasterRecoverySettings(settings: DisasterRecoverySettings, environment: string | null): ResolvedDisasterRecoverySettings {
+export function resolveDisasterRecoverySettings(
+  settings: DisasterRecoverySettings,
+  environment: string | null,
+): ResolvedDisasterRecoverySettings {
   const production = environment === 'production';
   return {
     ...settings,
@@ -106,7 +120,10 @@ export const RunbookConfig = z.strictObject({
    * The prefix of the app locks' workflow IDs (`app-lock.<app>`): one mutating runbook per app at a time. Workers
    * and tests that must not see each other's locks on one Temporal namespace use different prefixes.
    */
-  lockPrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('app-lock'),
+  lockPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('app-lock'),
 });
 export type RunbookConfig = z.infer<typeof RunbookConfig>;
 export type RunbookConfigFile = z.input<typeof RunbookConfig>;

@@ -4,11 +4,9 @@ import { z } from 'zod';
 // The same schemas check CLI flags before anything starts and the workflow's input before any Heroku call.
 
 /** Heroku's own rule for app names (Platform API schema, app/definitions/name). */
-export const HerokuAppName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/, {
-    message: 'must be a Heroku app name: 3 to 30 lowercase letters, digits and dashes, starting with a letter',
-  });
+export const HerokuAppName = z.string().regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/, {
+  message: 'must be a Heroku app name: 3 to 30 lowercase letters, digits and dashes, starting with a letter',
+});
 
 export const EnvironmentName = z
   .string()
@@ -42,7 +40,9 @@ const locking = {
 /** `"2"` or `"2:Standard-2X"` (as `heroku ps:scale web=2:Standard-2X`), or a number: an absolute quantity. */
 export const ProcessScale = z.union([
   z.int().nonnegative().max(100),
-  z.string().regex(/^\d{1,3}(:[A-Za-z0-9-]+)?$/, { message: 'must be a quantity, optionally with a size: "2" or "2:Standard-2X"' }),
+  z.string().regex(/^\d{1,3}(:[A-Za-z0-9-]+)?$/, {
+    message: 'must be a quantity, optionally with a size: "2" or "2:Standard-2X"',
+  }),
 ]);
 
 function requireTarget(input: { environment?: string; app?: string }, ctx: z.RefinementCtx): void {
@@ -55,17 +55,20 @@ function requireTarget(input: { environment?: string; app?: string }, ctx: z.Ref
   }
 }
 
-export const MaintenanceInput = z
-  .strictObject({ ...target, ...locking, ...provenance })
-  .superRefine(requireTarget);
+export const MaintenanceInput = z.strictObject({ ...target, ...locking, ...provenance }).superRefine(requireTarget);
 export type MaintenanceInput = z.input<typeof MaintenanceInput>;
 
 export const ScaleDynosInput = z
   .strictObject({
     ...target,
     processes: z
-      .record(z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a process type such as web or worker' }), ProcessScale)
-      .refine((processes) => Object.keys(processes).length > 0, { message: 'name at least one process type, e.g. worker=0' })
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a process type such as web or worker' }),
+        ProcessScale,
+      )
+      .refine((processes) => Object.keys(processes).length > 0, {
+        message: 'name at least one process type, e.g. worker=0',
+      })
       .describe('process type=quantity[:size], e.g. worker=0 or web=2:Standard-2X (repeatable)'),
     ...locking,
     ...provenance,
@@ -80,22 +83,26 @@ export const ConfigVarName = z
   .refine((name) => !name.startsWith('HEROKU_'), { message: 'HEROKU_* config vars belong to the platform' });
 
 /** A value sealed by the CLI (RUNBOOK_SECRETS_KEY): plain values are refused so they never reach workflow history. */
-export const SealedValue = z
-  .string()
-  .regex(/^sealed:v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, {
-    message: 'must be sealed (the CLI seals --set values with RUNBOOK_SECRETS_KEY); a plain value would be kept in workflow history',
-  });
+export const SealedValue = z.string().regex(/^sealed:v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, {
+  message:
+    'must be sealed (the CLI seals --set values with RUNBOOK_SECRETS_KEY); a plain value would be kept in workflow history',
+});
 
 export const GeneratedValueKind = z.enum(['django-secret-key', 'hex-64']);
 
 export const SetConfigVarsInput = z
   .strictObject({
     ...target,
-    set: z.record(ConfigVarName, SealedValue).optional().describe('KEY=value to set (repeatable; the CLI seals the value)'),
+    set: z
+      .record(ConfigVarName, SealedValue)
+      .optional()
+      .describe('KEY=value to set (repeatable; the CLI seals the value)'),
     generate: z
       .record(ConfigVarName, GeneratedValueKind)
       .optional()
-      .describe('KEY=django-secret-key|hex-64: set KEY to a new random value made by the worker, e.g. SECRET_KEY rotation'),
+      .describe(
+        'KEY=django-secret-key|hex-64: set KEY to a new random value made by the worker, e.g. SECRET_KEY rotation',
+      ),
     ...locking,
     ...provenance,
   })
@@ -115,7 +122,10 @@ export type SetConfigVarsInput = z.input<typeof SetConfigVarsInput>;
 export const UnsetConfigVarsInput = z
   .strictObject({
     ...target,
-    keys: z.array(ConfigVarName).min(1, { message: 'name at least one config var' }).describe('config var to remove (repeatable)'),
+    keys: z
+      .array(ConfigVarName)
+      .min(1, { message: 'name at least one config var' })
+      .describe('config var to remove (repeatable)'),
     ...locking,
     ...provenance,
   })
@@ -131,9 +141,17 @@ const timing = {
     .strictObject({
       heartbeatTimeoutSeconds: z.int().min(1).max(600).optional(),
       /** A command's timeout to the second, over timeoutMinutes (tests use it). */
-      commandTimeoutSeconds: z.int().min(1).max(24 * 3600).optional(),
+      commandTimeoutSeconds: z
+        .int()
+        .min(1)
+        .max(24 * 3600)
+        .optional(),
       /** Disaster recovery's approval timeout to the second, over approvalTimeoutMinutes (tests use it). */
-      approvalTimeoutSeconds: z.int().min(1).max(7 * 24 * 3600).optional(),
+      approvalTimeoutSeconds: z
+        .int()
+        .min(1)
+        .max(7 * 24 * 3600)
+        .optional(),
     })
     .optional()
     .describe('advanced: {"heartbeatTimeoutSeconds": 20, "commandTimeoutSeconds": 3600}'),
@@ -148,7 +166,9 @@ const database = {
     .describe('the database, by its config var (default DATABASE_URL)'),
 };
 
-export const CaptureBackupInput = z.strictObject({ ...target, ...database, ...timing, ...locking, ...provenance }).superRefine(requireTarget);
+export const CaptureBackupInput = z
+  .strictObject({ ...target, ...database, ...timing, ...locking, ...provenance })
+  .superRefine(requireTarget);
 export type CaptureBackupInput = z.input<typeof CaptureBackupInput>;
 
 export const BackupName = z
@@ -199,15 +219,17 @@ export function parseScheduleTime(at: string): { hour: number; timezone: string 
   return { hour: Number(match[1]), timezone: ZONE_ABBREVIATIONS[zone.toUpperCase()] ?? zone };
 }
 
-export const ScheduleTime = z
-  .string()
-  .refine((at) => parseScheduleTime(at) !== null, { message: 'must be an hour and a time zone, e.g. "02:00 America/New_York" or "2:00 EST"' });
+export const ScheduleTime = z.string().refine((at) => parseScheduleTime(at) !== null, {
+  message: 'must be an hour and a time zone, e.g. "02:00 America/New_York" or "2:00 EST"',
+});
 
 export const ScheduleBackupsInput = z
   .strictObject({
     ...target,
     ...database,
-    at: ScheduleTime.describe('daily backup time, e.g. "02:00 America/New_York" (zone abbreviations as the CLI takes them)'),
+    at: ScheduleTime.describe(
+      'daily backup time, e.g. "02:00 America/New_York" (zone abbreviations as the CLI takes them)',
+    ),
     ...locking,
     ...provenance,
   })
@@ -226,7 +248,12 @@ const timeout = {
 export const RunCommandInput = z
   .strictObject({
     ...target,
-    command: z.string().trim().min(1, { message: 'must not be empty' }).max(1000).describe('the command, e.g. "python manage.py migrate --noinput"'),
+    command: z
+      .string()
+      .trim()
+      .min(1, { message: 'must not be empty' })
+      .max(1000)
+      .describe('the command, e.g. "python manage.py migrate --noinput"'),
     ...timeout,
     ...timing,
     ...locking,
@@ -235,7 +262,9 @@ export const RunCommandInput = z
   .superRefine(requireTarget);
 export type RunCommandInput = z.input<typeof RunCommandInput>;
 
-export const RebuildSearchIndexInput = z.strictObject({ ...target, ...timeout, ...timing, ...locking, ...provenance }).superRefine(requireTarget);
+export const RebuildSearchIndexInput = z
+  .strictObject({ ...target, ...timeout, ...timing, ...locking, ...provenance })
+  .superRefine(requireTarget);
 export type RebuildSearchIndexInput = z.input<typeof RebuildSearchIndexInput>;
 
 export const AppStatusInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
@@ -261,16 +290,23 @@ export const DisasterRecoveryInput = z
       .string()
       .optional()
       .describe('the app name again, where no second person approves (staging): restoring replaces its database'),
-    safetyBackup: z
-      .boolean()
+    safetyBackup: z.boolean().optional().meta({
+      description: 'capture a backup of the current database first (default: on for production)',
+      negatable: true,
+    }),
+    migrate: z.boolean().optional().meta({
+      description: "run the migrations command after the restore (default: the environment's setting)",
+      negatable: true,
+    }),
+    approvalTimeoutMinutes: z
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
       .optional()
-      .meta({ description: 'capture a backup of the current database first (default: on for production)', negatable: true }),
-    migrate: z
-      .boolean()
-      .optional()
-      .meta({ description: "run the migrations command after the restore (default: the environment's setting)", negatable: true }),
-    approvalTimeoutMinutes: z.int().min(1).max(7 * 24 * 60).optional().describe('how long to wait for approval (default 60)'),
-    resumeFrom: RunReference.optional().describe('advanced: continue a failed run ({"workflowId", "runId"}); `runbook retry` sets it'),
+      .describe('how long to wait for approval (default 60)'),
+    resumeFrom: RunReference.optional().describe(
+      'advanced: continue a failed run ({"workflowId", "runId"}); `runbook retry` sets it',
+    ),
     ...timing,
     ...locking,
     ...provenance,

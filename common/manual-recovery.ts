@@ -108,7 +108,8 @@ export function manualDisasterRecovery(target: ManualRecoveryTarget, options: Ma
     );
   }
   for (const [type, quantity] of Object.entries(processes)) {
-    if (!Number.isInteger(quantity) || quantity < 0) throw new ManualRecoveryError(`--process ${type}: the quantity must be a whole number, got ${quantity}`);
+    if (!Number.isInteger(quantity) || quantity < 0)
+      throw new ManualRecoveryError(`--process ${type}: the quantity must be a whole number, got ${quantity}`);
   }
 
   const latest = options.backup === 'latest';
@@ -197,7 +198,10 @@ export function manualDisasterRecovery(target: ManualRecoveryTarget, options: Ma
     skipped.push({
       name: 'safety-backup',
       title: 'Safety backup of the current database',
-      why: options.safetyBackup === false ? 'off (--no-safety-backup)' : `off for ${target.environment ?? app} (--safety-backup takes one)`,
+      why:
+        options.safetyBackup === false
+          ? 'off (--no-safety-backup)'
+          : `off for ${target.environment ?? app} (--safety-backup takes one)`,
     });
   }
 
@@ -228,13 +232,21 @@ export function manualDisasterRecovery(target: ManualRecoveryTarget, options: Ma
   if (migrate) {
     add('migrations', 'Run migrations', [run(settings.migrationCommand)], EXIT_CODE_NOTE);
   } else {
-    skipped.push({ name: 'migrations', title: 'Run migrations', why: options.migrate === false ? 'off (--no-migrate)' : 'not asked (--migrate runs them)' });
+    skipped.push({
+      name: 'migrations',
+      title: 'Run migrations',
+      why: options.migrate === false ? 'off (--no-migrate)' : 'not asked (--migrate runs them)',
+    });
   }
 
   if (settings.clearCommands.length > 0) {
     add('clear', 'Clear caches and queues from the old database', settings.clearCommands.map(run), EXIT_CODE_NOTE);
   } else {
-    skipped.push({ name: 'clear', title: 'Clear caches and queues from the old database', why: 'no clearCommands configured' });
+    skipped.push({
+      name: 'clear',
+      title: 'Clear caches and queues from the old database',
+      why: 'no clearCommands configured',
+    });
   }
 
   add('index', 'Rebuild the search index', [run(settings.indexCommand)], EXIT_CODE_NOTE);
@@ -277,7 +289,9 @@ export function manualDisasterRecovery(target: ManualRecoveryTarget, options: Ma
       `Compare with step 1: ${schedule ? `pg:backups:schedules shows ${database}'s daily schedule; ` : ''}ps shows the same formation;`,
       [
         ...(usesConfigVar
-          ? [`config:get ${maintenance.configVar} prints ${maintenance.offValue === null ? 'an empty line (unset)' : maintenance.offValue}`]
+          ? [
+              `config:get ${maintenance.configVar} prints ${maintenance.offValue === null ? 'an empty line (unset)' : maintenance.offValue}`,
+            ]
           : []),
         ...(usesPlatform ? ['maintenance prints off'] : []),
       ].join(' and ') + ', unless maintenance was on before you started.',

@@ -25,3 +25,8 @@ export interface RunbookProgress {
   /** After a failure or cancellation that changed the app: the state it was left in and the next step. */
   leftState?: string | null;
 }
+
+/** What a step's body may say about itself while it runs. */
+export interface StepHandle {
+  detail(text: string): void;
+}

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_PATH } from '../worker/paths';
+import { DEFAULT_WORKFLOW_BUNDLE, WORKFLOWS_PATH } from '../lib/paths';
 
 export async function buildWorkflowBundle(outFile = DEFAULT_WORKFLOW_BUNDLE): Promise<string> {
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });

@@ -4,15 +4,16 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { openAuditLog } from '../activities/audit/open-audit-log';
-import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../client/connection';
+import { openAuditLog } from '../lib/audit/open-audit-log';
+import { connectClient } from '../client/connection';
+import { temporalSettingsFromEnv, workflowUrl } from '../lib/temporal-settings';
 import { formatOutcome } from '../client/format';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { resolveOperator } from '../client/operator';
 import { formatPlan } from '../common/disaster-recovery';
-import { approvalQuery, approveUpdate, progressQuery } from '../workflows/messages';
+import { approvalQuery, approveUpdate, progressQuery } from '../common/messages';
 import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
-import { PACKAGE_ROOT } from '../worker/paths';
+import { PACKAGE_ROOT } from '../lib/paths';
 
 // DEMO_DATA_DIR moves the demo's state (Temporal DB, simulator state, audit log, logs) elsewhere, e.g. for a test.
 const DATA = path.resolve(process.env.DEMO_DATA_DIR || path.join(PACKAGE_ROOT, '.data'));
@@ -54,7 +55,10 @@ function describeEffect(effect: SimulatorEffect): string {
 
 function temporal(command: 'start' | 'stop' | 'status'): boolean {
   try {
-    execFileSync('bash', [TEMPORAL_SH, command], { env: temporalEnv, stdio: command === 'status' ? 'ignore' : 'inherit' });
+    execFileSync('bash', [TEMPORAL_SH, command], {
+      env: temporalEnv,
+      stdio: command === 'status' ? 'ignore' : 'inherit',
+    });
     return true;
   } catch {
     return false;
@@ -93,11 +97,21 @@ async function main(): Promise<void> {
     cleanups.push(() => simulator.close());
     // Simulated time runs 20× faster than the wall clock: a 7-second restore and a 2-minute index rebuild take
     // moments. Everything else (the API, the transfers' and dynos' life cycles) is as Heroku does it.
-    await fetch(`${simulator.url}/__simulator/clock`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ speed: 20 }) });
-    console.log(`Heroku simulator: ${simulator.url} (apps csis-reconasia-alfa, csis-reconasia-bravo; simulated time 20× faster)`);
+    await fetch(`${simulator.url}/__simulator/clock`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ speed: 20 }),
+    });
+    console.log(
+      `Heroku simulator: ${simulator.url} (apps csis-reconasia-alfa, csis-reconasia-bravo; simulated time 20× faster)`,
+    );
 
     // 3. A worker, as its own process — the way it runs in production.
-    const settings = { ...temporalSettingsFromEnv(), address: `127.0.0.1:${temporalPort}`, uiUrl: `http://127.0.0.1:${uiPort}` };
+    const settings = {
+      ...temporalSettingsFromEnv(),
+      address: `127.0.0.1:${temporalPort}`,
+      uiUrl: `http://127.0.0.1:${uiPort}`,
+    };
     const workerLog = path.join(DATA, 'worker.log');
     const worker = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'runbook.js'), 'worker'], {
       env: {
@@ -111,14 +125,21 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', openSync(workerLog, 'a')],
     });
     cleanups.push(() => stopChild(worker));
-    console.log(`Worker: PID ${worker.pid}, task queue ${settings.taskQueue} (log: ${path.relative(process.cwd(), workerLog)})\n`);
+    console.log(
+      `Worker: PID ${worker.pid}, task queue ${settings.taskQueue} (log: ${path.relative(process.cwd(), workerLog)})\n`,
+    );
 
     // 4. The runbooks, as `runbook run maintenance-on --env staging` would start them.
     const client = await connectClient(settings);
     const operator = resolveOperator();
     const workflowIds: string[] = [];
     for (const name of ['maintenance-on', 'maintenance-off'] as const) {
-      const handle = await startRunbook(client, name, { environment: 'staging', operator, reason: 'npm run demo' }, { taskQueue: settings.taskQueue });
+      const handle = await startRunbook(
+        client,
+        name,
+        { environment: 'staging', operator, reason: 'npm run demo' },
+        { taskQueue: settings.taskQueue },
+      );
       console.log(`$ runbook run ${name} --env staging`);
       const outcome = await waitForRunbook(handle);
       workflowIds.push(outcome.workflowId);
@@ -135,13 +156,22 @@ async function main(): Promise<void> {
     // 5. Disaster recovery of production from b016: the plan, a second person's approval, the recovery.
     const drInput = { environment: 'production', backup: 'b016', operator, reason: 'npm run demo: restore drill' };
     console.log('\n$ runbook run disaster-recovery --env production --backup b016 --dry-run');
-    const dryRun = await waitForRunbook(await startRunbook(client, 'disaster-recovery', { ...drInput, dryRun: true }, { taskQueue: settings.taskQueue }));
+    const dryRun = await waitForRunbook(
+      await startRunbook(client, 'disaster-recovery', { ...drInput, dryRun: true }, { taskQueue: settings.taskQueue }),
+    );
     workflowIds.push(dryRun.workflowId);
-    console.log(formatOutcome('disaster-recovery', dryRun, workflowUrl(settings, dryRun.workflowId, dryRun.runId)) + '\n');
+    console.log(
+      formatOutcome('disaster-recovery', dryRun, workflowUrl(settings, dryRun.workflowId, dryRun.runId)) + '\n',
+    );
 
     const before = effects.length;
     console.log(`$ runbook run disaster-recovery --env production --backup b016        # as ${operator}`);
-    const recovery = await startRunbook(client, 'disaster-recovery', { ...drInput, approvalTimeoutMinutes: 10 }, { taskQueue: settings.taskQueue });
+    const recovery = await startRunbook(
+      client,
+      'disaster-recovery',
+      { ...drInput, approvalTimeoutMinutes: 10 },
+      { taskQueue: settings.taskQueue },
+    );
     workflowIds.push(recovery.workflowId);
     // Interrupted (Ctrl-C) before it ends: cancel it, so it compensates instead of holding the app's lock.
     cleanups.push(async () => void (await recovery.cancel().catch(() => undefined)));
@@ -155,21 +185,32 @@ async function main(): Promise<void> {
       console.log(`  ${recovery.workflowId} waits for a second person to approve plan ${approval.planHash}.\n`);
       console.log(`$ RUNBOOK_OPERATOR=${APPROVER} runbook approve ${recovery.workflowId} --yes --reason "drill"`);
       console.log(formatPlan(approval.plan, approval.planHash));
-      const decision = await recovery.executeUpdate(approveUpdate, { args: [{ approver: APPROVER, planHash: approval.planHash, reason: 'drill' }] });
+      const decision = await recovery.executeUpdate(approveUpdate, {
+        args: [{ approver: APPROVER, planHash: approval.planHash, reason: 'drill' }],
+      });
       console.log(`✔ Plan ${decision.planHash} approved by ${decision.by}.\n`);
     }
     const recovered = await waitForRunbook(recovery);
-    console.log(formatOutcome('disaster-recovery', recovered, workflowUrl(settings, recovered.workflowId, recovered.runId)));
+    console.log(
+      formatOutcome('disaster-recovery', recovered, workflowUrl(settings, recovered.workflowId, recovered.runId)),
+    );
     if (recovered.status !== 'succeeded') process.exitCode = 1;
     const progress = await recovery.query(progressQuery).catch(() => null);
-    for (const step of progress?.steps ?? []) console.log(`    ${step.status === 'succeeded' ? '✔' : step.status === 'skipped' ? '–' : '✘'} ${step.title}${step.detail ? `: ${step.detail}` : ''}`);
+    for (const step of progress?.steps ?? [])
+      console.log(
+        `    ${step.status === 'succeeded' ? '✔' : step.status === 'skipped' ? '–' : '✘'} ${step.title}${step.detail ? `: ${step.detail}` : ''}`,
+      );
     console.log('\nWhat Heroku (the simulator) applied to csis-reconasia-alfa during the recovery:');
-    const applied = ((await (await fetch(effectsUrl)).json()) as SimulatorEffect[]).slice(before).filter((effect) => effect.app === 'csis-reconasia-alfa');
+    const applied = ((await (await fetch(effectsUrl)).json()) as SimulatorEffect[])
+      .slice(before)
+      .filter((effect) => effect.app === 'csis-reconasia-alfa');
     for (const effect of applied) console.log(`  ${describeEffect(effect)}`);
 
     const audit = openAuditLog(AUDIT_DB);
     try {
-      console.log(`\nThe audit trail (${path.relative(process.cwd(), audit.location)}; \`runbook audit --app csis-reconasia-alfa\`):`);
+      console.log(
+        `\nThe audit trail (${path.relative(process.cwd(), audit.location)}; \`runbook audit --app csis-reconasia-alfa\`):`,
+      );
       for (const workflowId of workflowIds) {
         for (const entry of (await audit.query({ workflowId })).reverse()) {
           console.log(`  ${entry.at}  ${entry.operator}  ${entry.runbook}  ${entry.event}: ${entry.summary}`);

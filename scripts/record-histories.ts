@@ -10,15 +10,15 @@ import path from 'node:path';
 import { freePort } from './free-port';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { SqliteAuditLog } from '../activities/audit/sqlite-audit-log';
-import { SecretBox } from '../activities/secrets/secret-box';
+import { SqliteAuditLog } from '../lib/audit/sqlite-audit-log';
+import { SecretBox } from '../lib/secret-box';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { RunbookConfig } from '../common/environments';
 import type { RunbookId } from '../common/runbooks';
 import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
-import { PACKAGE_ROOT } from '../worker/paths';
+import { PACKAGE_ROOT } from '../lib/paths';
 import { createRunbookWorker } from '../worker/worker';
-import { approvalQuery, approveUpdate } from '../workflows/messages';
+import { approvalQuery, approveUpdate } from '../common/messages';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 
 export const HISTORIES_DIR = path.join(PACKAGE_ROOT, 'test', 'histories');
@@ -38,7 +38,9 @@ async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
   for (;;) {
     const state = await handle.query(approvalQuery).catch(() => null);
     if (state?.status === 'waiting') {
-      await handle.executeUpdate(approveUpdate, { args: [{ approver: 'second-recorder', planHash: state.planHash!, reason: 'recording' }] });
+      await handle.executeUpdate(approveUpdate, {
+        args: [{ approver: 'second-recorder', planHash: state.planHash!, reason: 'recording' }],
+      });
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -46,20 +48,68 @@ async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: 'maintenance-on-config-var', runbook: 'maintenance-on', input: { environment: 'staging', operator: 'recorder' } },
-  { name: 'maintenance-off-config-var', runbook: 'maintenance-off', input: { environment: 'staging', operator: 'recorder' } },
-  { name: 'maintenance-off-again-noop', runbook: 'maintenance-off', input: { environment: 'staging', operator: 'recorder' } },
-  { name: 'maintenance-on-both', runbook: 'maintenance-on', input: { environment: 'production-both', operator: 'recorder' } },
-  { name: 'maintenance-on-unknown-app', runbook: 'maintenance-on', input: { app: 'no-such-app-here', operator: 'recorder' } },
-  { name: 'scale-dynos', runbook: 'scale-dynos', input: { environment: 'staging', processes: { worker: '0' }, operator: 'recorder' } },
-  { name: 'set-config-vars-generate', runbook: 'set-config-vars', input: { environment: 'staging', generate: { SECRET_KEY: 'django-secret-key' }, operator: 'recorder' } },
-  { name: 'unset-config-vars', runbook: 'unset-config-vars', input: { environment: 'staging', keys: ['GOOGLE_ANALYTICS_KEY'], operator: 'recorder' } },
+  {
+    name: 'maintenance-on-config-var',
+    runbook: 'maintenance-on',
+    input: { environment: 'staging', operator: 'recorder' },
+  },
+  {
+    name: 'maintenance-off-config-var',
+    runbook: 'maintenance-off',
+    input: { environment: 'staging', operator: 'recorder' },
+  },
+  {
+    name: 'maintenance-off-again-noop',
+    runbook: 'maintenance-off',
+    input: { environment: 'staging', operator: 'recorder' },
+  },
+  {
+    name: 'maintenance-on-both',
+    runbook: 'maintenance-on',
+    input: { environment: 'production-both', operator: 'recorder' },
+  },
+  {
+    name: 'maintenance-on-unknown-app',
+    runbook: 'maintenance-on',
+    input: { app: 'no-such-app-here', operator: 'recorder' },
+  },
+  {
+    name: 'scale-dynos',
+    runbook: 'scale-dynos',
+    input: { environment: 'staging', processes: { worker: '0' }, operator: 'recorder' },
+  },
+  {
+    name: 'set-config-vars-generate',
+    runbook: 'set-config-vars',
+    input: { environment: 'staging', generate: { SECRET_KEY: 'django-secret-key' }, operator: 'recorder' },
+  },
+  {
+    name: 'unset-config-vars',
+    runbook: 'unset-config-vars',
+    input: { environment: 'staging', keys: ['GOOGLE_ANALYTICS_KEY'], operator: 'recorder' },
+  },
   { name: 'capture-backup', runbook: 'capture-backup', input: { environment: 'production', operator: 'recorder' } },
-  { name: 'restore-backup', runbook: 'restore-backup', input: { environment: 'production', backup: 'b016', confirm: 'csis-reconasia-alfa', operator: 'recorder' } },
-  { name: 'schedule-backups', runbook: 'schedule-backups', input: { environment: 'production', at: '02:00 America/New_York', operator: 'recorder' } },
-  { name: 'rebuild-search-index', runbook: 'rebuild-search-index', input: { environment: 'production', operator: 'recorder' } },
+  {
+    name: 'restore-backup',
+    runbook: 'restore-backup',
+    input: { environment: 'production', backup: 'b016', confirm: 'csis-reconasia-alfa', operator: 'recorder' },
+  },
+  {
+    name: 'schedule-backups',
+    runbook: 'schedule-backups',
+    input: { environment: 'production', at: '02:00 America/New_York', operator: 'recorder' },
+  },
+  {
+    name: 'rebuild-search-index',
+    runbook: 'rebuild-search-index',
+    input: { environment: 'production', operator: 'recorder' },
+  },
   { name: 'app-status', runbook: 'app-status', input: { environment: 'production', operator: 'recorder' } },
-  { name: 'verify-backup-schedule', runbook: 'verify-backup-schedule', input: { environment: 'staging', operator: 'recorder' } },
+  {
+    name: 'verify-backup-schedule',
+    runbook: 'verify-backup-schedule',
+    input: { environment: 'staging', operator: 'recorder' },
+  },
   {
     name: 'disaster-recovery-staging',
     runbook: 'disaster-recovery',
@@ -77,14 +127,23 @@ const SCENARIOS: Scenario[] = [
     input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', operator: 'recorder' },
     simulator: [{ method: 'POST', path: 'dyno-outcomes', body: { pattern: 'rebuild_index', exitStatus: 1 } }],
   },
-  { name: 'disaster-recovery-dry-run', runbook: 'disaster-recovery', input: { environment: 'production', backup: 'latest', dryRun: true, operator: 'recorder' } },
+  {
+    name: 'disaster-recovery-dry-run',
+    runbook: 'disaster-recovery',
+    input: { environment: 'production', backup: 'latest', dryRun: true, operator: 'recorder' },
+  },
 ];
-
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'record-histories-'));
   const port = await freePort();
-  const temporalEnv = { ...process.env, TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: '0', TEMPORAL_DB: '', TEMPORAL_PID_FILE: path.join(dir, 'temporal.pid') };
+  const temporalEnv = {
+    ...process.env,
+    TEMPORAL_PORT: String(port),
+    TEMPORAL_UI_PORT: '0',
+    TEMPORAL_DB: '',
+    TEMPORAL_PID_FILE: path.join(dir, 'temporal.pid'),
+  };
   const temporalSh = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
   execFileSync('bash', [temporalSh, 'start'], { env: temporalEnv, stdio: 'inherit' });
   const simulator = await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN });
@@ -99,7 +158,9 @@ async function main(): Promise<void> {
         staging: {
           app: 'csis-reconasia-bravo',
           backups: { schedule: '02:00 America/New_York' },
-          disasterRecovery: { clearCommands: ['python manage.py shell -c "from django.core.cache import cache; cache.clear()"'] },
+          disasterRecovery: {
+            clearCommands: ['python manage.py shell -c "from django.core.cache import cache; cache.clear()"'],
+          },
         },
         production: { app: 'csis-reconasia-alfa' },
         'production-both': { app: 'csis-reconasia-alfa', maintenance: { strategy: 'both' } },
@@ -107,7 +168,11 @@ async function main(): Promise<void> {
     });
     // Backups and the index rebuild take seconds instead of minutes.
     const control = (method: string, route: string, body?: unknown) =>
-      fetch(`${simulator.url}/__simulator/${route}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${simulator.url}/__simulator/${route}`, {
+        method,
+        headers: { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     await control('PUT', 'clock', { speed: 60 });
     const worker = await createRunbookWorker({
       connection: nativeConnection,

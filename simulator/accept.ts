@@ -10,8 +10,7 @@ export function acceptsPlatformV3(header: string | undefined): boolean {
   return (header ?? '').split(',').some((mediaRange) => {
     const [type, ...params] = mediaRange.split(';').map((part) => part.trim().toLowerCase());
     return (
-      type === 'application/vnd.heroku+json' &&
-      params.some((param) => /^version\s*=\s*"?3(\.[\w-]+)?"?$/.test(param))
+      type === 'application/vnd.heroku+json' && params.some((param) => /^version\s*=\s*"?3(\.[\w-]+)?"?$/.test(param))
     );
   });
 }

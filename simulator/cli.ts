@@ -41,7 +41,11 @@ export function simulatorCommand(): Command {
     .option('--token <token>', `accepted API token (default: $HEROKU_API_KEY or ${DEFAULT_SIMULATOR_TOKEN})`)
     .option('--rate-limit-capacity <n>', 'API rate-limit bucket size (default 4500)', integer(0))
     .option('--rate-limit-refill-per-minute <n>', 'API rate-limit refill per minute (default 75)', nonNegativeNumber)
-    .option('--speed <factor>', 'run simulated durations this many times faster (default 1; 60: a 10-minute restore takes 10 s)', positiveNumber)
+    .option(
+      '--speed <factor>',
+      'run simulated durations this many times faster (default 1; 60: a 10-minute restore takes 10 s)',
+      positiveNumber,
+    )
     .action(async (options: SimulatorCliOptions) => {
       const simulator = await startSimulator({
         host: options.host,

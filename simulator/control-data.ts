@@ -9,7 +9,10 @@ import { ApiError, notFound } from './errors';
 import { stateSchema } from './state';
 import { describeIssues } from './validate';
 
-const writesBody = z.strictObject({ content_id: z.string().min(1).optional(), bytes: z.int().nonnegative().optional() });
+const writesBody = z.strictObject({
+  content_id: z.string().min(1).optional(),
+  bytes: z.int().nonnegative().optional(),
+});
 
 /**
  * Control endpoints for add-ons and Heroku Postgres, mounted under /__simulator:
@@ -49,7 +52,11 @@ export function dataControlRouter(ctx: SimulatorContext): Router {
   };
 
   router.get('/databases', (_req, res) => {
-    res.json(allAddons(ctx.store.state).filter(({ addon }) => addon.database).map(databaseView));
+    res.json(
+      allAddons(ctx.store.state)
+        .filter(({ addon }) => addon.database)
+        .map(databaseView),
+    );
   });
 
   router.post('/databases/:addon/writes', (req, res) => {

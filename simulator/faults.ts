@@ -60,7 +60,9 @@ function prng(seed: number): () => number {
 function compile(path: string): RegExp {
   const escaped = path
     .split('/')
-    .map((segment) => (segment === '**' ? '.*' : segment === '*' ? '[^/]+' : segment.replace(/[.+?^${}()|[\]\\*]/g, '\\$&')))
+    .map((segment) =>
+      segment === '**' ? '.*' : segment === '*' ? '[^/]+' : segment.replace(/[.+?^${}()|[\]\\*]/g, '\\$&'),
+    )
     .join('/');
   return new RegExp(`^${escaped.replace(/\/\.\*$/, '(?:/.*)?')}$`);
 }

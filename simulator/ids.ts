@@ -5,7 +5,10 @@ import { createHash } from 'node:crypto';
  * the same ids on every start and tests can hard-code them.
  */
 export function stableId(...parts: string[]): string {
-  const bytes = createHash('sha1').update(`heroku-simulator:${parts.join(':')}`).digest().subarray(0, 16);
+  const bytes = createHash('sha1')
+    .update(`heroku-simulator:${parts.join(':')}`)
+    .digest()
+    .subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

@@ -79,7 +79,8 @@ export function seedAddons(
   const transfers: TransferRecord[] = [];
   const records = addons.map((seed): AddonRecord => {
     const description = `Attach ${seed.attachment} (@ref:${seed.ref})`;
-    const created = app.releases.find((release) => release.description === description)?.created_at ?? app.releases[0].created_at;
+    const created =
+      app.releases.find((release) => release.description === description)?.created_at ?? app.releases[0].created_at;
     const id = stableId('addon', seed.ref);
     const isPostgres = requirePlanNamed(seed.plan).service.name === POSTGRES_SERVICE;
     const schedule: TransferScheduleRecord | null = postgres.schedule && {
@@ -126,7 +127,13 @@ export function seedAddons(
   return { addons: records, transfers };
 }
 
-function seedBackup(app: SeedApp, addon: SeedAddon, addonId: string, backup: SeedBackup, schedule: TransferScheduleRecord | null): TransferRecord {
+function seedBackup(
+  app: SeedApp,
+  addon: SeedAddon,
+  addonId: string,
+  backup: SeedBackup,
+  schedule: TransferScheduleRecord | null,
+): TransferRecord {
   const uuid = stableId('transfer', app.name, String(backup.num));
   const processed = Math.round(backup.megabytes * 1_048_576);
   const source = Math.round(processed / DUMP_RATIO);

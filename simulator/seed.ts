@@ -64,7 +64,11 @@ function fakeConfigVars(app: string, env: 'production' | 'staging'): Record<stri
     PAPERTRAIL_API_TOKEN: `fake-papertrail-token-${short}`,
     // New Relic is a production add-on only (the runbook's staging plans have none).
     ...(env === 'production'
-      ? { NEW_RELIC_LICENSE_KEY: `fake-new-relic-license-key-${short}`, NEW_RELIC_APP_NAME: app, NEW_RELIC_LOG: 'stdout' }
+      ? {
+          NEW_RELIC_LICENSE_KEY: `fake-new-relic-license-key-${short}`,
+          NEW_RELIC_APP_NAME: app,
+          NEW_RELIC_LOG: 'stdout',
+        }
       : {}),
   };
 }
@@ -216,7 +220,11 @@ function seedApp(seed: AppSeed, account: Account): AppRecord {
     config_vars: { ...seed.configVars },
     formation,
     releases,
-    ...seedAddons({ id: stableId('app', seed.name), name: seed.name, config_vars: seed.configVars, releases }, seed.addons, seed.postgres),
+    ...seedAddons(
+      { id: stableId('app', seed.name), name: seed.name, config_vars: seed.configVars, releases },
+      seed.addons,
+      seed.postgres,
+    ),
     dynos: emptyDynos(),
   };
 }

@@ -10,7 +10,13 @@ import { POSTGRES_SERVICE, findPlan } from './domain/addon-catalog';
 interface StateShape {
   apps: Array<{
     id: string;
-    addons: Array<{ id: string; name: string; plan: string; database: unknown; attachments: Array<{ name: string; app_id: string }> }>;
+    addons: Array<{
+      id: string;
+      name: string;
+      plan: string;
+      database: unknown;
+      attachments: Array<{ name: string; app_id: string }>;
+    }>;
     transfers: Array<{ uuid: string; num: number }>;
   }>;
 }
@@ -25,13 +31,17 @@ export function checkDataReferences(state: StateShape, ctx: z.RefinementCtx): vo
   state.apps.forEach((app, appIndex) => {
     app.addons.forEach((addon, addonIndex) => {
       const path = ['apps', appIndex, 'addons', addonIndex];
-      if (addonIds.has(addon.id)) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: 'duplicate add-on id' });
-      if (addonNames.has(addon.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: 'duplicate add-on name' });
+      if (addonIds.has(addon.id))
+        ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: 'duplicate add-on id' });
+      if (addonNames.has(addon.name))
+        ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: 'duplicate add-on name' });
       addonIds.add(addon.id);
       addonNames.add(addon.name);
       const isPostgres = findPlan(addon.plan)?.service.name === POSTGRES_SERVICE;
       if (isPostgres !== (addon.database !== null)) {
-        const message = isPostgres ? 'a Heroku Postgres add-on needs a database' : 'only Heroku Postgres add-ons have a database';
+        const message = isPostgres
+          ? 'a Heroku Postgres add-on needs a database'
+          : 'only Heroku Postgres add-ons have a database';
         ctx.addIssue({ code: 'custom', path: [...path, 'database'], message });
       }
       addon.attachments.forEach((attachment, attachmentIndex) => {
@@ -41,7 +51,11 @@ export function checkDataReferences(state: StateShape, ctx: z.RefinementCtx): vo
         }
         const key = `${attachment.app_id}/${attachment.name}`;
         if (attachmentNames.has(key)) {
-          ctx.addIssue({ code: 'custom', path: [...attachmentPath, 'name'], message: 'the app already has an attachment of this name' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [...attachmentPath, 'name'],
+            message: 'the app already has an attachment of this name',
+          });
         }
         attachmentNames.add(key);
       });
@@ -50,8 +64,10 @@ export function checkDataReferences(state: StateShape, ctx: z.RefinementCtx): vo
     const nums = new Set<number>();
     app.transfers.forEach((transfer, transferIndex) => {
       const path = ['apps', appIndex, 'transfers', transferIndex];
-      if (nums.has(transfer.num)) ctx.addIssue({ code: 'custom', path: [...path, 'num'], message: 'duplicate transfer num on this app' });
-      if (transferUuids.has(transfer.uuid)) ctx.addIssue({ code: 'custom', path: [...path, 'uuid'], message: 'duplicate transfer uuid' });
+      if (nums.has(transfer.num))
+        ctx.addIssue({ code: 'custom', path: [...path, 'num'], message: 'duplicate transfer num on this app' });
+      if (transferUuids.has(transfer.uuid))
+        ctx.addIssue({ code: 'custom', path: [...path, 'uuid'], message: 'duplicate transfer uuid' });
       nums.add(transfer.num);
       transferUuids.add(transfer.uuid);
     });

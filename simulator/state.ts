@@ -84,11 +84,13 @@ export const effectSchema = z.looseObject({
   app: z.string(),
 });
 
-export const stateSchema = z.object({
-  account: accountSchema,
-  apps: z.array(appSchema),
-  effects: z.array(effectSchema),
-}).superRefine(checkDataReferences);
+export const stateSchema = z
+  .object({
+    account: accountSchema,
+    apps: z.array(appSchema),
+    effects: z.array(effectSchema),
+  })
+  .superRefine(checkDataReferences);
 
 export type Account = z.infer<typeof accountSchema>;
 export type ReleaseRecord = z.infer<typeof releaseSchema>;

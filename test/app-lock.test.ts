@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { ScaleDynosResult } from '../common/formation';
 import { waitForRunbook } from '../client/launch';
-import { progressQuery } from '../workflows/messages';
+import { progressQuery } from '../common/messages';
 import { STAGING, RunbookHarness } from './support/harness';
 import { uniqueTaskQueue } from './support/temporal';
 import { goSignal } from './support/workflows/lock-parent';
@@ -45,12 +45,18 @@ test("a child of the lock's holder runs under its parent's lock; another launch 
   });
   // The parent holds the lock (its child workflow `app-lock.<app>` runs).
   for (let i = 0; i < 100; i++) {
-    const held = await harness.client.workflow.getHandle(lockId).describe().catch(() => null);
+    const held = await harness.client.workflow
+      .getHandle(lockId)
+      .describe()
+      .catch(() => null);
     if (held?.status.name === 'RUNNING') break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const refused = await harness.run('scale-dynos', { environment: 'staging', processes: { web: 3 } });
-  expect(refused.status === 'failed' && refused.error).toMatchObject({ type: 'AppLocked', message: expect.stringMatching(/^lock-holding-parent \(lock-parent-\d+\), started by tester/) });
+  expect(refused.status === 'failed' && refused.error).toMatchObject({
+    type: 'AppLocked',
+    message: expect.stringMatching(/^lock-holding-parent \(lock-parent-\d+\), started by tester/),
+  });
 
   await parent.signal(goSignal);
   const result = (await parent.result()) as ScaleDynosResult;
@@ -59,11 +65,20 @@ test("a child of the lock's holder runs under its parent's lock; another launch 
   expect(formation).toHaveLength(1);
 
   // The child said whose lock it ran under.
-  const childId = (await parent.fetchHistory()).events!.find((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowType?.name === 'scaleDynos')!
-    .childWorkflowExecutionStartedEventAttributes!.workflowExecution!.workflowId!;
-  const lockStep = (await harness.client.workflow.getHandle(childId).query(progressQuery)).steps.find((s) => s.name === 'lock');
-  expect(lockStep).toMatchObject({ status: 'succeeded', detail: expect.stringMatching(/^csis-reconasia-bravo is locked by this run's parent, lock-holding-parent/) });
+  const childId = (await parent.fetchHistory()).events!.find(
+    (e) => e.childWorkflowExecutionStartedEventAttributes?.workflowType?.name === 'scaleDynos',
+  )!.childWorkflowExecutionStartedEventAttributes!.workflowExecution!.workflowId!;
+  const lockStep = (await harness.client.workflow.getHandle(childId).query(progressQuery)).steps.find(
+    (s) => s.name === 'lock',
+  );
+  expect(lockStep).toMatchObject({
+    status: 'succeeded',
+    detail: expect.stringMatching(/^csis-reconasia-bravo is locked by this run's parent, lock-holding-parent/),
+  });
 
   // Released with the parent: a launch now goes through.
-  expect((await waitForRunbook(await harness.start('scale-dynos', { environment: 'staging', processes: { web: 1 } }))).status).toBe('succeeded');
+  expect(
+    (await waitForRunbook(await harness.start('scale-dynos', { environment: 'staging', processes: { web: 1 } })))
+      .status,
+  ).toBe('succeeded');
 });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { AuditLog } from '../activities/audit/audit-log';
-import { openAuditLog } from '../activities/audit/open-audit-log';
-import { PostgresAuditLog } from '../activities/audit/postgres-audit-log';
-import { SqliteAuditLog } from '../activities/audit/sqlite-audit-log';
+import type { AuditLog } from '../lib/audit/audit-log';
+import { openAuditLog } from '../lib/audit/open-audit-log';
+import { PostgresAuditLog } from '../lib/audit/postgres-audit-log';
+import { SqliteAuditLog } from '../lib/audit/sqlite-audit-log';
 import type { AuditEntry } from '../common/audit';
 import { createTestDatabase } from './support/postgres';
 
@@ -56,16 +56,37 @@ describe.each(backends)('%s audit log', (_name, open) => {
   test('queries filter by app, runbook, operator, event and time, newest first', async () => {
     const workflowId = `wf-${randomUUID()}`;
     await log.write(entry({ workflowId, seq: 0, at: '2026-11-29T10:00:00.000Z' }));
-    await log.write(entry({ workflowId, seq: 1, at: '2026-11-29T10:00:01.000Z', event: 'change', summary: 'set MAINTENANCE_MODE on', details: { change: { what: 'config-var' } } }));
+    await log.write(
+      entry({
+        workflowId,
+        seq: 1,
+        at: '2026-11-29T10:00:01.000Z',
+        event: 'change',
+        summary: 'set MAINTENANCE_MODE on',
+        details: { change: { what: 'config-var' } },
+      }),
+    );
     await log.write(entry({ workflowId, seq: 2, at: '2026-11-29T10:00:02.000Z', event: 'succeeded' }));
-    await log.write(entry({ workflowId: `${workflowId}-prod`, app: 'csis-reconasia-alfa', environment: 'production', operator: 'bob', at: '2026-11-29T11:00:00.000Z' }));
+    await log.write(
+      entry({
+        workflowId: `${workflowId}-prod`,
+        app: 'csis-reconasia-alfa',
+        environment: 'production',
+        operator: 'bob',
+        at: '2026-11-29T11:00:00.000Z',
+      }),
+    );
 
     const run = await log.query({ workflowId });
     expect(run.map((e) => e.seq)).toEqual([2, 1, 0]);
     expect(run[1].details).toEqual({ change: { what: 'config-var' } });
-    expect((await log.query({ workflowId, event: 'change' })).map((e) => e.summary)).toEqual(['set MAINTENANCE_MODE on']);
+    expect((await log.query({ workflowId, event: 'change' })).map((e) => e.summary)).toEqual([
+      'set MAINTENANCE_MODE on',
+    ]);
     expect((await log.query({ workflowId, since: '2026-11-29T10:00:01.000Z' })).map((e) => e.seq)).toEqual([2, 1]);
-    expect((await log.query({ app: 'csis-reconasia-alfa', operator: 'bob' })).map((e) => e.workflowId)).toContain(`${workflowId}-prod`);
+    expect((await log.query({ app: 'csis-reconasia-alfa', operator: 'bob' })).map((e) => e.workflowId)).toContain(
+      `${workflowId}-prod`,
+    );
     expect(await log.query({ app: 'csis-reconasia-alfa', operator: 'alice', workflowId })).toEqual([]);
     expect(await log.query({ workflowId, limit: 1 })).toHaveLength(1);
   });

@@ -50,7 +50,10 @@ afterEach(async () => {
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
   const client = new Client({ connection });
   for (const workflowId of launched.splice(0)) {
-    await client.workflow.getHandle(workflowId).terminate('test cleanup').catch(() => undefined);
+    await client.workflow
+      .getHandle(workflowId)
+      .terminate('test cleanup')
+      .catch(() => undefined);
   }
   await connection.close();
 });
@@ -71,7 +74,11 @@ async function statusUntil(workflowId: string, pattern: RegExp, timeoutMs = 30_0
 const effects = async (kind: string) => (await sim.effects()).filter((effect) => effect.kind === kind);
 
 test('run disaster-recovery on production as alice; bob approves with `runbook approve`; the app is restored', async () => {
-  const { child: alice, stderr } = await startCli(['run', 'disaster-recovery', '--env', 'production', '--backup', 'b016', '--reason', 'restore drill'], as('alice'), /Started disaster-recovery: \S+/);
+  const { child: alice, stderr } = await startCli(
+    ['run', 'disaster-recovery', '--env', 'production', '--backup', 'b016', '--reason', 'restore drill'],
+    as('alice'),
+    /Started disaster-recovery: \S+/,
+  );
   let stdout = '';
   alice.stdout!.on('data', (chunk) => (stdout += chunk));
   const workflowId = /Started disaster-recovery: (\S+)/.exec(stderr())![1];
@@ -107,21 +114,48 @@ test('run disaster-recovery on production as alice; bob approves with `runbook a
   expect(stderr()).toMatch(/▶ Approval by a second person — plan [0-9a-f]{16} waits for a second person \(not alice\)/);
   expect(stderr()).toMatch(/✔ Restore the backup: r\d{3} \(succeeded, 9\.59 MB\)/);
   expect(stderr()).toMatch(/✔ Maintenance off: cleared MAINTENANCE_MODE/);
-  expect(stdout).toMatch(/Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\..*Approved by bob\./);
+  expect(stdout).toMatch(
+    /Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\..*Approved by bob\./,
+  );
 
   const json = JSON.parse((await runCli(['status', workflowId, '--json'], env)).stdout);
-  expect(json).toMatchObject({ state: 'COMPLETED', outcome: 'succeeded', operator: 'alice', app: 'csis-reconasia-alfa' });
+  expect(json).toMatchObject({
+    state: 'COMPLETED',
+    outcome: 'succeeded',
+    operator: 'alice',
+    app: 'csis-reconasia-alfa',
+  });
   expect(json.progress.steps.filter((s: { status: string }) => s.status === 'failed')).toEqual([]);
   expect(await effects('restore')).toHaveLength(1);
   expect((await sim.api().get('/apps/csis-reconasia-alfa/config-vars')).MAINTENANCE_MODE).toBeUndefined();
 
-  const audit = JSON.parse((await runCli(['audit', '--workflow-id', workflowId, '--json'], env)).stdout) as Array<{ event: string; summary: string; operator: string }>;
-  expect(audit.find((entry) => entry.event === 'approval' && /approved by bob: drill agreed/.test(entry.summary))).toBeDefined();
+  const audit = JSON.parse((await runCli(['audit', '--workflow-id', workflowId, '--json'], env)).stdout) as Array<{
+    event: string;
+    summary: string;
+    operator: string;
+  }>;
+  expect(
+    audit.find((entry) => entry.event === 'approval' && /approved by bob: drill agreed/.test(entry.summary)),
+  ).toBeDefined();
 });
 
 test('--no-wait --json, a failed index rebuild, `runbook status` says how the app was left, `runbook retry` finishes it', async () => {
   await sim.control('POST', 'dyno-outcomes', { pattern: 'rebuild_index', exitStatus: 1 });
-  const started = await runCli(['run', 'disaster-recovery', '--env', 'staging', '--backup', 'b010', '--confirm', 'csis-reconasia-bravo', '--no-wait', '--json'], as('erin'));
+  const started = await runCli(
+    [
+      'run',
+      'disaster-recovery',
+      '--env',
+      'staging',
+      '--backup',
+      'b010',
+      '--confirm',
+      'csis-reconasia-bravo',
+      '--no-wait',
+      '--json',
+    ],
+    as('erin'),
+  );
   expect(started.code).toBe(0);
   const { workflowId, runId } = JSON.parse(started.stdout);
   launched.push(workflowId);
@@ -142,7 +176,14 @@ test('--no-wait --json, a failed index rebuild, `runbook status` says how the ap
 });
 
 test('`runbook reject` ends a waiting run; `runbook cancel` compensates and prints the state it left', async () => {
-  const first = JSON.parse((await runCli(['run', 'disaster-recovery', '--env', 'production', '--backup', 'b015', '--no-wait', '--json'], as('alice'))).stdout);
+  const first = JSON.parse(
+    (
+      await runCli(
+        ['run', 'disaster-recovery', '--env', 'production', '--backup', 'b015', '--no-wait', '--json'],
+        as('alice'),
+      )
+    ).stdout,
+  );
   launched.push(first.workflowId);
   await statusUntil(first.workflowId, /Waiting for approval/);
   const rejected = await runCli(['reject', first.workflowId, '--reason', 'wrong backup'], as('bob'));
@@ -151,13 +192,33 @@ test('`runbook reject` ends a waiting run; `runbook cancel` compensates and prin
   await statusUntil(first.workflowId, /State: FAILED \(rejected\)/);
 
   await sim.control('PUT', 'clock', { speed: 1 });
-  const second = JSON.parse((await runCli(['run', 'disaster-recovery', '--env', 'staging', '--backup', 'b010', '--confirm', 'csis-reconasia-bravo', '--no-wait', '--json'], as('erin'))).stdout);
+  const second = JSON.parse(
+    (
+      await runCli(
+        [
+          'run',
+          'disaster-recovery',
+          '--env',
+          'staging',
+          '--backup',
+          'b010',
+          '--confirm',
+          'csis-reconasia-bravo',
+          '--no-wait',
+          '--json',
+        ],
+        as('erin'),
+      )
+    ).stdout,
+  );
   launched.push(second.workflowId);
   await statusUntil(second.workflowId, /Now: Restore the backup — restoring b010/);
   const cancelled = await runCli(['cancel', second.workflowId], as('erin'));
   expect(cancelled.code).toBe(0);
   expect(cancelled.stdout).toMatch(/State: CANCELLED/);
-  expect(cancelled.stdout).toMatch(/Cancelled at "restore"\. State of csis-reconasia-bravo: database may be inconsistent; maintenance ON; processes scaled back\./);
+  expect(cancelled.stdout).toMatch(
+    /Cancelled at "restore"\. State of csis-reconasia-bravo: database may be inconsistent; maintenance ON; processes scaled back\./,
+  );
   expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).MAINTENANCE_MODE).toBe('True');
 
   const notRunning = await runCli(['cancel', second.workflowId], env);
@@ -166,13 +227,22 @@ test('`runbook reject` ends a waiting run; `runbook cancel` compensates and prin
 });
 
 test('in a terminal, `runbook approve` asks; only "yes" approves', async () => {
-  const { workflowId } = JSON.parse((await runCli(['run', 'disaster-recovery', '--env', 'production', '--backup', 'b016', '--no-wait', '--json'], as('alice'))).stdout);
+  const { workflowId } = JSON.parse(
+    (
+      await runCli(
+        ['run', 'disaster-recovery', '--env', 'production', '--backup', 'b016', '--no-wait', '--json'],
+        as('alice'),
+      )
+    ).stdout,
+  );
   launched.push(workflowId);
   await statusUntil(workflowId, /Waiting for approval/);
   // `script` gives the CLI a pseudo-terminal, as an operator's shell would; the answer is typed on it.
   const inTerminal = (answer: string) =>
     new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn('script', ['-qec', `${process.execPath} ${RUNBOOK_BIN} approve ${workflowId}`, '/dev/null'], { env: { ...process.env, ...as('bob') } });
+      const child = spawn('script', ['-qec', `${process.execPath} ${RUNBOOK_BIN} approve ${workflowId}`, '/dev/null'], {
+        env: { ...process.env, ...as('bob') },
+      });
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk;

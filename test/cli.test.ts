@@ -57,7 +57,7 @@ test('runbook list names every runbook', async () => {
   expect(stdout).toMatch(/^maintenance-off\s+/m);
 });
 
-test('runbook run <runbook> --help lists the runbook\'s inputs as flags', async () => {
+test("runbook run <runbook> --help lists the runbook's inputs as flags", async () => {
   const { code, stdout } = await runCli(['run', 'maintenance-on', '--help']);
   expect(code).toBe(0);
   expect(stdout).toContain('Usage: runbook run maintenance-on [options]');
@@ -76,7 +76,9 @@ test('runbook run maintenance-on --env staging: exit 0, says what changed, and t
   expect(stderr).toMatch(/^Started maintenance-on: maintenance-on\.staging\.\S+ — waiting for it to finish…$/m);
   expect(stderr).not.toContain('no worker is polling');
   expect(stdout).toContain('✔ maintenance-on succeeded');
-  expect(stdout).toMatch(/Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v\d+\)/);
+  expect(stdout).toMatch(
+    /Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v\d+\)/,
+  );
   expect(stdout).toMatch(/Run: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/maintenance-on\.staging\./);
   expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).MAINTENANCE_MODE).toBe('True');
 
@@ -87,7 +89,10 @@ test('runbook run maintenance-on --env staging: exit 0, says what changed, and t
 });
 
 test('runbook audit shows who did what, filtered, as text or JSON', async () => {
-  const { stdout: started } = await runCli(['run', 'maintenance-on', '--env', 'staging', '--operator', 'frank', '--json'], env);
+  const { stdout: started } = await runCli(
+    ['run', 'maintenance-on', '--env', 'staging', '--operator', 'frank', '--json'],
+    env,
+  );
   const { workflowId } = JSON.parse(started);
 
   const text = await runCli(['audit', '--app', 'csis-reconasia-bravo', '--operator', 'frank'], env);
@@ -97,10 +102,16 @@ test('runbook audit shows who did what, filtered, as text or JSON', async () => 
   expect(text.stdout).toContain(workflowId);
 
   const json = await runCli(['audit', '--workflow-id', workflowId, '--json'], env);
-  expect(JSON.parse(json.stdout).map((entry: { event: string }) => entry.event)).toEqual(['succeeded', 'change', 'started']);
+  expect(JSON.parse(json.stdout).map((entry: { event: string }) => entry.event)).toEqual([
+    'succeeded',
+    'change',
+    'started',
+  ]);
 
   const none = await runCli(['audit', '--operator', 'nobody-at-all'], env);
-  expect(none.stdout).toMatch(/^No audit entries match \(audit log: postgres:\/\/postgres@127\.0\.0\.1:5432\/runbook_cli_audit_\w+\)\./);
+  expect(none.stdout).toMatch(
+    /^No audit entries match \(audit log: postgres:\/\/postgres@127\.0\.0\.1:5432\/runbook_cli_audit_\w+\)\./,
+  );
 
   const bad = await runCli(['audit', '--since', 'last tuesday'], env);
   expect(bad.code).toBe(2);
@@ -108,18 +119,27 @@ test('runbook audit shows who did what, filtered, as text or JSON', async () => 
 });
 
 test('--json prints the outcome as one JSON document; --app works as well as --env', async () => {
-  const { code, stdout } = await runCli(['run', 'maintenance-off', '--app', 'csis-reconasia-bravo', '--json', '--operator', 'dave'], env);
+  const { code, stdout } = await runCli(
+    ['run', 'maintenance-off', '--app', 'csis-reconasia-bravo', '--json', '--operator', 'dave'],
+    env,
+  );
   expect(code).toBe(0);
   const outcome = JSON.parse(stdout);
   expect(outcome).toMatchObject({
     runbook: 'maintenance-off',
     status: 'succeeded',
-    result: { app: 'csis-reconasia-bravo', environment: 'staging', maintenance: 'off', changed: false, operator: 'dave' },
+    result: {
+      app: 'csis-reconasia-bravo',
+      environment: 'staging',
+      maintenance: 'off',
+      changed: false,
+      operator: 'dave',
+    },
   });
   expect(outcome.workflowId).toMatch(/^maintenance-off\.csis-reconasia-bravo\./);
 });
 
-test('a failing runbook exits 1 with Heroku\'s reason and what to do', async () => {
+test("a failing runbook exits 1 with Heroku's reason and what to do", async () => {
   const { code, stdout } = await runCli(['run', 'maintenance-on', '--app', 'no-such-app-here'], env);
   expect(code).toBe(1);
   expect(stdout).toContain('✘ maintenance-on failed (HerokuNotFound)');
@@ -148,19 +168,27 @@ test('bad flags exit 2 naming the flag, and nothing reaches Heroku', async () =>
 
 test('with no worker on the task queue the CLI says so; Ctrl-C stops the waiting, not the run', async () => {
   const lonelyQueue = uniqueTaskQueue('no-worker');
-  const { child, stderr } = await startCli(['run', 'maintenance-on', '--env', 'staging'], { ...env, RUNBOOK_TASK_QUEUE: lonelyQueue }, /no worker is polling/);
+  const { child, stderr } = await startCli(
+    ['run', 'maintenance-on', '--env', 'staging'],
+    { ...env, RUNBOOK_TASK_QUEUE: lonelyQueue },
+    /no worker is polling/,
+  );
   expect(stderr()).toContain(`Warning: no worker is polling task queue "${lonelyQueue}"`);
   child.kill('SIGINT');
   const { code } = await waitForExit(child);
   expect(code).toBe(130);
-  expect(stderr()).toMatch(/Stopped waiting\. maintenance-on goes on in Temporal: `runbook status maintenance-on\.staging\.\S+`, http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\//);
+  expect(stderr()).toMatch(
+    /Stopped waiting\. maintenance-on goes on in Temporal: `runbook status maintenance-on\.staging\.\S+`, http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\//,
+  );
   const workflowId = /Started maintenance-on: (\S+)/.exec(stderr())![1];
   const handle = new Client({ connection }).workflow.getHandle(workflowId);
   expect((await handle.describe()).status.name).toBe('RUNNING');
   // `runbook status` says why it does not advance, at once (a query would wait for a worker that never comes).
   const status = await runCli(['status', workflowId], { ...env, RUNBOOK_TASK_QUEUE: lonelyQueue });
   expect(status.code).toBe(0);
-  expect(status.stdout).toContain(`No worker polls task queue "${lonelyQueue}", so its steps cannot be read and it does not advance`);
+  expect(status.stdout).toContain(
+    `No worker polls task queue "${lonelyQueue}", so its steps cannot be read and it does not advance`,
+  );
   await handle.terminate('test cleanup: no worker was meant to run it');
 });
 
@@ -168,25 +196,40 @@ test('every kind of runbook runs from the CLI: backup, restore (with --confirm),
   await sim.control('PUT', 'clock', { speed: 60 });
   const capture = await runCli(['run', 'capture-backup', '--env', 'production', '--json'], env);
   expect(capture.code).toBe(0);
-  expect(JSON.parse(capture.stdout)).toMatchObject({ status: 'succeeded', result: { backup: { name: 'b017', status: 'succeeded' } } });
+  expect(JSON.parse(capture.stdout)).toMatchObject({
+    status: 'succeeded',
+    result: { backup: { name: 'b017', status: 'succeeded' } },
+  });
 
   const unconfirmed = await runCli(['run', 'restore-backup', '--env', 'production', '--backup', 'b016'], env);
   expect(unconfirmed.code).toBe(2);
   expect(unconfirmed.stderr).toContain('--confirm: give the app name to confirm: restoring replaces its database');
-  const restore = await runCli(['run', 'restore-backup', '--env', 'production', '--backup', 'b016', '--confirm', 'csis-reconasia-alfa'], env);
+  const restore = await runCli(
+    ['run', 'restore-backup', '--env', 'production', '--backup', 'b016', '--confirm', 'csis-reconasia-alfa'],
+    env,
+  );
   expect(restore.code).toBe(0);
   expect(restore.stdout).toMatch(/Restored b016 into csis-reconasia-alfa's DATABASE_URL \(r\d{3}\)/);
 
-  const scale = await runCli(['run', 'scale-dynos', '--env', 'staging', '--process', 'worker=0', '--process', 'web=2:Standard-2X'], env);
+  const scale = await runCli(
+    ['run', 'scale-dynos', '--env', 'staging', '--process', 'worker=0', '--process', 'web=2:Standard-2X'],
+    env,
+  );
   expect(scale.code).toBe(0);
   expect(scale.stdout).toContain('Scaled csis-reconasia-bravo: web=2:Standard-2X worker=0:Standard-1X');
 
-  const set = await runCli(['run', 'set-config-vars', '--env', 'staging', '--set', 'MAPBOX_TOKEN=pk.from-the-cli', '--json'], env);
+  const set = await runCli(
+    ['run', 'set-config-vars', '--env', 'staging', '--set', 'MAPBOX_TOKEN=pk.from-the-cli', '--json'],
+    env,
+  );
   expect(set.code).toBe(0);
   expect(set.stdout).not.toContain('pk.from-the-cli');
   expect(JSON.parse(set.stdout).result.set).toEqual(['MAPBOX_TOKEN']);
   expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).MAPBOX_TOKEN).toBe('pk.from-the-cli');
-  const noKey = await runCli(['run', 'set-config-vars', '--env', 'staging', '--set', 'A=b'], { ...env, RUNBOOK_SECRETS_KEY: '' });
+  const noKey = await runCli(['run', 'set-config-vars', '--env', 'staging', '--set', 'A=b'], {
+    ...env,
+    RUNBOOK_SECRETS_KEY: '',
+  });
   expect(noKey.code).toBe(2);
   expect(noKey.stderr).toContain('--set needs RUNBOOK_SECRETS_KEY');
 });
@@ -199,10 +242,17 @@ test('the worker refuses to start without HEROKU_API_KEY or with an invalid conf
   const dir = mkdtempSync(path.join(os.tmpdir(), 'runbook-config-'));
   try {
     const file = path.join(dir, 'environments.json');
-    writeFileSync(file, JSON.stringify({ environments: { staging: { app: 'csis-reconasia-bravo', maintenance: { strategy: 'router' } } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        environments: { staging: { app: 'csis-reconasia-bravo', maintenance: { strategy: 'router' } } },
+      }),
+    );
     const badConfig = await runCli(['worker'], { ...env, RUNBOOK_CONFIG: file });
     expect(badConfig.code).toBe(1);
-    expect(badConfig.stderr).toMatch(/Invalid runbook config .*environments\.json: environments\.staging\.maintenance\.strategy:/);
+    expect(badConfig.stderr).toMatch(
+      /Invalid runbook config .*environments\.json: environments\.staging\.maintenance\.strategy:/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -85,13 +85,32 @@ async function effectsOf(kind: string): Promise<unknown[]> {
  * Holds back Heroku's answer to `path` (after applying it) long enough to kill the worker in between; kills it once
  * the side effect shows in the simulator's record; starts a new worker; returns the run's outcome.
  */
-async function crashAfterApply<N extends RunbookId>(name: N, input: RunbookInput<N>, postPath: string, kind: string, postsPerRun = 1) {
-  await sim.control('POST', 'faults', { method: 'POST', path: postPath, action: 'apply-then-fail', then: 'delay', latencyMs: 15_000, count: 1 });
-  if (!alive(worker)) await newWorker();
-  const handle = await startRunbook(client, name, { operator: 'crash-test', ...input, timing: { heartbeatTimeoutSeconds: 2 } } as RunbookInput<N>, {
-    taskQueue: env.RUNBOOK_TASK_QUEUE,
+async function crashAfterApply<N extends RunbookId>(
+  name: N,
+  input: RunbookInput<N>,
+  postPath: string,
+  kind: string,
+  postsPerRun = 1,
+) {
+  await sim.control('POST', 'faults', {
+    method: 'POST',
+    path: postPath,
+    action: 'apply-then-fail',
+    then: 'delay',
+    latencyMs: 15_000,
+    count: 1,
   });
-  for (let i = 0; i < 200 && (await effectsOf(kind)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (!alive(worker)) await newWorker();
+  const handle = await startRunbook(
+    client,
+    name,
+    { operator: 'crash-test', ...input, timing: { heartbeatTimeoutSeconds: 2 } } as RunbookInput<N>,
+    {
+      taskQueue: env.RUNBOOK_TASK_QUEUE,
+    },
+  );
+  for (let i = 0; i < 200 && (await effectsOf(kind)).length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   expect(await effectsOf(kind)).toHaveLength(1);
   worker!.kill('SIGKILL');
   await waitForExit(worker!);
@@ -99,24 +118,44 @@ async function crashAfterApply<N extends RunbookId>(name: N, input: RunbookInput
   const outcome = await waitForRunbook(handle);
   // The new worker adopted what the dead one started: Heroku was asked once (per step that starts one).
   const pattern = new RegExp(`^${postPath.replace(/\*/g, '[^/]+')}$`);
-  expect((await sim.calls()).filter((call) => call.method === 'POST' && pattern.test(call.path))).toHaveLength(postsPerRun);
+  expect((await sim.calls()).filter((call) => call.method === 'POST' && pattern.test(call.path))).toHaveLength(
+    postsPerRun,
+  );
   return outcome;
 }
 
 test('capture: a worker killed after Heroku started the backup leaves exactly one backup', async () => {
-  const outcome = await crashAfterApply('capture-backup', { environment: 'production' }, '/client/v11/databases/*/backups', 'backup');
+  const outcome = await crashAfterApply(
+    'capture-backup',
+    { environment: 'production' },
+    '/client/v11/databases/*/backups',
+    'backup',
+  );
   expect(outcome).toMatchObject({ status: 'succeeded', result: { backup: { name: 'b017', status: 'succeeded' } } });
   expect(await effectsOf('backup')).toHaveLength(1);
 });
 
 test('restore: a worker killed after Heroku started the restore leaves exactly one restore', async () => {
-  const outcome = await crashAfterApply('restore-backup', { environment: 'production', backup: 'b016', confirm: PRODUCTION }, '/client/v11/databases/*/restores', 'restore');
-  expect(outcome).toMatchObject({ status: 'succeeded', result: { backup: { name: 'b016' }, restore: { status: 'succeeded' } } });
+  const outcome = await crashAfterApply(
+    'restore-backup',
+    { environment: 'production', backup: 'b016', confirm: PRODUCTION },
+    '/client/v11/databases/*/restores',
+    'restore',
+  );
+  expect(outcome).toMatchObject({
+    status: 'succeeded',
+    result: { backup: { name: 'b016' }, restore: { status: 'succeeded' } },
+  });
   expect(await effectsOf('restore')).toHaveLength(1);
 });
 
 test('one-off dyno: a worker killed after Heroku started the dyno leaves exactly one dyno', async () => {
-  const outcome = await crashAfterApply('rebuild-search-index', { environment: 'production' }, '/apps/*/dynos', 'dyno-create');
+  const outcome = await crashAfterApply(
+    'rebuild-search-index',
+    { environment: 'production' },
+    '/apps/*/dynos',
+    'dyno-create',
+  );
   expect(outcome).toMatchObject({ status: 'succeeded', result: { dyno: { exitStatus: 0 } } });
   expect(await effectsOf('dyno-create')).toHaveLength(1);
 });
@@ -128,7 +167,9 @@ describe('disaster recovery: a worker killed mid-run, a new one carries on; stil
     const outcome = await crashAfterApply('disaster-recovery', recovery, '/client/v11/databases/*/restores', 'restore');
     expect(outcome).toMatchObject({ status: 'succeeded', result: { restore: { status: 'succeeded' } } });
     expect(await effectsOf('restore')).toHaveLength(1);
-    const commands = ((await effectsOf('dyno-create')) as Array<{ command: string }>).map((dyno) => dyno.command.replace(/ # heroku-runbooks:.*$/, ''));
+    const commands = ((await effectsOf('dyno-create')) as Array<{ command: string }>).map((dyno) =>
+      dyno.command.replace(/ # heroku-runbooks:.*$/, ''),
+    );
     expect(commands).toEqual(['python manage.py clear_cache', 'python manage.py rebuild_index --noinput']);
   });
 

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../worker/paths';
+import { PACKAGE_ROOT } from '../lib/paths';
 import { freePort } from '../scripts/free-port';
 
 test('the demo runs maintenance on and off on staging and a disaster recovery of production through Temporal, prints outcomes and the audit trail, and cleans up', async () => {
@@ -31,22 +31,32 @@ test('the demo runs maintenance on and off on staging and a disaster recovery of
     expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
 
     expect(stdout).toContain(`Heroku simulator: http://127.0.0.1:${simulatorPort}`);
-    expect(stdout).toMatch(/✔ maintenance-on succeeded\n {2}Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v(\d+)\)/);
-    expect(stdout).toMatch(/✔ maintenance-off succeeded\n {2}Maintenance is OFF for csis-reconasia-bravo \(staging\): removed MAINTENANCE_MODE/);
+    expect(stdout).toMatch(
+      /✔ maintenance-on succeeded\n {2}Maintenance is ON for csis-reconasia-bravo \(staging\): set MAINTENANCE_MODE on \(release v(\d+)\)/,
+    );
+    expect(stdout).toMatch(
+      /✔ maintenance-off succeeded\n {2}Maintenance is OFF for csis-reconasia-bravo \(staging\): removed MAINTENANCE_MODE/,
+    );
     expect(stdout).toContain(`Run: http://127.0.0.1:${uiPort}/namespaces/default/workflows/maintenance-on.staging.`);
     expect(stdout).toMatch(/demo-tester {2}maintenance-on {2}started/);
     expect(stdout).toMatch(/demo-tester {2}maintenance-off {2}succeeded: Maintenance is OFF/);
     expect(stdout).toContain(`Temporal UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
 
     // The disaster recovery: the dry run's plan, the second person's approval, the recovery, what Heroku applied.
-    expect(stdout).toMatch(/\$ runbook run disaster-recovery --env production --backup b016 --dry-run\n✔ disaster-recovery succeeded\n {2}Dry run, nothing changed\. Plan ([0-9a-f]{16})/);
+    expect(stdout).toMatch(
+      /\$ runbook run disaster-recovery --env production --backup b016 --dry-run\n✔ disaster-recovery succeeded\n {2}Dry run, nothing changed\. Plan ([0-9a-f]{16})/,
+    );
     const hash = /Dry run, nothing changed\. Plan ([0-9a-f]{16})/.exec(stdout)![1];
     expect(stdout).toContain(`$ RUNBOOK_OPERATOR=on-call-lead runbook approve disaster-recovery.production.`);
     expect(stdout).toContain(`✔ Plan ${hash} approved by on-call-lead.`);
-    expect(stdout).toMatch(/✔ disaster-recovery succeeded\n {2}Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b\d{3} taken first\./);
+    expect(stdout).toMatch(
+      /✔ disaster-recovery succeeded\n {2}Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b\d{3} taken first\./,
+    );
     expect(stdout).toMatch(/^ {2}restore: name "r\d{3}", backup "b016"$/m);
     expect(stdout).toMatch(/^ {2}dyno-exit: name "run\.\d+", status 0$/m);
-    expect(stdout).toMatch(/demo-tester {2}disaster-recovery {2}approval: plan [0-9a-f]{16} approved by on-call-lead: drill/);
+    expect(stdout).toMatch(
+      /demo-tester {2}disaster-recovery {2}approval: plan [0-9a-f]{16} approved by on-call-lead: drill/,
+    );
 
     // It stopped what it started: the dev server (by its PID file) and the worker.
     expect(existsSync(path.join(dataDir, 'temporal.pid'))).toBe(false);

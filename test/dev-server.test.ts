@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { PACKAGE_ROOT } from '../worker/paths';
+import { PACKAGE_ROOT } from '../lib/paths';
 import { freePort } from '../scripts/free-port';
 
 const TEMPORAL_SH = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
@@ -41,7 +41,8 @@ test('scripts/temporal.sh starts a persistent server (search attributes, 30-day 
     TEMPORAL_DB: path.join(dir, 'db', 'temporal.db'),
     TEMPORAL_PID_FILE: path.join(dir, 'temporal.pid'),
   };
-  const sh = (command: string) => execFileSync('bash', [TEMPORAL_SH, command], { env, encoding: 'utf8', stdio: 'pipe' });
+  const sh = (command: string) =>
+    execFileSync('bash', [TEMPORAL_SH, command], { env, encoding: 'utf8', stdio: 'pipe' });
   let pid = 0;
   try {
     sh('start');
@@ -53,7 +54,9 @@ test('scripts/temporal.sh starts a persistent server (search attributes, 30-day 
 
     const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
     try {
-      const { customAttributes: keys } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+      const { customAttributes: keys } = await connection.operatorService.listSearchAttributes({
+        namespace: 'default',
+      });
       for (const key of ALL_SEARCH_ATTRIBUTES) expect(Object.keys(keys ?? {})).toContain(key.name);
       const { config } = await connection.workflowService.describeNamespace({ namespace: 'default' });
       expect(Number(config?.workflowExecutionRetentionTtl?.seconds)).toBe(30 * 24 * 3600);
@@ -76,7 +79,11 @@ test('scripts/temporal.sh stop leaves alone a process that is not its server', (
   try {
     // A stale PID file pointing at this (jest) process must not get it killed.
     writeFileSync(pidFile, String(process.pid));
-    const out = execFileSync('bash', [TEMPORAL_SH, 'stop'], { env: { ...process.env, TEMPORAL_PID_FILE: pidFile }, encoding: 'utf8', stdio: 'pipe' });
+    const out = execFileSync('bash', [TEMPORAL_SH, 'stop'], {
+      env: { ...process.env, TEMPORAL_PID_FILE: pidFile },
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
     expect(out).toBe('');
     expect(alive(process.pid)).toBe(true);
     expect(existsSync(pidFile)).toBe(false);

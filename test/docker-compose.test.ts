@@ -4,8 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { buildProgram } from '../client/cli';
+import { simulatorCommand } from '../simulator/cli';
+import { workerCommand } from '../worker/main';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
-import { PACKAGE_ROOT } from '../worker/paths';
+import { PACKAGE_ROOT } from '../lib/paths';
 
 interface Service {
   build?: string;
@@ -16,7 +18,9 @@ interface Service {
   depends_on?: Record<string, unknown>;
 }
 
-const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
 const dockerfile = readFileSync(path.join(PACKAGE_ROOT, 'Dockerfile'), 'utf8');
 const temporalSh = readFileSync(path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh'), 'utf8');
 
@@ -26,21 +30,27 @@ test('the stack has Temporal, Postgres (audit trail), the simulator, a worker an
 
 test('every runbook command and flag the stack uses exists in the CLI', () => {
   const program = buildProgram();
+  // The worker and the simulator are programs of their own, loaded by bin/runbook.js only when they run.
+  const programs: Record<string, () => ReturnType<typeof buildProgram>> = {
+    worker: workerCommand,
+    simulator: simulatorCommand,
+  };
   for (const [name, service] of Object.entries(compose.services)) {
     // The temporal service runs the Temporal CLI; postgres is a stock image.
     if (service.entrypoint || !service.command || !service.build) continue;
     const [commandName, ...args] = service.command;
-    const command = program.commands.find((candidate) => candidate.name() === commandName);
+    const command = programs[commandName]?.() ?? program.commands.find((candidate) => candidate.name() === commandName);
     expect({ service: name, command: command?.name() }).toEqual({ service: name, command: commandName });
     const flags = args.filter((arg) => arg.startsWith('--')).map((arg) => arg.split('=')[0]);
     const known = command!.options.map((option) => option.long);
-    for (const flag of flags) expect({ service: name, flag, known: known.includes(flag) }).toEqual({ service: name, flag, known: true });
+    for (const flag of flags)
+      expect({ service: name, flag, known: known.includes(flag) }).toEqual({ service: name, flag, known: true });
   }
 });
 
 test('the Temporal service registers the same search attributes as scripts/temporal.sh and the code', () => {
-  const fromCompose = compose.services.temporal.command!
-    .filter((arg) => arg.startsWith('--search-attribute='))
+  const fromCompose = compose.services.temporal
+    .command!.filter((arg) => arg.startsWith('--search-attribute='))
     .map((arg) => arg.replace('--search-attribute=', '').split('=')[0]);
   const fromScript = /SEARCH_ATTRIBUTES=\(([^)]*)\)/.exec(temporalSh)![1].trim().split(/\s+/);
   const fromCode = ALL_SEARCH_ATTRIBUTES.map((key) => key.name);
@@ -65,12 +75,16 @@ test('the worker is wired to Temporal and Heroku the way the worker reads its en
   expect(Object.keys(worker.depends_on!)).toEqual(expect.arrayContaining(['temporal', 'simulator', 'postgres']));
 });
 
-test('the worker and the CLI share one Postgres audit trail, on the postgres service\'s database', () => {
+test("the worker and the CLI share one Postgres audit trail, on the postgres service's database", () => {
   const { worker, cli, postgres } = compose.services;
   const url = new URL(worker.environment!.RUNBOOK_AUDIT_DB);
   expect(cli.environment!.RUNBOOK_AUDIT_DB).toBe(worker.environment!.RUNBOOK_AUDIT_DB);
   expect(url.protocol).toBe('postgres:');
   expect(url.hostname).toBe('postgres');
   const pgEnv = postgres.environment!;
-  expect([url.username, url.password, url.pathname.slice(1)]).toEqual([pgEnv.POSTGRES_USER, pgEnv.POSTGRES_PASSWORD, pgEnv.POSTGRES_DB]);
+  expect([url.username, url.password, url.pathname.slice(1)]).toEqual([
+    pgEnv.POSTGRES_USER,
+    pgEnv.POSTGRES_PASSWORD,
+    pgEnv.POSTGRES_DB,
+  ]);
 });

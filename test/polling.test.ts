@@ -15,6 +15,12 @@ test('on a low API budget (RateLimit-Remaining) waits poll at their slowest at o
 });
 
 test('RUNBOOK_POLL_* configure the polling; nonsense is refused naming the variable', () => {
-  expect(pollingFromEnv({ RUNBOOK_POLL_INITIAL_MS: '100', RUNBOOK_POLL_WATCH_MS: '2000' })).toEqual({ initialMs: 100, maxMs: 15_000, watchMs: 2000 });
-  expect(() => pollingFromEnv({ RUNBOOK_POLL_MAX_MS: 'fast' })).toThrow(/RUNBOOK_POLL_MAX_MS must be a whole number of milliseconds, got "fast"/);
+  expect(pollingFromEnv({ RUNBOOK_POLL_INITIAL_MS: '100', RUNBOOK_POLL_WATCH_MS: '2000' })).toEqual({
+    initialMs: 100,
+    maxMs: 15_000,
+    watchMs: 2000,
+  });
+  expect(() => pollingFromEnv({ RUNBOOK_POLL_MAX_MS: 'fast' })).toThrow(
+    /RUNBOOK_POLL_MAX_MS must be a whole number of milliseconds, got "fast"/,
+  );
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { PACKAGE_ROOT } from '../worker/paths';
+import { PACKAGE_ROOT } from '../lib/paths';
 import { connectTestServer } from './support/temporal';
 
 const HISTORIES = path.join(PACKAGE_ROOT, 'test', 'histories');
@@ -25,7 +25,11 @@ test('there are recorded histories to replay', () => {
 });
 
 test.each(files)('%s replays on the current workflow code', async (file) => {
-  await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE! } }, load(file), file);
+  await Worker.runReplayHistory(
+    { workflowBundle: { codePath: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE! } },
+    load(file),
+    file,
+  );
 });
 
 test('a history replayed against a different workflow is a determinism violation (the guard can fail)', async () => {
@@ -34,6 +38,10 @@ test('a history replayed against a different workflow is a determinism violation
   const started = history.events![0].workflowExecutionStartedEventAttributes!;
   started.workflowType = { name: 'maintenanceOff' };
   await expect(
-    Worker.runReplayHistory({ workflowBundle: { codePath: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE! } }, history, 'mutated'),
+    Worker.runReplayHistory(
+      { workflowBundle: { codePath: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE! } },
+      history,
+      'mutated',
+    ),
   ).rejects.toBeInstanceOf(DeterminismViolationError);
 });

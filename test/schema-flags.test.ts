@@ -26,18 +26,76 @@ function parse(args: string[]): Record<string, unknown> {
 
 test('flags follow the schema: names, kinds, required-ness, choices and descriptions', () => {
   expect(flagsFor(schema)).toEqual([
-    { field: 'environment', flag: '--env', kind: 'string', description: 'environment', required: false, choices: undefined },
-    { field: 'backup', flag: '--backup', kind: 'string', description: 'backup name, e.g. b016', required: true, choices: undefined },
-    { field: 'dryRun', flag: '--dry-run', kind: 'boolean', description: 'plan only', required: false, choices: undefined },
-    { field: 'timeoutMinutes', flag: '--timeout-minutes', kind: 'number', description: 'give up after', required: false, choices: undefined },
+    {
+      field: 'environment',
+      flag: '--env',
+      kind: 'string',
+      description: 'environment',
+      required: false,
+      choices: undefined,
+    },
+    {
+      field: 'backup',
+      flag: '--backup',
+      kind: 'string',
+      description: 'backup name, e.g. b016',
+      required: true,
+      choices: undefined,
+    },
+    {
+      field: 'dryRun',
+      flag: '--dry-run',
+      kind: 'boolean',
+      description: 'plan only',
+      required: false,
+      choices: undefined,
+    },
+    {
+      field: 'timeoutMinutes',
+      flag: '--timeout-minutes',
+      kind: 'number',
+      description: 'give up after',
+      required: false,
+      choices: undefined,
+    },
     { field: 'mode', flag: '--mode', kind: 'string', description: 'mode', required: false, choices: ['fast', 'safe'] },
-    { field: 'processes', flag: '--process', kind: 'map', description: 'process=quantity', required: false, choices: undefined },
-    { field: 'commands', flag: '--command', kind: 'list', description: 'commands to run', required: false, choices: undefined },
+    {
+      field: 'processes',
+      flag: '--process',
+      kind: 'map',
+      description: 'process=quantity',
+      required: false,
+      choices: undefined,
+    },
+    {
+      field: 'commands',
+      flag: '--command',
+      kind: 'list',
+      description: 'commands to run',
+      required: false,
+      choices: undefined,
+    },
   ]);
 });
 
 test('parsed flags become the input object the schema takes', () => {
-  const input = parse(['--env', 'production', '--backup', 'b016', '--dry-run', '--timeout-minutes', '5', '--process', 'worker=0', '--process', 'scheduler=0', '--command', 'a', '--command', 'b']);
+  const input = parse([
+    '--env',
+    'production',
+    '--backup',
+    'b016',
+    '--dry-run',
+    '--timeout-minutes',
+    '5',
+    '--process',
+    'worker=0',
+    '--process',
+    'scheduler=0',
+    '--command',
+    'a',
+    '--command',
+    'b',
+  ]);
   expect(input).toEqual({
     environment: 'production',
     backup: 'b016',
@@ -57,7 +115,13 @@ test('bad values are refused naming the flag', () => {
 });
 
 test('the maintenance runbooks take --env, --app, --wait-for-lock, --operator and --reason', () => {
-  expect(flagsFor(MaintenanceInput).map((spec) => spec.flag)).toEqual(['--env', '--app', '--wait-for-lock', '--operator', '--reason']);
+  expect(flagsFor(MaintenanceInput).map((spec) => spec.flag)).toEqual([
+    '--env',
+    '--app',
+    '--wait-for-lock',
+    '--operator',
+    '--reason',
+  ]);
 });
 
 test('a boolean whose default depends on the environment takes --x and --no-x; neither leaves it to the environment', () => {
@@ -72,6 +136,10 @@ test('a boolean whose default depends on the environment takes --x and --no-x; n
     command.parse(args, { from: 'user' });
     return inputFromFlags(specs, command.opts());
   };
-  expect(parseDr(['--backup', 'b016', '--no-safety-backup', '--migrate'])).toEqual({ backup: 'b016', safetyBackup: false, migrate: true });
+  expect(parseDr(['--backup', 'b016', '--no-safety-backup', '--migrate'])).toEqual({
+    backup: 'b016',
+    safetyBackup: false,
+    migrate: true,
+  });
   expect(parseDr(['--backup', 'b016'])).toEqual({ backup: 'b016' });
 });

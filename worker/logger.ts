@@ -6,7 +6,13 @@ export function createLogger(level = process.env.RUNBOOK_LOG_LEVEL || 'info'): p
   return pino({ level, base: { service: 'heroku-runbooks' } }, pino.destination(2));
 }
 
-const LEVELS: Record<LogLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const LEVELS: Record<LogLevel, pino.Level> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /** Routes the Temporal SDK's own logs (worker, activities, workflow `log`) into the same pino logger. */
 export function temporalLogger(logger: pino.Logger): Logger {

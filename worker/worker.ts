@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
-import { DEFAULT_WORKFLOW_BUNDLE } from './paths';
+import { DEFAULT_WORKFLOW_BUNDLE } from '../lib/paths';
 
 export interface WorkerSettings {
   connection: NativeConnection;

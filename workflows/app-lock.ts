@@ -16,8 +16,8 @@ import { describeHolder, lockedMessage, type LockHolder } from '../common/app-lo
 import type { ResolvedTarget } from '../common/environments';
 import { FailureTypes } from '../common/errors';
 import { heroku } from './activities';
-import { lockHolderQuery, releaseLockSignal } from './messages';
-import type { StepHandle } from './runbook';
+import { lockHolderQuery, releaseLockSignal } from '../common/messages';
+import type { StepHandle } from '../common/progress';
 
 /**
  * An app's lock. Temporal runs at most one execution per workflow ID, so while one `app-lock.<app>` runs, starting
@@ -78,7 +78,12 @@ export async function acquireAppLock(
         return null;
       }
       if (!wait) {
-        throw ApplicationFailure.create({ type: FailureTypes.AppLocked, nonRetryable: true, message: lockedMessage(target.app, current), details: [current] });
+        throw ApplicationFailure.create({
+          type: FailureTypes.AppLocked,
+          nonRetryable: true,
+          message: lockedMessage(target.app, current),
+          details: [current],
+        });
       }
       step.detail(`waiting for ${describeHolder(current)}`);
       await sleep(`${pause} seconds`);

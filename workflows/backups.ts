@@ -10,10 +10,17 @@ import {
   type TransferSummary,
 } from '../common/backups';
 import { FailureTypes } from '../common/errors';
-import { CaptureBackupInput, ListBackupsInput, parseScheduleTime, RestoreBackupInput, ScheduleBackupsInput } from '../common/inputs';
+import {
+  CaptureBackupInput,
+  ListBackupsInput,
+  parseScheduleTime,
+  RestoreBackupInput,
+  ScheduleBackupsInput,
+} from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku, watchers } from './activities';
-import { resolveTargetStep, runbook, type RunbookRun, type StepHandle } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
+import type { StepHandle } from '../common/progress';
 
 /** Waits for a transfer to finish, keeping the step's detail current ("b017: 42 % of 9.6 MB"). */
 export async function waitForTransfer(
@@ -32,7 +39,6 @@ export async function waitForTransfer(
   step.detail(describeTransfer(transfer));
   return transfer;
 }
-
 
 async function findDatabase(run: RunbookRun, app: string, attachment = 'DATABASE_URL') {
   return run.step('database', async (step) => {
@@ -56,7 +62,10 @@ export async function captureBackup(input: CaptureBackupInput): Promise<CaptureB
     const transfers = watchers(parsed.timing);
     const backup = await run.step('capture', async (step) => {
       const started = await transfers.startBackupCapture({ database, stepStartedAt: new Date().toISOString() });
-      await run.audit('change', `started backup ${started.name} of ${database.attachment}_URL`, { backup: started.name, database: database.addonName });
+      await run.audit('change', `started backup ${started.name} of ${database.attachment}_URL`, {
+        backup: started.name,
+        database: database.addonName,
+      });
       return waitForTransfer(transfers, database.appName, started, step, `capturing ${started.name}`);
     });
     return {
@@ -123,13 +132,24 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
     });
     const transfers = watchers(parsed.timing);
     const restore = await run.step('restore', async (step) => {
-      const started = await transfers.startRestore({ database, backup: backup.name, stepStartedAt: new Date().toISOString() });
+      const started = await transfers.startRestore({
+        database,
+        backup: backup.name,
+        stepStartedAt: new Date().toISOString(),
+      });
       await run.audit('change', `started restore ${started.name} of ${backup.name} into ${database.attachment}_URL`, {
         restore: started.name,
         backup: backup.name,
         database: database.addonName,
       });
-      return waitForTransfer(transfers, database.appName, started, step, `restoring ${backup.name}`, backup.processedBytes);
+      return waitForTransfer(
+        transfers,
+        database.appName,
+        started,
+        step,
+        `restoring ${backup.name}`,
+        backup.processedBytes,
+      );
     });
     return {
       runbook: 'restore-backup',
@@ -175,10 +195,14 @@ export async function scheduleBackups(input: ScheduleBackupsInput): Promise<Sche
         await heroku.setBackupSchedule({ database, ...wanted });
         step.detail(`${current ? 'replaced' : 'set'}: ${describeSchedule(wanted)}`);
       });
-      await run.audit('change', `backup schedule of ${name} ${current ? `changed from ${describeSchedule(current)} to` : 'set to'} ${describeSchedule(wanted)}`, {
-        previous: current,
-        schedule: wanted,
-      });
+      await run.audit(
+        'change',
+        `backup schedule of ${name} ${current ? `changed from ${describeSchedule(current)} to` : 'set to'} ${describeSchedule(wanted)}`,
+        {
+          previous: current,
+          schedule: wanted,
+        },
+      );
     }
     const schedule = await run.step('verify', async (step) => {
       const readBack = (await heroku.readBackupSchedules({ database })).find((s) => s.name.toUpperCase() === name);

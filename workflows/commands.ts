@@ -4,7 +4,8 @@ import type { ResolvedTarget } from '../common/environments';
 import { RebuildSearchIndexInput, RunCommandInput } from '../common/inputs';
 import { parseRunbookInput } from '../common/validation';
 import { heroku, watchers } from './activities';
-import { resolveTargetStep, runbook, type RunbookRun, type StepHandle } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
+import type { StepHandle } from '../common/progress';
 
 /** `heroku run:detached -- <command>`, waited for: fails with the exit status and last lines if it fails. */
 export async function runCommand(input: RunCommandInput): Promise<RunCommandResult> {
@@ -37,7 +38,6 @@ function declare(run: RunbookRun): void {
   ]);
 }
 
-
 async function runOneOff(
   run: RunbookRun,
   target: ResolvedTarget,
@@ -46,7 +46,9 @@ async function runOneOff(
   timing?: { heartbeatTimeoutSeconds?: number },
 ): Promise<RunCommandResult> {
   const app = target.app;
-  const dyno = await run.step('run', (step) => runDetached(run, step, { app, command, markerStep: 'run', timeoutSeconds, timing }));
+  const dyno = await run.step('run', (step) =>
+    runDetached(run, step, { app, command, markerStep: 'run', timeoutSeconds, timing }),
+  );
   return {
     runbook: run.name as RunCommandResult['runbook'],
     app,
@@ -71,7 +73,11 @@ export interface DetachedCommand {
  * `heroku run:detached`, once per step, waited for: fails with the exit status and the last log lines if the
  * command fails; stopped (and failed) when it runs past its timeout or the run is cancelled.
  */
-export async function runDetached(run: RunbookRun, step: StepHandle, { app, command, markerStep, timeoutSeconds, timing }: DetachedCommand): Promise<DynoRun> {
+export async function runDetached(
+  run: RunbookRun,
+  step: StepHandle,
+  { app, command, markerStep, timeoutSeconds, timing }: DetachedCommand,
+): Promise<DynoRun> {
   const dynos = watchers(timing);
   // Not cancellable: a cancellation that arrives while the dyno starts (or is recorded) must still learn its name,
   // so that the watch below, cancelled at once, stops it.
@@ -83,7 +89,8 @@ export async function runDetached(run: RunbookRun, step: StepHandle, { app, comm
       // Heroku stops it too if nobody is left to: a little after our own timeout.
       timeToLiveSeconds: timeoutSeconds + 300,
     });
-    if (!started.adopted) await run.audit('change', `started \`${command}\` in ${started.name}`, { dyno: started.name, command });
+    if (!started.adopted)
+      await run.audit('change', `started \`${command}\` in ${started.name}`, { dyno: started.name, command });
     return started;
   });
   let watched: DynoRun;
@@ -100,7 +107,9 @@ export async function runDetached(run: RunbookRun, step: StepHandle, { app, comm
     if (!isCancellation(err)) throw err;
     // Timed out or cancelled: the dyno must not go on running unwatched.
     const { stopped } = await CancellationScope.nonCancellable(() => heroku.stopOneOffDyno({ app, name }));
-    await CancellationScope.nonCancellable(() => run.audit('change', `stopped ${name} (\`${command}\`)`, { dyno: name, stopped }));
+    await CancellationScope.nonCancellable(() =>
+      run.audit('change', `stopped ${name} (\`${command}\`)`, { dyno: name, stopped }),
+    );
     if (CancellationScope.current().consideredCancelled) throw err;
     throw ApplicationFailure.create({
       type: 'CommandTimedOut',

@@ -11,7 +11,11 @@ import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
  */
 export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVarsResult> {
   return runbook('set-config-vars', input, async (run) => {
-    declareSteps(run, 'Set the config vars (Heroku makes a release and restarts the dynos)', 'Compare with the app\'s config vars');
+    declareSteps(
+      run,
+      'Set the config vars (Heroku makes a release and restarts the dynos)',
+      "Compare with the app's config vars",
+    );
     const { set = {}, generate = {}, ...rest } = parseRunbookInput(run.name, SetConfigVarsInput, input);
     const target = await resolveTargetStep(run, rest);
     const { workflowId, runId } = workflowInfo();
@@ -23,7 +27,11 @@ export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVa
       return finish(run, target, rest.reason, { set: [], unchanged, removed: [], absent: [], release: null });
     }
     const change = await run.step('apply', async (step) => {
-      const { release } = await heroku.applyConfigVars({ ...request, set: pick(set, toSet), generate: pick(generate, toSet) });
+      const { release } = await heroku.applyConfigVars({
+        ...request,
+        set: pick(set, toSet),
+        generate: pick(generate, toSet),
+      });
       const applied: ConfigVarChange = { set: toSet, unchanged, removed: [], absent: [], release };
       step.detail(describeConfigChange(applied));
       return applied;
@@ -35,7 +43,11 @@ export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVa
 /** `heroku config:unset`. */
 export async function unsetConfigVars(input: UnsetConfigVarsInput): Promise<ConfigVarsResult> {
   return runbook('unset-config-vars', input, async (run) => {
-    declareSteps(run, 'Remove the config vars (Heroku makes a release and restarts the dynos)', 'Find which of them the app has');
+    declareSteps(
+      run,
+      'Remove the config vars (Heroku makes a release and restarts the dynos)',
+      'Find which of them the app has',
+    );
     const { keys, ...rest } = parseRunbookInput(run.name, UnsetConfigVarsInput, input);
     const target = await resolveTargetStep(run, rest);
     const { present, absent } = await run.step('read', () => heroku.findConfigVars({ app: target.app, keys }));
@@ -64,7 +76,6 @@ function declareSteps(run: RunbookRun, applyTitle: string, readTitle: string): v
 function pick<T>(values: Record<string, T>, keys: string[]): Record<string, T> {
   return Object.fromEntries(Object.entries(values).filter(([key]) => keys.includes(key)));
 }
-
 
 async function finish(
   run: RunbookRun,

@@ -16,7 +16,7 @@ import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
 import { describeDuration } from './commands';
 import { ApprovalGate } from './approval';
-import { checkpointQuery } from './messages';
+import { checkpointQuery } from '../common/messages';
 import { compensateFully, RecoveryExecution } from './recovery-execution';
 import { resolveTargetStep, rootMessage, runbook, type RunbookRun } from './runbook';
 
@@ -30,7 +30,9 @@ export async function disasterRecovery(input: DisasterRecoveryInput): Promise<Di
   return runbook('disaster-recovery', input, async (run) => {
     run.declare([...DR_STEPS]);
     let checkpoint: RecoveryCheckpoint | null = null;
-    setHandler(checkpointQuery, () => checkpoint, { description: 'What this run recorded and completed, for `runbook retry`' });
+    setHandler(checkpointQuery, () => checkpoint, {
+      description: 'What this run recorded and completed, for `runbook retry`',
+    });
     const gate = new ApprovalGate(run);
     const parsed = parseRunbookInput(run.name, DisasterRecoveryInput, input);
     const dryRun = parsed.dryRun ?? false;
@@ -68,19 +70,27 @@ export async function disasterRecovery(input: DisasterRecoveryInput): Promise<Di
       formation: hashed.plan.formation,
       schedule: hashed.plan.schedule,
       maintenanceOnBefore: hashed.plan.maintenance.onBefore,
-      safetyBackup: earlier?.safetyBackup && hashed.plan.resumedFrom?.done.includes('safety-backup') ? earlier.safetyBackup : null,
+      safetyBackup:
+        earlier?.safetyBackup && hashed.plan.resumedFrom?.done.includes('safety-backup') ? earlier.safetyBackup : null,
       restore: earlier?.restore && hashed.plan.resumedFrom?.done.includes('restore') ? earlier.restore : null,
       done: [...(hashed.plan.resumedFrom?.done ?? [])],
       failedStep: null,
     };
     await run.step('plan', async (step) => {
       const changes = hashed.plan.steps.filter((s) => !s.skip && s.change).length;
-      step.detail(`plan ${hashed.hash}: ${changes} steps change the app, about ${hashed.plan.expectedDowntimeMinutes} minutes of downtime`);
-      if (!dryRun) await run.audit('approval', `plan ${hashed.hash}: restore ${hashed.plan.backup.name} into ${target.app}`, { plan: hashed.plan, hash: hashed.hash });
+      step.detail(
+        `plan ${hashed.hash}: ${changes} steps change the app, about ${hashed.plan.expectedDowntimeMinutes} minutes of downtime`,
+      );
+      if (!dryRun)
+        await run.audit('approval', `plan ${hashed.hash}: restore ${hashed.plan.backup.name} into ${target.app}`, {
+          plan: hashed.plan,
+          hash: hashed.hash,
+        });
     });
 
     if (dryRun) {
-      for (const { name } of DR_STEPS) if (run.progress().steps.find((s) => s.name === name)?.status === 'pending') run.skip(name, 'dry run');
+      for (const { name } of DR_STEPS)
+        if (run.progress().steps.find((s) => s.name === name)?.status === 'pending') run.skip(name, 'dry run');
       return result(run, target, hashed, null, null, true);
     }
 
@@ -120,7 +130,11 @@ async function bothSettled(steps: Promise<void>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-async function readEarlierRun(run: RunbookRun, target: ResolvedTarget, from: { workflowId: string; runId: string }): Promise<RecoveryCheckpoint> {
+async function readEarlierRun(
+  run: RunbookRun,
+  target: ResolvedTarget,
+  from: { workflowId: string; runId: string },
+): Promise<RecoveryCheckpoint> {
   return run.step('resume', async (step) => {
     const earlier = await heroku.readRecoveryCheckpoint(from);
     if (earlier.app !== target.app) {
@@ -130,7 +144,9 @@ async function readEarlierRun(run: RunbookRun, target: ResolvedTarget, from: { w
         message: `Run ${from.workflowId} recovered ${earlier.app}, not ${target.app}: a retry continues the same app. Nothing was changed.`,
       });
     }
-    step.detail(`continues ${from.workflowId}: done there: ${earlier.done.join(', ') || 'nothing'}; stopped at ${earlier.failedStep ?? 'unknown'}`);
+    step.detail(
+      `continues ${from.workflowId}: done there: ${earlier.done.join(', ') || 'nothing'}; stopped at ${earlier.failedStep ?? 'unknown'}`,
+    );
     return earlier;
   });
 }
@@ -157,17 +173,24 @@ async function approve(
         message: `Restoring replaces ${target.app}'s database: confirm with the app name (--confirm ${target.app}), not ${input.confirm === undefined ? 'nothing' : `"${input.confirm}"`}. Nothing was changed.`,
       });
     }
-    const why = settings.approval.required ? 'nothing destructive left to do (the restore is done)' : `not required for ${target.environment ?? target.app}; confirmed with the app name`;
+    const why = settings.approval.required
+      ? 'nothing destructive left to do (the restore is done)'
+      : `not required for ${target.environment ?? target.app}; confirmed with the app name`;
     run.skip('approval', why);
     run.skip('drift-check', 'no approval to check against');
     return { hashed: planned, decision: null };
   }
-  const timeoutMinutes = input.timing?.approvalTimeoutSeconds !== undefined ? input.timing.approvalTimeoutSeconds / 60 : (input.approvalTimeoutMinutes ?? settings.approval.timeoutMinutes);
+  const timeoutMinutes =
+    input.timing?.approvalTimeoutSeconds !== undefined
+      ? input.timing.approvalTimeoutSeconds / 60
+      : (input.approvalTimeoutMinutes ?? settings.approval.timeoutMinutes);
   let hashed = planned;
   let drift: string | null = null;
   for (;;) {
     const decision = await run.step('approval', async (step) => {
-      step.detail(`plan ${hashed.hash} waits for a second person (not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``);
+      step.detail(
+        `plan ${hashed.hash} waits for a second person (not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``,
+      );
       const made = await gate.awaitDecision(hashed, timeoutMinutes, drift);
       if (!made) {
         throw ApplicationFailure.create({
@@ -176,7 +199,11 @@ async function approve(
           message: `Not approved within ${describeDuration(Math.round(timeoutMinutes * 60))}: nothing was changed on ${target.app}. Launch again when a second person is available to approve.`,
         });
       }
-      await run.audit('approval', `plan ${made.planHash} ${made.decision} by ${made.by}${made.reason ? `: ${made.reason}` : ''}`, { decision: made });
+      await run.audit(
+        'approval',
+        `plan ${made.planHash} ${made.decision} by ${made.by}${made.reason ? `: ${made.reason}` : ''}`,
+        { decision: made },
+      );
       if (made.decision === 'rejected') {
         throw ApplicationFailure.create({
           type: FailureTypes.Rejected,
@@ -189,12 +216,20 @@ async function approve(
     });
     const fresh = await run.step('drift-check', async (step) => {
       const again = await heroku.planDisasterRecovery(planRequest);
-      step.detail(again.hash === hashed.hash ? `unchanged (plan ${again.hash})` : `changed: ${describeDrift(hashed.plan, again.plan)}`);
+      step.detail(
+        again.hash === hashed.hash
+          ? `unchanged (plan ${again.hash})`
+          : `changed: ${describeDrift(hashed.plan, again.plan)}`,
+      );
       return again;
     });
     if (fresh.hash === hashed.hash) return { hashed, decision };
     drift = `the live state changed after approval (${describeDrift(hashed.plan, fresh.plan)}): approve the new plan ${fresh.hash}`;
-    await run.audit('approval', `plan ${hashed.hash} is stale: ${drift}`, { previous: hashed.plan, plan: fresh.plan, hash: fresh.hash });
+    await run.audit('approval', `plan ${hashed.hash} is stale: ${drift}`, {
+      previous: hashed.plan,
+      plan: fresh.plan,
+      hash: fresh.hash,
+    });
     hashed = fresh;
     gate.reopen();
   }
@@ -204,12 +239,17 @@ async function approve(
 export function describeDrift(before: DisasterRecoveryPlan, after: DisasterRecoveryPlan): string {
   const changes: string[] = [];
   if (before.backup.name !== after.backup.name) changes.push(`backup ${before.backup.name} → ${after.backup.name}`);
-  if (before.newestBackup !== after.newestBackup) changes.push(`newest backup ${before.newestBackup ?? 'none'} → ${after.newestBackup ?? 'none'}`);
+  if (before.newestBackup !== after.newestBackup)
+    changes.push(`newest backup ${before.newestBackup ?? 'none'} → ${after.newestBackup ?? 'none'}`);
   const formation = (plan: DisasterRecoveryPlan) => describeFormation(plan.formation);
   if (formation(before) !== formation(after)) changes.push(`formation ${formation(before)} → ${formation(after)}`);
   if (JSON.stringify(before.schedule) !== JSON.stringify(after.schedule)) changes.push('backup schedule');
-  if (before.maintenance.onBefore !== after.maintenance.onBefore) changes.push(`maintenance was ${before.maintenance.onBefore ? 'on' : 'off'}, now ${after.maintenance.onBefore ? 'on' : 'off'}`);
-  if (before.database.addonName !== after.database.addonName) changes.push(`database ${before.database.addonName} → ${after.database.addonName}`);
+  if (before.maintenance.onBefore !== after.maintenance.onBefore)
+    changes.push(
+      `maintenance was ${before.maintenance.onBefore ? 'on' : 'off'}, now ${after.maintenance.onBefore ? 'on' : 'off'}`,
+    );
+  if (before.database.addonName !== after.database.addonName)
+    changes.push(`database ${before.database.addonName} → ${after.database.addonName}`);
   return changes.join(', ') || 'details of the plan';
 }
 

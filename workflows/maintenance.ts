@@ -25,7 +25,9 @@ async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean
   const input = parseRunbookInput(name, MaintenanceInput, rawInput);
   const target = await run.step('resolve', async (step) => {
     const resolved = await heroku.resolveTarget({ environment: input.environment, app: input.app });
-    step.detail(`${resolved.app}${resolved.environment ? ` (${resolved.environment})` : ''}, strategy ${resolved.maintenance.strategy}`);
+    step.detail(
+      `${resolved.app}${resolved.environment ? ` (${resolved.environment})` : ''}, strategy ${resolved.maintenance.strategy}`,
+    );
     return resolved;
   });
   run.setTarget(target);
@@ -33,7 +35,9 @@ async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean
   const { strategy } = target.maintenance;
 
   // Read first: a second run on an app already as asked changes nothing (no release, no restart).
-  const before = await run.step('read', () => heroku.readMaintenanceState({ app: target.app, settings: target.maintenance }));
+  const before = await run.step('read', () =>
+    heroku.readMaintenanceState({ app: target.app, settings: target.maintenance }),
+  );
   const changes: MaintenanceChange[] = [];
   const changed = async (change: MaintenanceChange) => {
     changes.push(change);
@@ -52,7 +56,8 @@ async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean
   }
 
   if (!before.configVar) run.skip('config-var', 'not used by the platform strategy');
-  else if ((before.configVar.state === 'on') === on) run.skip('config-var', `${before.configVar.key} already ${before.configVar.state}`);
+  else if ((before.configVar.state === 'on') === on)
+    run.skip('config-var', `${before.configVar.key} already ${before.configVar.state}`);
   else {
     const { key, state: from } = before.configVar;
     await run.step('config-var', async (step) => {

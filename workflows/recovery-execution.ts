@@ -7,7 +7,8 @@ import { isInMaintenance } from '../common/maintenance';
 import { heroku, watchers } from './activities';
 import { waitForTransfer } from './backups';
 import { runDetached } from './commands';
-import { rootMessage, type RunbookRun, type StepHandle } from './runbook';
+import { rootMessage, type RunbookRun } from './runbook';
+import type { StepHandle } from '../common/progress';
 
 /**
  * The changing part of a disaster recovery, step by step, keeping what a compensation and a later retry need to
@@ -56,29 +57,47 @@ export class RecoveryExecution {
     if (this.plan.quiet.length === 0) return this.run.skip('quiet', 'no background process is running');
     await this.step('quiet', async (step) => {
       this.quietTouched = true;
-      const after = await heroku.scaleFormation({ app: this.target.app, updates: this.plan.quiet.map((type) => ({ type, quantity: 0 })) });
+      const after = await heroku.scaleFormation({
+        app: this.target.app,
+        updates: this.plan.quiet.map((type) => ({ type, quantity: 0 })),
+      });
       const now = describeFormation(after.filter((p) => this.plan.quiet.includes(p.type)));
-      await this.run.audit('change', `quieted ${now} (was ${describeFormation(this.recorded())})`, { previous: this.recorded(), current: after });
+      await this.run.audit('change', `quieted ${now} (was ${describeFormation(this.recorded())})`, {
+        previous: this.recorded(),
+        current: after,
+      });
       step.detail(now);
     });
   }
 
   async takeSafetyBackup(): Promise<void> {
     if (!this.plan.safetyBackup) return this.run.skip('safety-backup', 'off (safetyBackup: false)');
-    if (this.isDone('safety-backup')) return this.run.skip('safety-backup', `done in ${this.resumed()} (${this.checkpoint.safetyBackup?.name})`);
+    if (this.isDone('safety-backup'))
+      return this.run.skip('safety-backup', `done in ${this.resumed()} (${this.checkpoint.safetyBackup?.name})`);
     await this.step('safety-backup', async (step) => {
       const database = await this.db();
       const transfers = watchers(this.timing);
       const stepStartedAt = new Date().toISOString();
-      const started = await CancellationScope.nonCancellable(() => transfers.startBackupCapture({ database, stepStartedAt }));
+      const started = await CancellationScope.nonCancellable(() =>
+        transfers.startBackupCapture({ database, stepStartedAt }),
+      );
       this.checkpoint.safetyBackup = started;
-      await this.run.audit('change', `started safety backup ${started.name} of ${database.attachment}_URL`, { backup: started.name });
-      this.checkpoint.safetyBackup = await waitForTransfer(transfers, database.appName, started, step, `capturing ${started.name}`);
+      await this.run.audit('change', `started safety backup ${started.name} of ${database.attachment}_URL`, {
+        backup: started.name,
+      });
+      this.checkpoint.safetyBackup = await waitForTransfer(
+        transfers,
+        database.appName,
+        started,
+        step,
+        `capturing ${started.name}`,
+      );
     });
   }
 
   async restoreBackup(): Promise<void> {
-    if (this.isDone('restore')) return this.run.skip('restore', `done in ${this.resumed()} (${this.checkpoint.restore?.name}), verified`);
+    if (this.isDone('restore'))
+      return this.run.skip('restore', `done in ${this.resumed()} (${this.checkpoint.restore?.name}), verified`);
     await this.step('restore', async (step) => {
       const database = await this.db();
       const transfers = watchers(this.timing);
@@ -86,7 +105,9 @@ export class RecoveryExecution {
       this.restoreRequested = true;
       // Not cancellable: once asked, Heroku may have started it, and a cancellation must know which one to stop.
       const stepStartedAt = new Date().toISOString();
-      const started = await CancellationScope.nonCancellable(() => transfers.startRestore({ database, backup, stepStartedAt }));
+      const started = await CancellationScope.nonCancellable(() =>
+        transfers.startRestore({ database, backup, stepStartedAt }),
+      );
       this.restore = this.checkpoint.restore = started;
       await this.run.audit('change', `started restore ${started.name} of ${backup} into ${database.attachment}_URL`, {
         restore: started.name,
@@ -111,7 +132,12 @@ export class RecoveryExecution {
     await this.step('schedule', async (step) => {
       const database = await this.db();
       const { changed } = await heroku.setBackupSchedule({ database, hour: wanted.hour, timezone: wanted.timezone });
-      if (changed) await this.run.audit('change', `backup schedule of ${database.attachment}_URL set to ${describeSchedule(wanted)}`, { schedule: wanted });
+      if (changed)
+        await this.run.audit(
+          'change',
+          `backup schedule of ${database.attachment}_URL set to ${describeSchedule(wanted)}`,
+          { schedule: wanted },
+        );
       step.detail(`${changed ? 're-created' : 'already in place'}: ${describeSchedule(wanted)}`);
     });
   }
@@ -122,7 +148,13 @@ export class RecoveryExecution {
     if (this.isDone('migrations')) return this.run.skip('migrations', `done in ${this.resumed()}`);
     await this.step('migrations', async (step) => {
       this.migrationsStarted = true;
-      await runDetached(this.run, step, { app: this.target.app, command, markerStep: 'migrations', timeoutSeconds: this.commandTimeout(), timing: this.timing });
+      await runDetached(this.run, step, {
+        app: this.target.app,
+        command,
+        markerStep: 'migrations',
+        timeoutSeconds: this.commandTimeout(),
+        timing: this.timing,
+      });
       this.migrationsSucceeded = true;
     });
   }
@@ -133,7 +165,13 @@ export class RecoveryExecution {
     if (this.isDone('clear')) return this.run.skip('clear', `done in ${this.resumed()}`);
     await this.step('clear', async (step) => {
       for (const [i, command] of commands.entries()) {
-        await runDetached(this.run, step, { app: this.target.app, command, markerStep: `clear-${i + 1}`, timeoutSeconds: this.commandTimeout(), timing: this.timing });
+        await runDetached(this.run, step, {
+          app: this.target.app,
+          command,
+          markerStep: `clear-${i + 1}`,
+          timeoutSeconds: this.commandTimeout(),
+          timing: this.timing,
+        });
       }
       step.detail(`${commands.length} command${commands.length === 1 ? '' : 's'} exited with status 0`);
     });
@@ -142,7 +180,13 @@ export class RecoveryExecution {
   async rebuildIndex(): Promise<void> {
     if (this.isDone('index')) return this.run.skip('index', `done in ${this.resumed()}`);
     await this.step('index', (step) =>
-      runDetached(this.run, step, { app: this.target.app, command: this.plan.indexCommand, markerStep: 'index', timeoutSeconds: this.commandTimeout(), timing: this.timing }),
+      runDetached(this.run, step, {
+        app: this.target.app,
+        command: this.plan.indexCommand,
+        markerStep: 'index',
+        timeoutSeconds: this.commandTimeout(),
+        timing: this.timing,
+      }),
     );
   }
 
@@ -152,7 +196,8 @@ export class RecoveryExecution {
   }
 
   async maintenanceOff(): Promise<void> {
-    if (this.plan.maintenance.onBefore) return this.run.skip('maintenance-off', 'it was on before this run: it stays on');
+    if (this.plan.maintenance.onBefore)
+      return this.run.skip('maintenance-off', 'it was on before this run: it stays on');
     await this.step('maintenance-off', async (step) => step.detail(await this.switchMaintenance(false)));
   }
 
@@ -172,9 +217,13 @@ export class RecoveryExecution {
       const formation = await heroku.readFormation({ app: this.target.app });
       for (const before of this.plan.formation) {
         const now = formation.find((p) => p.type === before.type);
-        if (!now || now.quantity !== before.quantity) problems.push(`${before.type} is ${now?.quantity ?? 'missing'}, was ${before.quantity}`);
+        if (!now || now.quantity !== before.quantity)
+          problems.push(`${before.type} is ${now?.quantity ?? 'missing'}, was ${before.quantity}`);
       }
-      const maintenance = await heroku.readMaintenanceState({ app: this.target.app, settings: this.target.maintenance });
+      const maintenance = await heroku.readMaintenanceState({
+        app: this.target.app,
+        settings: this.target.maintenance,
+      });
       const on = isInMaintenance(maintenance);
       if (on !== this.plan.maintenance.onBefore) problems.push(`maintenance is ${on ? 'on' : 'off'}`);
       if (problems.length > 0) {
@@ -184,7 +233,9 @@ export class RecoveryExecution {
           message: `After the recovery, ${this.target.app} is not as planned: ${problems.join('; ')}. Check \`heroku ps\`, \`heroku pg:backups:schedules\` and \`heroku config\` for ${this.target.app}.`,
         });
       }
-      step.detail(`schedule ${this.plan.schedule ? describeSchedule(this.plan.schedule) : 'none (as planned)'}; ${describeFormation(formation)}; maintenance ${on ? 'on' : 'off'}`);
+      step.detail(
+        `schedule ${this.plan.schedule ? describeSchedule(this.plan.schedule) : 'none (as planned)'}; ${describeFormation(formation)}; maintenance ${on ? 'on' : 'off'}`,
+      );
     });
   }
 
@@ -204,7 +255,10 @@ export class RecoveryExecution {
 
     if (this.restore && !this.restoreSucceeded) {
       try {
-        const { transfer: after, cancelled: stopped } = await heroku.cancelTransfer({ app: (await this.db()).appName, uuid: this.restore.uuid });
+        const { transfer: after, cancelled: stopped } = await heroku.cancelTransfer({
+          app: (await this.db()).appName,
+          uuid: this.restore.uuid,
+        });
         this.restore = this.checkpoint.restore = after;
         notes.push(
           stopped
@@ -218,7 +272,9 @@ export class RecoveryExecution {
           this.checkpoint.done.push('restore');
         }
       } catch (cancelError) {
-        notes.push(`restore ${this.restore.name} could not be stopped (${rootMessage(cancelError)}): check \`heroku pg:backups -a ${app}\``);
+        notes.push(
+          `restore ${this.restore.name} could not be stopped (${rootMessage(cancelError)}): check \`heroku pg:backups -a ${app}\``,
+        );
       }
     }
 
@@ -226,20 +282,27 @@ export class RecoveryExecution {
     if (this.quietTouched) {
       this.run.declare([{ name: 'compensate-scale-back', title: 'Compensation: scale processes back' }]);
       try {
-        notes.push(`processes scaled back (${await this.run.step('compensate-scale-back', async (step) => {
-          const done = await this.restoreFormation();
-          step.detail(done);
-          return done;
-        })})`);
+        notes.push(
+          `processes scaled back (${await this.run.step('compensate-scale-back', async (step) => {
+            const done = await this.restoreFormation();
+            step.detail(done);
+            return done;
+          })})`,
+        );
       } catch (scaleError) {
         processes = 'quiet';
-        notes.push(`processes could NOT be scaled back (${rootMessage(scaleError)}): run \`heroku ps:scale ${this.recorded().map((p) => `${p.type}=${p.quantity}`).join(' ')} -a ${app}\``);
+        notes.push(
+          `processes could NOT be scaled back (${rootMessage(scaleError)}): run \`heroku ps:scale ${this.recorded()
+            .map((p) => `${p.type}=${p.quantity}`)
+            .join(' ')} -a ${app}\``,
+        );
       }
     }
 
     const dataUnsafe = (this.restore !== null || this.restoreRequested) && !this.restoreSucceeded;
     const schemaUnsafe = this.migrationsStarted && !this.migrationsSucceeded;
-    const staleCaches = this.restoreSucceeded && this.plan.clearCommands.length > 0 && !this.checkpoint.done.includes('clear');
+    const staleCaches =
+      this.restoreSucceeded && this.plan.clearCommands.length > 0 && !this.checkpoint.done.includes('clear');
     let maintenance: AppLeftState['maintenance'] = this.plan.maintenance.onBefore ? 'on' : 'off';
     if (this.maintenanceTouched) {
       if (dataUnsafe || schemaUnsafe || staleCaches) {
@@ -253,19 +316,31 @@ export class RecoveryExecution {
       } else if (!this.plan.maintenance.onBefore) {
         this.run.declare([{ name: 'compensate-maintenance', title: 'Compensation: maintenance off' }]);
         try {
-          await this.run.step('compensate-maintenance', async (step) => step.detail(await this.switchMaintenance(false)));
+          await this.run.step('compensate-maintenance', async (step) =>
+            step.detail(await this.switchMaintenance(false)),
+          );
           notes.push('maintenance turned off again');
         } catch (maintenanceError) {
           maintenance = 'unknown';
-          notes.push(`maintenance could NOT be turned off (${rootMessage(maintenanceError)}): run \`runbook run maintenance-off --app ${app}\``);
+          notes.push(
+            `maintenance could NOT be turned off (${rootMessage(maintenanceError)}): run \`runbook run maintenance-off --app ${app}\``,
+          );
         }
       }
     }
 
-    const database: AppLeftState['database'] = this.restoreSucceeded ? 'restored' : dataUnsafe ? 'may be inconsistent' : 'untouched';
+    const database: AppLeftState['database'] = this.restoreSucceeded
+      ? 'restored'
+      : dataUnsafe
+        ? 'may be inconsistent'
+        : 'untouched';
     const notDone = this.run
       .progress()
-      .steps.filter((s) => ['schedule', 'migrations', 'clear', 'index'].includes(s.name) && (s.status === 'pending' || s.status === 'failed' || s.status === 'running'))
+      .steps.filter(
+        (s) =>
+          ['schedule', 'migrations', 'clear', 'index'].includes(s.name) &&
+          (s.status === 'pending' || s.status === 'failed' || s.status === 'running'),
+      )
       .map((s) => s.title.toLowerCase());
     const retry = `\`runbook retry ${workflowId}\``;
     const next =
@@ -347,9 +422,12 @@ export class RecoveryExecution {
     }
     if (state.configVar && (state.configVar.state === 'on') !== on) {
       const { release } = await heroku.setMaintenanceConfigVar({ app, settings, on });
-      changes.push(`${on ? `set ${settings.configVar}` : `cleared ${settings.configVar}`}${release ? ` (release v${release.version})` : ''}`);
+      changes.push(
+        `${on ? `set ${settings.configVar}` : `cleared ${settings.configVar}`}${release ? ` (release v${release.version})` : ''}`,
+      );
     }
-    if (changes.length > 0) await this.run.audit('change', `maintenance ${on ? 'on' : 'off'}: ${changes.join('; ')}`, { on, changes });
+    if (changes.length > 0)
+      await this.run.audit('change', `maintenance ${on ? 'on' : 'off'}: ${changes.join('; ')}`, { on, changes });
     return changes.length ? changes.join('; ') : `already ${on ? 'on' : 'off'}`;
   }
 }

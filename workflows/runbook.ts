@@ -1,13 +1,19 @@
-import { CancellationScope, isCancellation, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { AuditEvent } from '../common/audit';
 import type { ResolvedTarget } from '../common/environments';
-import type { RunbookProgress, StepState } from '../common/progress';
+import type { RunbookProgress, StepHandle, StepState } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
 import { FailureTypes } from '../common/errors';
 import { RUNBOOKS, isRunbookId } from '../common/runbooks';
 import { heroku, records } from './activities';
 import { acquireAppLock, releaseAppLock, type AppLockHandle } from './app-lock';
-import { progressQuery } from './messages';
+import { progressQuery } from '../common/messages';
 
 /** What the UI shows when a run was started without saying who started it (the Temporal UI sends no identity). */
 export const UNKNOWN_OPERATOR = 'unknown';
@@ -20,11 +26,6 @@ export function operatorOf(rawInput: unknown): string {
 export interface StepDeclaration {
   name: string;
   title: string;
-}
-
-/** What a step's body may say about itself while it runs. */
-export interface StepHandle {
-  detail(text: string): void;
 }
 
 /** One run of a runbook: who runs it, on what, its steps (the `progress` query) and its audit trail. */
@@ -76,7 +77,9 @@ export class RunbookRun {
   /** Takes the app's lock (see workflows/app-lock.ts): refused, naming the holder, unless asked to wait. */
   async lockApp(target: ResolvedTarget, wait = false): Promise<void> {
     if (this.lock !== undefined) return;
-    this.lock = await this.step('lock', (step) => acquireAppLock(target, { runbook: this.name, operator: this.operator }, wait, step));
+    this.lock = await this.step('lock', (step) =>
+      acquireAppLock(target, { runbook: this.name, operator: this.operator }, wait, step),
+    );
   }
 
   /** Lets the next runbook on the app start. */
@@ -222,7 +225,9 @@ export async function resolveTargetStep(
   input: { environment?: string; app?: string; waitForLock?: boolean },
   options: { lock?: boolean } = {},
 ): Promise<ResolvedTarget> {
-  const target = await run.step('resolve', () => heroku.resolveTarget({ environment: input.environment, app: input.app }));
+  const target = await run.step('resolve', () =>
+    heroku.resolveTarget({ environment: input.environment, app: input.app }),
+  );
   run.setTarget(target);
   if (options.lock ?? run.mutating) await run.lockApp(target, input.waitForLock ?? false);
   return target;

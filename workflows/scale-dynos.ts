@@ -27,7 +27,12 @@ export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResu
       return formation;
     });
 
-    const differs = updates.filter((update) => differsFrom(previous.find((p) => p.type === update.type), update));
+    const differs = updates.filter((update) =>
+      differsFrom(
+        previous.find((p) => p.type === update.type),
+        update,
+      ),
+    );
     let current = previous;
     if (differs.length === 0) run.skip('scale', 'already as asked');
     else {
@@ -36,15 +41,24 @@ export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResu
         step.detail(describeFormation(after.filter((p) => differs.some((u) => u.type === p.type))));
         return after;
       });
-      await run.audit('change', `scaled ${describeFormation(current.filter((p) => differs.some((u) => u.type === p.type)))}`, {
-        previous: previous.filter((p) => differs.some((u) => u.type === p.type)),
-        requested: differs,
-      });
+      await run.audit(
+        'change',
+        `scaled ${describeFormation(current.filter((p) => differs.some((u) => u.type === p.type)))}`,
+        {
+          previous: previous.filter((p) => differs.some((u) => u.type === p.type)),
+          requested: differs,
+        },
+      );
     }
 
     await run.step('verify', async (step) => {
       const readBack = await heroku.readFormation({ app: target.app });
-      const wrong = updates.filter((update) => differsFrom(readBack.find((p) => p.type === update.type), update));
+      const wrong = updates.filter((update) =>
+        differsFrom(
+          readBack.find((p) => p.type === update.type),
+          update,
+        ),
+      );
       if (wrong.length > 0) {
         throw ApplicationFailure.nonRetryable(
           `After scaling, Heroku reports ${describeFormation(readBack)}, not what was asked (${wrong.map((w) => w.type).join(', ')}). Check \`heroku ps -a ${target.app}\`.`,

@@ -7,7 +7,6 @@ import { parseRunbookInput } from '../common/validation';
 import { heroku } from './activities';
 import { resolveTargetStep, runbook } from './runbook';
 
-
 /** Read-only: maintenance, formation, add-ons, config var names, latest backups, backup schedule, latest release. */
 export async function appStatus(input: AppStatusInput): Promise<AppStatusResult> {
   return runbook('app-status', input, async (run) => {
@@ -71,7 +70,11 @@ export async function verifyBackupSchedule(input: VerifyBackupScheduleInput): Pr
     const { database, actual } = await run.step('read', async () => {
       const found = await heroku.resolveDatabase({ app: target.app, attachment: target.backups.database });
       const name = `${found.attachment}_URL`;
-      return { database: name, actual: (await heroku.readBackupSchedules({ database: found })).find((s) => s.name.toUpperCase() === name) ?? null };
+      return {
+        database: name,
+        actual:
+          (await heroku.readBackupSchedules({ database: found })).find((s) => s.name.toUpperCase() === name) ?? null,
+      };
     });
     const drift: ScheduleDrift =
       expected === null
@@ -85,7 +88,9 @@ export async function verifyBackupSchedule(input: VerifyBackupScheduleInput): Pr
             : 'different';
     const want = expected ? describeSchedule(expected) : 'no schedule';
     const have = actual ? describeSchedule(actual) : 'no schedule';
-    const fix = expected ? ` Fix: runbook run schedule-backups --app ${target.app} --at "${target.backups.schedule}".` : '';
+    const fix = expected
+      ? ` Fix: runbook run schedule-backups --app ${target.app} --at "${target.backups.schedule}".`
+      : '';
     return {
       runbook: 'verify-backup-schedule',
       app: target.app,

@@ -29,7 +29,13 @@ export interface Transfer {
 export function summarize(transfer: Transfer): TransferSummary {
   const isRestore = transfer.from_type !== 'pg_dump' && transfer.to_type === 'pg_restore';
   const isCopy = transfer.from_type === 'pg_dump' && transfer.to_type === 'pg_restore';
-  const kind: TransferSummary['kind'] = isRestore ? 'restore' : isCopy ? 'copy' : transfer.schedule ? 'scheduled-backup' : 'backup';
+  const kind: TransferSummary['kind'] = isRestore
+    ? 'restore'
+    : isCopy
+      ? 'copy'
+      : transfer.schedule
+        ? 'scheduled-backup'
+        : 'backup';
   const prefix = { backup: 'b', 'scheduled-backup': 'a', restore: 'r', copy: 'c' }[kind];
   const status: TransferSummary['status'] = transfer.succeeded
     ? 'succeeded'
@@ -73,7 +79,10 @@ export class DataApi extends HerokuApiClient {
   }
 
   getTransfer(app: string, idOrNum: string | number, verbose = false): Promise<Transfer> {
-    return this.request('GET', `/client/v11/apps/${encodeURIComponent(app)}/transfers/${idOrNum}${verbose ? '?verbose=true' : ''}`);
+    return this.request(
+      'GET',
+      `/client/v11/apps/${encodeURIComponent(app)}/transfers/${idOrNum}${verbose ? '?verbose=true' : ''}`,
+    );
   }
 
   /** Starts a backup. NOT idempotent: callers look for the backup a previous attempt made first. */
@@ -95,7 +104,12 @@ export class DataApi extends HerokuApiClient {
       'GET',
       `/client/v11/databases/${addonId}/transfer-schedules`,
     );
-    return list.map((schedule) => ({ uuid: schedule.uuid, name: schedule.name, hour: Number(schedule.hour), timezone: schedule.timezone }));
+    return list.map((schedule) => ({
+      uuid: schedule.uuid,
+      name: schedule.name,
+      hour: Number(schedule.hour),
+      timezone: schedule.timezone,
+    }));
   }
 
   /** Sets the database's daily backup schedule (Heroku keeps one per database: this replaces it). */

@@ -25,7 +25,10 @@ export const DEFAULT_RATE_LIMIT_PAUSE_MS = 10_000;
  * Maps a failed Heroku request onto Temporal's retry semantics: a request Heroku refused (4xx) fails at once and
  * says what to fix; throttling, server errors and network failures are retried with backoff.
  */
-export function herokuFailure(e: HerokuRequestError, rateLimitPauseMs = DEFAULT_RATE_LIMIT_PAUSE_MS): ApplicationFailure {
+export function herokuFailure(
+  e: HerokuRequestError,
+  rateLimitPauseMs = DEFAULT_RATE_LIMIT_PAUSE_MS,
+): ApplicationFailure {
   const request = `${e.method} ${e.path}`;
   const heroku = e.id || e.message ? ` (${[e.id, e.message].filter(Boolean).join(': ')})` : '';
   const ref = e.requestId ? ` [Heroku Request-Id ${e.requestId}]` : '';

@@ -48,7 +48,10 @@ export class PlatformApi extends HerokuApiClient {
   }
 
   /** Starts a one-off dyno. NOT idempotent: callers look for the dyno an earlier attempt started first. */
-  createDyno(app: string, body: { command: string; attach: boolean; env?: Record<string, string>; time_to_live?: number }): Promise<Dyno> {
+  createDyno(
+    app: string,
+    body: { command: string; attach: boolean; env?: Record<string, string>; time_to_live?: number },
+  ): Promise<Dyno> {
     return this.request('POST', `/apps/${encodeURIComponent(app)}/dynos`, { body });
   }
 
@@ -75,9 +78,13 @@ export class PlatformApi extends HerokuApiClient {
    * as Server-Sent Events until the stream ends. The URL is the capability: no token is sent to it.
    */
   async recentLogs(app: string, options: { dyno?: string; lines?: number } = {}): Promise<string[]> {
-    const session = await this.request<{ logplex_url: string }>('POST', `/apps/${encodeURIComponent(app)}/log-sessions`, {
-      body: { ...(options.dyno && { dyno: options.dyno }), lines: options.lines ?? 1500, tail: false },
-    });
+    const session = await this.request<{ logplex_url: string }>(
+      'POST',
+      `/apps/${encodeURIComponent(app)}/log-sessions`,
+      {
+        body: { ...(options.dyno && { dyno: options.dyno }), lines: options.lines ?? 1500, tail: false },
+      },
+    );
     const response = await fetch(session.logplex_url, { headers: { Accept: 'text/event-stream' } });
     if (!response.ok) {
       throw ApplicationFailure.create({

@@ -54,7 +54,12 @@ export class HerokuApiClient {
   }
 }
 
-function describeFailure(method: string, path: string, err: unknown, res: IncomingMessage | undefined): HerokuRequestError {
+function describeFailure(
+  method: string,
+  path: string,
+  err: unknown,
+  res: IncomingMessage | undefined,
+): HerokuRequestError {
   const e = err as { statusCode?: number; body?: unknown; code?: string; message?: string };
   const body = typeof e.body === 'object' && e.body !== null ? (e.body as { id?: unknown; message?: unknown }) : {};
   const header = (name: string) => {

@@ -2,21 +2,27 @@ import { createInterface } from 'node:readline/promises';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command } from 'commander';
 import { formatPlan } from '../../common/disaster-recovery';
-import { approveUpdate, rejectUpdate } from '../../workflows/messages';
-import { connectClient, temporalSettingsFromEnv } from '../connection';
+import { approveUpdate, rejectUpdate } from '../../common/messages';
+import { connectClient } from '../connection';
+import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
 import { resolveOperator } from '../operator';
 import { describeRun } from '../runs';
-import { UsageError } from './run';
+import { UsageError } from '../usage-error';
 
 async function waitingRun(workflowId: string) {
   const client = await connectClient(temporalSettingsFromEnv());
   const { handle, view } = await describeRun(client, workflowId);
-  if (view.state !== 'RUNNING') throw new UsageError(`${workflowId} is not running (${view.state}): there is nothing to approve or reject.`);
+  if (view.state !== 'RUNNING')
+    throw new UsageError(`${workflowId} is not running (${view.state}): there is nothing to approve or reject.`);
   if (!view.workerPolling) {
-    throw new Error(`No worker polls task queue "${view.taskQueue}": the run can neither show its plan nor go on. Start one (\`runbook worker\`), then approve.`);
+    throw new Error(
+      `No worker polls task queue "${view.taskQueue}": the run can neither show its plan nor go on. Start one (\`runbook worker\`), then approve.`,
+    );
   }
   if (!view.approval) {
-    throw new UsageError(`${workflowId} (${view.runbook}) does not take approvals, or no worker answered for it (\`runbook status ${workflowId}\`).`);
+    throw new UsageError(
+      `${workflowId} (${view.runbook}) does not take approvals, or no worker answered for it (\`runbook status ${workflowId}\`).`,
+    );
   }
   return { handle, view, approval: view.approval };
 }
@@ -48,10 +54,14 @@ export function approveCommand(): Command {
       if (approval.drift) console.log(`  Note: ${approval.drift}`);
       if (!flags.yes) {
         if (!process.stdin.isTTY) {
-          throw new UsageError('No terminal to confirm on: read the plan above, then run again with --yes to approve it.');
+          throw new UsageError(
+            'No terminal to confirm on: read the plan above, then run again with --yes to approve it.',
+          );
         }
         const prompt = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await prompt.question(`Approve plan ${approval.planHash} as ${approver}? Type "yes" to approve: `);
+        const answer = await prompt.question(
+          `Approve plan ${approval.planHash} as ${approver}? Type "yes" to approve: `,
+        );
         prompt.close();
         if (answer.trim().toLowerCase() !== 'yes') {
           console.log('Not approved: nothing was sent. The run keeps waiting.');
@@ -60,9 +70,13 @@ export function approveCommand(): Command {
         }
       }
       const decision = await handle
-        .executeUpdate(approveUpdate, { args: [{ approver, planHash: approval.planHash, ...(flags.reason && { reason: flags.reason }) }] })
+        .executeUpdate(approveUpdate, {
+          args: [{ approver, planHash: approval.planHash, ...(flags.reason && { reason: flags.reason }) }],
+        })
         .catch(refusal);
-      console.log(`✔ Plan ${decision.planHash} approved by ${decision.by}. The run goes on: runbook status ${workflowId}`);
+      console.log(
+        `✔ Plan ${decision.planHash} approved by ${decision.by}. The run goes on: runbook status ${workflowId}`,
+      );
     });
 }
 

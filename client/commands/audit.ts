@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { openAuditLog } from '../../activities/audit/open-audit-log';
+import { openAuditLog } from '../../lib/audit/open-audit-log';
 import type { AuditEntry } from '../../common/audit';
 
 interface AuditFlags {
@@ -21,7 +21,8 @@ function positiveInteger(value: string): number {
 
 function isoTime(value: string): string {
   const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new InvalidArgumentError('expected a date or time, e.g. 2026-11-01 or 2026-11-01T03:00:00Z');
+  if (Number.isNaN(time))
+    throw new InvalidArgumentError('expected a date or time, e.g. 2026-11-01 or 2026-11-01T03:00:00Z');
   return new Date(time).toISOString();
 }
 

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../connection';
+import { connectClient } from '../connection';
+import { temporalSettingsFromEnv, workflowUrl } from '../../lib/temporal-settings';
 import { describeRun, formatRun } from '../runs';
-import { UsageError } from './run';
+import { UsageError } from '../usage-error';
 
 /**
  * `runbook cancel <id>`: asks the run to stop, the same as the UI's Cancel. The run compensates (scales processes
@@ -18,10 +19,15 @@ export function cancelCommand(): Command {
       const settings = temporalSettingsFromEnv();
       const client = await connectClient(settings);
       const { handle, view } = await describeRun(client, workflowId);
-      if (view.state !== 'RUNNING') throw new UsageError(`${workflowId} is not running (${view.state}): nothing to cancel.`);
+      if (view.state !== 'RUNNING')
+        throw new UsageError(`${workflowId} is not running (${view.state}): nothing to cancel.`);
       await handle.cancel();
       if (flags.wait === false) {
-        console.log(flags.json ? JSON.stringify({ workflowId, runId: view.runId, cancelRequested: true }) : `Cancellation requested for ${workflowId}; follow it: runbook status ${workflowId}`);
+        console.log(
+          flags.json
+            ? JSON.stringify({ workflowId, runId: view.runId, cancelRequested: true })
+            : `Cancellation requested for ${workflowId}; follow it: runbook status ${workflowId}`,
+        );
         return;
       }
       if (!flags.json) console.error(`Cancellation requested for ${workflowId}: waiting while it compensates…`);

@@ -1,10 +1,9 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { Command, InvalidArgumentError } from 'commander';
-import { targetActivities } from '../../activities/targets';
+import { resolveTarget, TargetError } from '../../common/targets';
 import { formatManualRecovery, manualDisasterRecovery, ManualRecoveryError } from '../../common/manual-recovery';
 import { EnvironmentName, HerokuAppName } from '../../common/inputs';
-import { loadRunbookConfig } from '../../worker/runbook-config';
-import { UsageError } from './run';
+import { loadRunbookConfig } from '../../lib/runbook-config';
+import { UsageError } from '../usage-error';
 
 interface DisasterRecoveryFlags {
   env?: string;
@@ -37,7 +36,9 @@ export function manualCommand(): Command {
     });
   manual.addCommand(
     new Command('disaster-recovery')
-      .description('print, in order, the heroku commands that restore a backup as the disaster-recovery runbook does (runs nothing)')
+      .description(
+        'print, in order, the heroku commands that restore a backup as the disaster-recovery runbook does (runs nothing)',
+      )
       .option('--env <name>', 'environment from the runbook config, e.g. production')
       .option('--app <name>', 'Heroku app name, e.g. csis-reconasia-alfa')
       .requiredOption('--backup <name>', 'the backup to restore: b016, or latest (step 1 then finds it)')
@@ -45,10 +46,14 @@ export function manualCommand(): Command {
       .option('--no-safety-backup', 'no safety backup')
       .option('--migrate', "run the migrations command after the restore (default: the environment's runMigrations)")
       .option('--no-migrate', 'no migrations')
-      .option('--process <type=N>', 'scale a quieted process back to N, as `heroku ps` showed it (repeatable)', addProcess)
+      .option(
+        '--process <type=N>',
+        'scale a quieted process back to N, as `heroku ps` showed it (repeatable)',
+        addProcess,
+      )
       .option('--json', 'print JSON')
       .action(async (flags: DisasterRecoveryFlags) => {
-        const target = await resolveTarget(flags);
+        const target = targetOf(flags);
         let recovery;
         try {
           recovery = manualDisasterRecovery(target, {
@@ -68,7 +73,7 @@ export function manualCommand(): Command {
 }
 
 /** The environment or app resolved against RUNBOOK_CONFIG exactly as the worker's resolveTarget activity does. */
-async function resolveTarget(flags: DisasterRecoveryFlags) {
+function targetOf(flags: DisasterRecoveryFlags) {
   if (flags.env === undefined && flags.app === undefined) {
     throw new UsageError('--env or --app: give an environment (e.g. production) or an app (e.g. csis-reconasia-alfa)');
   }
@@ -80,9 +85,9 @@ async function resolveTarget(flags: DisasterRecoveryFlags) {
   }
   const { config, source } = loadRunbookConfig();
   try {
-    return await targetActivities(config, source).resolveTarget({ environment: flags.env, app: flags.app });
+    return resolveTarget(config, source, { environment: flags.env, app: flags.app });
   } catch (err) {
-    if (err instanceof ApplicationFailure) throw new UsageError(err.message);
+    if (err instanceof TargetError) throw new UsageError(err.message);
     throw err;
   }
 }

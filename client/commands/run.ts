@@ -1,13 +1,13 @@
 import { Command } from 'commander';
+import { UsageError } from '../usage-error';
 import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../../common/runbooks';
-import { connectClient, temporalSettingsFromEnv } from '../connection';
+import { connectClient } from '../connection';
+import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
 import { followRun } from '../follow';
 import { InvalidRunbookInputError, startRunbook } from '../launch';
 import { resolveOperator } from '../operator';
 import { InputPreparationError, prepareInput } from '../prepare-input';
 import { flagsFor, inputFromFlags, optionFor, type FlagSpec } from '../schema-flags';
-
-export class UsageError extends Error {}
 
 interface LaunchFlags {
   json?: boolean;
@@ -28,9 +28,14 @@ export function runCommand(): Command {
     .action((name?: string) => {
       // Reached only when no runbook subcommand matched.
       const known = Object.keys(RUNBOOKS).join(', ');
-      throw new UsageError(name ? `Unknown runbook "${name}". Runbooks: ${known} (see \`runbook list\`).` : `Which runbook? Runbooks: ${known}.`);
+      throw new UsageError(
+        name
+          ? `Unknown runbook "${name}". Runbooks: ${known} (see \`runbook list\`).`
+          : `Which runbook? Runbooks: ${known}.`,
+      );
     });
-  for (const [name, definition] of Object.entries(RUNBOOKS)) run.addCommand(runbookCommand(name as RunbookId, definition));
+  for (const [name, definition] of Object.entries(RUNBOOKS))
+    run.addCommand(runbookCommand(name as RunbookId, definition));
   return run;
 }
 
@@ -43,7 +48,10 @@ function runbookCommand(name: RunbookId, definition: RunbookDefinition): Command
   }
   return command
     .option('--json', 'print the outcome as JSON')
-    .option('--no-wait', 'print the run\'s workflowId and runId at once instead of waiting (follow it with `runbook status`)')
+    .option(
+      '--no-wait',
+      "print the run's workflowId and runId at once instead of waiting (follow it with `runbook status`)",
+    )
     .option('--task-queue <name>', 'task queue of the workers (default: RUNBOOK_TASK_QUEUE, else heroku-runbooks)')
     .option('--workflow-id <id>', 'workflow ID to use instead of a generated one')
     .action((flags: LaunchFlags) => launch(name, specs, flags));
@@ -52,7 +60,10 @@ function runbookCommand(name: RunbookId, definition: RunbookDefinition): Command
 async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): Promise<void> {
   let input: Record<string, unknown>;
   try {
-    input = prepareInput(name, { ...inputFromFlags(specs, flags), operator: resolveOperator(flags.operator as string | undefined) });
+    input = prepareInput(name, {
+      ...inputFromFlags(specs, flags),
+      operator: resolveOperator(flags.operator as string | undefined),
+    });
   } catch (err) {
     if (err instanceof InputPreparationError) throw new UsageError(err.message);
     throw err;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { connectClient, temporalSettingsFromEnv, workflowUrl } from '../connection';
+import { connectClient } from '../connection';
+import { temporalSettingsFromEnv, workflowUrl } from '../../lib/temporal-settings';
 import { describeRun, formatRun } from '../runs';
 
 /** `runbook status <id>`: the run's state, current step, approval and outcome (and how the app was left). */

@@ -152,7 +152,19 @@ export function fakeConfigValue(service: AddonService, suffix: string, addonName
   }
 }
 
-const NAME_WORDS = ['curly', 'rugged', 'shallow', 'silky', 'opaque', 'clear', 'fluffy', 'cubic', 'tapered', 'acute', 'spherical'];
+const NAME_WORDS = [
+  'curly',
+  'rugged',
+  'shallow',
+  'silky',
+  'opaque',
+  'clear',
+  'fluffy',
+  'cubic',
+  'tapered',
+  'acute',
+  'spherical',
+];
 
 /** Heroku-style add-on names: `<service prefix>-<word>-<5 digits>`. */
 export function generateAddonName(service: AddonService, taken: (name: string) => boolean): string {

@@ -4,13 +4,7 @@ import type { SimulatorContext } from '../context';
 import { ApiError, invalidParams } from '../errors';
 import type { AddonRecord } from '../state-addons';
 import type { AppRecord } from '../state';
-import {
-  type AddonPlan,
-  POSTGRES_SERVICE,
-  configVarNames,
-  fakeConfigValue,
-  generateAddonName,
-} from './addon-catalog';
+import { type AddonPlan, POSTGRES_SERVICE, configVarNames, fakeConfigValue, generateAddonName } from './addon-catalog';
 import { type Located, allAddons, appById, attachmentsOfApp, findAddon, planOf } from './addons';
 import { emptyDatabaseContent } from './databases';
 import { createRelease } from './releases';
@@ -30,8 +24,30 @@ export interface CreateAddonRequest {
 }
 
 const COLORS = [
-  'AMBER', 'BLUE', 'BRONZE', 'CHARCOAL', 'COBALT', 'CRIMSON', 'GOLD', 'GRAY', 'GREEN', 'IVORY', 'JADE', 'MAROON',
-  'NAVY', 'OLIVE', 'ONYX', 'ORANGE', 'PINK', 'PURPLE', 'RED', 'ROSE', 'SILVER', 'TEAL', 'WHITE', 'YELLOW',
+  'AMBER',
+  'BLUE',
+  'BRONZE',
+  'CHARCOAL',
+  'COBALT',
+  'CRIMSON',
+  'GOLD',
+  'GRAY',
+  'GREEN',
+  'IVORY',
+  'JADE',
+  'MAROON',
+  'NAVY',
+  'OLIVE',
+  'ONYX',
+  'ORANGE',
+  'PINK',
+  'PURPLE',
+  'RED',
+  'ROSE',
+  'SILVER',
+  'TEAL',
+  'WHITE',
+  'YELLOW',
 ];
 
 /** Names a new attachment may not take without confirmation: attachments and config vars the app already has. */
@@ -62,12 +78,18 @@ export function createAddon(ctx: SimulatorContext, app: AppRecord, request: Crea
   let attachmentName = request.attachmentName?.toUpperCase();
   if (attachmentName !== undefined) {
     if (!/^[A-Z][A-Z0-9_]*$/.test(attachmentName)) {
-      throw invalidParams('Attachment name must start with a letter and can only contain letters, numbers, and underscores.');
+      throw invalidParams(
+        'Attachment name must start with a letter and can only contain letters, numbers, and underscores.',
+      );
     }
     if (conflicts(ctx, app, plan, attachmentName)) {
       // The CLI answers this by asking the user and retrying with `confirm: <app>`.
       if (request.confirm !== app.name) {
-        throw new ApiError(422, 'confirmation_required', `${attachmentName} is already in use on ${app.name}; confirm to replace it.`);
+        throw new ApiError(
+          422,
+          'confirmation_required',
+          `${attachmentName} is already in use on ${app.name}; confirm to replace it.`,
+        );
       }
       detachByName(ctx, app, attachmentName);
     }
@@ -77,7 +99,8 @@ export function createAddon(ctx: SimulatorContext, app: AppRecord, request: Crea
 
   const nowMs = ctx.clock.now().getTime();
   const now = herokuTime(new Date(nowMs));
-  const name = request.name ?? generateAddonName(plan.service, (candidate) => findAddon(state, candidate) !== undefined);
+  const name =
+    request.name ?? generateAddonName(plan.service, (candidate) => findAddon(state, candidate) !== undefined);
   const provisionMs = plan.service.provisionsAsync ? ctx.time.realMs(ctx.dataApi.current.postgresProvisionMs) : 0;
   const addon: AddonRecord = {
     id: randomUUID(),
@@ -86,14 +109,22 @@ export function createAddon(ctx: SimulatorContext, app: AppRecord, request: Crea
     state: provisionMs > 0 ? 'provisioning' : 'provisioned',
     provisioned_at: provisionMs > 0 ? new Date(nowMs + provisionMs).toISOString() : null,
     config: request.config,
-    attachments: [{ id: randomUUID(), name: attachmentName, app_id: app.id, namespace: null, created_at: now, updated_at: now }],
-    database: plan.service.name === POSTGRES_SERVICE ? { content: emptyDatabaseContent(name, now), schedule: null } : null,
+    attachments: [
+      { id: randomUUID(), name: attachmentName, app_id: app.id, namespace: null, created_at: now, updated_at: now },
+    ],
+    database:
+      plan.service.name === POSTGRES_SERVICE ? { content: emptyDatabaseContent(name, now), schedule: null } : null,
     provider_id: `resource-${randomUUID()}`,
     created_at: now,
     updated_at: now,
   };
   app.addons.push(addon);
-  ctx.effects.record('addon-create', app.name, { addon: addon.name, id: addon.id, plan: plan.name, attachment: attachmentName });
+  ctx.effects.record('addon-create', app.name, {
+    addon: addon.name,
+    id: addon.id,
+    plan: plan.name,
+    attachment: attachmentName,
+  });
   if (addon.state === 'provisioned') attachConfigVars(ctx, app, addon);
   return { app, addon };
 }

@@ -25,7 +25,9 @@ export function allAddons(state: SimulatorState): Located[] {
 }
 
 export function allAttachments(state: SimulatorState): LocatedAttachment[] {
-  return allAddons(state).flatMap((located) => located.addon.attachments.map((attachment) => ({ ...located, attachment })));
+  return allAddons(state).flatMap((located) =>
+    located.addon.attachments.map((attachment) => ({ ...located, attachment })),
+  );
 }
 
 export function attachmentsOfApp(state: SimulatorState, app: AppRecord): LocatedAttachment[] {
@@ -55,7 +57,9 @@ export function requireAddonOfApp(state: SimulatorState, app: AppRecord, identit
   if (byIdentity && (byIdentity.app === app || byIdentity.addon.attachments.some((a) => a.app_id === app.id))) {
     return byIdentity;
   }
-  const byAttachment = attachmentsOfApp(state, app).find(({ attachment }) => attachment.name === identity.toUpperCase());
+  const byAttachment = attachmentsOfApp(state, app).find(
+    ({ attachment }) => attachment.name === identity.toUpperCase(),
+  );
   if (byAttachment) return { app: byAttachment.app, addon: byAttachment.addon };
   throw addonNotFound();
 }
@@ -76,7 +80,12 @@ export function addonConfigVars(app: AppRecord, addon: AddonRecord): string[] {
 /** Comma-separated header values such as `Accept-Expansion: addon_service,plan`. */
 export function headerSet(value: string | string[] | undefined): Set<string> {
   const text = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(text.split(',').map((part) => part.trim()).filter(Boolean));
+  return new Set(
+    text
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  );
 }
 
 function planView(plan: AddonPlan, expanded: boolean) {
@@ -130,7 +139,11 @@ export function addonView({ app, addon }: Located, expand: ReadonlySet<string> =
 }
 
 /** `include` is the request's Accept-Inclusion set (`addon:plan`, `config_vars`). */
-export function attachmentView(state: SimulatorState, located: LocatedAttachment, include: ReadonlySet<string> = new Set()) {
+export function attachmentView(
+  state: SimulatorState,
+  located: LocatedAttachment,
+  include: ReadonlySet<string> = new Set(),
+) {
   const { app: billingApp, addon, attachment } = located;
   const attachedApp = appById(state, attachment.app_id);
   const plan = planOf(addon);

@@ -104,6 +104,10 @@ export function deleteSchedule(ctx: SimulatorContext, located: LocatedDatabase, 
   const schedule = located.database.schedule;
   if (!schedule || schedule.uuid !== uuid.toLowerCase()) throw notFound('schedule', "Couldn't find that schedule.");
   located.database.schedule = null;
-  ctx.effects.record('schedule-delete', located.app.name, { database: located.addon.name, uuid: schedule.uuid, name: schedule.name });
+  ctx.effects.record('schedule-delete', located.app.name, {
+    database: located.addon.name,
+    uuid: schedule.uuid,
+    name: schedule.name,
+  });
   return schedule;
 }

@@ -33,7 +33,7 @@ export const DEFAULT_OUTCOME_RULES: readonly OutcomeRule[] = [
     exitStatus: 0,
     durationSeconds: 120,
     output: [
-      'WARNING: This will irreparably remove EVERYTHING from your search index in connection \'default\'.',
+      "WARNING: This will irreparably remove EVERYTHING from your search index in connection 'default'.",
       'Your choices after this are to restore from backups or rebuild via the `rebuild_index` command.',
       'Removing all documents from your index because you said so.',
       'All documents removed.',

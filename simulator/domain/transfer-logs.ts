@@ -33,7 +33,8 @@ export function transferLogs(transfer: TransferRecord, format: (iso: string) => 
   const restore = isRestore(transfer);
   const info = (at: string, message: string): TransferLog => ({ created_at: format(at), level: 'info', message });
   const logs: TransferLog[] = [];
-  if (transfer.started_at) logs.push(...(restore ? RESTORE_START : BACKUP_START).map((m) => info(transfer.started_at!, m)));
+  if (transfer.started_at)
+    logs.push(...(restore ? RESTORE_START : BACKUP_START).map((m) => info(transfer.started_at!, m)));
   const finishedAt = transfer.finished_at;
   if (!finishedAt) return logs;
   if (transfer.canceled_at) {
@@ -42,7 +43,9 @@ export function transferLogs(transfer: TransferRecord, format: (iso: string) => 
     logs.push(...(restore ? RESTORE_DONE : BACKUP_DONE).map((m) => info(finishedAt, m)));
   } else {
     const reason = transfer.failure ?? 'transfer failed';
-    logs.push(...reason.split('\n').map((message) => ({ created_at: format(finishedAt), level: 'error' as const, message })));
+    logs.push(
+      ...reason.split('\n').map((message) => ({ created_at: format(finishedAt), level: 'error' as const, message })),
+    );
     logs.push(info(finishedAt, restore ? 'pg_restore failed' : 'pg_dump failed'), info(finishedAt, 'FAILED'));
   }
   return logs;

@@ -39,8 +39,14 @@ export function backupUrl(appId: string, uuid: string): string {
 export function transferName(transfer: Pick<TransferRecord, 'from_type' | 'to_type' | 'schedule' | 'num'>): string {
   const prefix =
     transfer.from_type === 'pg_dump'
-      ? transfer.to_type === 'pg_restore' ? 'c' : transfer.schedule ? 'a' : 'b'
-      : transfer.to_type === 'pg_restore' ? 'r' : 'b';
+      ? transfer.to_type === 'pg_restore'
+        ? 'c'
+        : transfer.schedule
+          ? 'a'
+          : 'b'
+      : transfer.to_type === 'pg_restore'
+        ? 'r'
+        : 'b';
   return `${prefix}${String(transfer.num).padStart(3, '0')}`;
 }
 
@@ -111,7 +117,9 @@ function nextNum(app: AppRecord): number {
 
 /** The name the database goes by on its billing app (DATABASE), as Heroku labels transfers. */
 function attachmentName({ app, addon }: LocatedDatabase): string {
-  return addon.attachments.find((a) => a.app_id === app.id)?.name ?? addon.attachments[0]?.name ?? addon.name.toUpperCase();
+  return (
+    addon.attachments.find((a) => a.app_id === app.id)?.name ?? addon.attachments[0]?.name ?? addon.name.toUpperCase()
+  );
 }
 
 interface Plan {
@@ -126,7 +134,8 @@ function plannedTransfer(ctx: SimulatorContext, located: LocatedDatabase, plan: 
   const nowMs = ctx.clock.now().getTime();
   // Whole milliseconds, rounded up, so that a transfer never finishes before its simulated duration is over.
   const startsMs = nowMs + Math.ceil(ctx.time.realMs(settings.transferPendingMs));
-  const completesMs = startsMs + Math.ceil(ctx.time.realMs((plan.total_bytes / settings.transferBytesPerSecond) * 1000));
+  const completesMs =
+    startsMs + Math.ceil(ctx.time.realMs((plan.total_bytes / settings.transferBytesPerSecond) * 1000));
   const now = herokuTime(new Date(nowMs));
   return {
     uuid: randomUUID(),
@@ -148,7 +157,9 @@ function plannedTransfer(ctx: SimulatorContext, located: LocatedDatabase, plan: 
     simulation: {
       starts_at: new Date(startsMs).toISOString(),
       completes_at: new Date(completesMs).toISOString(),
-      fails_at: plan.fails ? new Date(startsMs + Math.ceil((completesMs - startsMs) * FAIL_AT_FRACTION)).toISOString() : null,
+      fails_at: plan.fails
+        ? new Date(startsMs + Math.ceil((completesMs - startsMs) * FAIL_AT_FRACTION)).toISOString()
+        : null,
       total_bytes: plan.total_bytes,
     },
   };
@@ -159,7 +170,11 @@ export function captureBackup(ctx: SimulatorContext, located: LocatedDatabase): 
   const name = attachmentName(located);
   const num = nextNum(app);
   const fails = ctx.dataApi.captureFails(transferName({ from_type: 'pg_dump', to_type: 'gof3r', schedule: null, num }));
-  const base = plannedTransfer(ctx, located, { num, total_bytes: Math.round(database.content.bytes * DUMP_RATIO), fails });
+  const base = plannedTransfer(ctx, located, {
+    num,
+    total_bytes: Math.round(database.content.bytes * DUMP_RATIO),
+    fails,
+  });
   const transfer: TransferRecord = {
     ...base,
     from_name: name,
@@ -177,12 +192,19 @@ export function captureBackup(ctx: SimulatorContext, located: LocatedDatabase): 
       : null,
   };
   app.transfers.push(transfer);
-  ctx.effects.record('backup', app.name, { name: transferName(transfer), uuid: transfer.uuid, database: located.addon.name });
+  ctx.effects.record('backup', app.name, {
+    name: transferName(transfer),
+    uuid: transfer.uuid,
+    database: located.addon.name,
+  });
   return transfer;
 }
 
 /** Our backup behind a URL: its `to_url`, or a public URL made from it (which adds a query string). */
-export function findBackupByUrl(state: SimulatorState, url: string): { app: AppRecord; backup: TransferRecord } | undefined {
+export function findBackupByUrl(
+  state: SimulatorState,
+  url: string,
+): { app: AppRecord; backup: TransferRecord } | undefined {
   const base = url.split('?')[0];
   for (const app of state.apps) {
     const backup = app.transfers.find((t) => isBackup(t) && t.to_url === base);
@@ -197,7 +219,12 @@ export function restoreBackup(ctx: SimulatorContext, located: LocatedDatabase, u
   const backupName = backup && transferName(backup);
   const usable = !backup || (backup.succeeded && !backup.deleted_at);
   const num = nextNum(app);
-  const fails = !usable || ctx.dataApi.restoreFails(transferName({ from_type: 'gof3r', to_type: 'pg_restore', schedule: null, num }), backupName);
+  const fails =
+    !usable ||
+    ctx.dataApi.restoreFails(
+      transferName({ from_type: 'gof3r', to_type: 'pg_restore', schedule: null, num }),
+      backupName,
+    );
   const dumpBytes = backup ? backup.processed_bytes : EXTERNAL_DUMP_BYTES;
   const targetName = attachmentName(located);
   const base = plannedTransfer(ctx, located, { num, total_bytes: dumpBytes, fails });
@@ -318,10 +345,15 @@ export function applyFinishedRestore(ctx: SimulatorContext, app: AppRecord, tran
 }
 
 /** The newest successful backup (of any app) holding `contentId`: which backup a database is "at". */
-export function liveBackup(state: SimulatorState, contentId: string): { app: AppRecord; backup: TransferRecord } | undefined {
+export function liveBackup(
+  state: SimulatorState,
+  contentId: string,
+): { app: AppRecord; backup: TransferRecord } | undefined {
   return state.apps
     .flatMap((app) => app.transfers.map((backup) => ({ app, backup })))
-    .filter(({ backup }) => isBackup(backup) && backup.succeeded && !backup.deleted_at && backup.content?.id === contentId)
+    .filter(
+      ({ backup }) => isBackup(backup) && backup.succeeded && !backup.deleted_at && backup.content?.id === contentId,
+    )
     .sort((a, b) => a.backup.created_at.localeCompare(b.backup.created_at))
     .at(-1);
 }

@@ -30,7 +30,11 @@ const createBody = z.object({
   config: z.record(z.string(), z.union([z.string(), z.boolean()])).nullish(),
   confirm: z.string().nullish(),
 });
-const addonResolveBody = z.object({ addon: z.string().min(1), app: z.string().nullish(), addon_service: z.string().nullish() });
+const addonResolveBody = z.object({
+  addon: z.string().min(1),
+  app: z.string().nullish(),
+  addon_service: z.string().nullish(),
+});
 const attachmentResolveBody = z.object({
   addon_attachment: z.string().min(1),
   app: z.string().nullish(),
@@ -116,7 +120,11 @@ export function addonsRouter(ctx: SimulatorContext): Router {
 
   router.get('/addons/:addon/addon-attachments', (req, res) => {
     const { addon } = requireAddon(state(), req.params.addon);
-    attachments(req, res, allAttachments(state()).filter((item) => item.addon === addon));
+    attachments(
+      req,
+      res,
+      allAttachments(state()).filter((item) => item.addon === addon),
+    );
   });
 
   router.get('/addon-attachments', (req, res) => {
@@ -148,7 +156,9 @@ export function addonsRouter(ctx: SimulatorContext): Router {
         addon.name === identity ||
         (app !== undefined && addon.attachments.some((a) => a.app_id === app.id && a.name === identity.toUpperCase())),
     );
-    const result = matches.filter(({ addon }) => !body.addon_service || planOf(addon).service.name === body.addon_service);
+    const result = matches.filter(
+      ({ addon }) => !body.addon_service || planOf(addon).service.name === body.addon_service,
+    );
     if (result.length === 0) throw addonNotFound();
     res.json(result.map((item) => addonView(item, expansion(req))));
   });
@@ -163,8 +173,11 @@ export function addonsRouter(ctx: SimulatorContext): Router {
     const result = candidates.filter(({ addon, attachment }) => {
       const service = planOf(addon).service;
       if (body.addon_service && service.name !== body.addon_service) return false;
-      if (attachment.id === identity.toLowerCase() || addon.id === identity.toLowerCase() || addon.name === identity) return true;
-      return app !== undefined && (attachment.name === upper || configVarNames(service, attachment.name).includes(upper));
+      if (attachment.id === identity.toLowerCase() || addon.id === identity.toLowerCase() || addon.name === identity)
+        return true;
+      return (
+        app !== undefined && (attachment.name === upper || configVarNames(service, attachment.name).includes(upper))
+      );
     });
     if (result.length === 0) throw attachmentNotFound();
     res.json(result.map((item) => attachmentView(state(), item, inclusion(req))));

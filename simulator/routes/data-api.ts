@@ -22,7 +22,15 @@ const restoreBody = z.object({
 
 /** The CLI sends the hour as the string it parsed from `--at` ("02"); the CLI's types read it back as a number. */
 const scheduleBody = z.object({
-  hour: z.union([z.int(), z.string().regex(/^\d{1,2}$/, 'must be an hour, 0 to 23').transform(Number)]).pipe(z.int().min(0).max(23)),
+  hour: z
+    .union([
+      z.int(),
+      z
+        .string()
+        .regex(/^\d{1,2}$/, 'must be an hour, 0 to 23')
+        .transform(Number),
+    ])
+    .pipe(z.int().min(0).max(23)),
   timezone: z
     .string()
     .default('UTC')

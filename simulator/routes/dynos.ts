@@ -122,7 +122,13 @@ export function dynosRouter(ctx: SimulatorContext): Router {
   router.delete('/apps/:app/dynos', (req, res) => {
     const app = requireApp(req);
     const dynos = formationDynos(app);
-    recordAction('dyno-restart', app, 'app', app.name, dynos.map((d) => d.name));
+    recordAction(
+      'dyno-restart',
+      app,
+      'app',
+      app.name,
+      dynos.map((d) => d.name),
+    );
     restartFormationDynos(ctx, app, dynos);
     accepted(res);
   });

@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../../activities';
 import type { ApprovalState, DisasterRecoveryResult } from '../../common/disaster-recovery';
 import { waitForRunbook, type RunbookInput } from '../../client/launch';
-import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../../workflows/messages';
+import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../../common/messages';
 import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
 
 let harness: RunbookHarness;
@@ -40,12 +40,22 @@ type DrInput = RunbookInput<'disaster-recovery'>;
 const FAST = { heartbeatTimeoutSeconds: 5 };
 
 async function launch(input: Partial<DrInput> & { operator?: string }) {
-  const handle = await harness.start('disaster-recovery', { environment: 'production', backup: 'b016', timing: FAST, ...input } as DrInput);
+  const handle = await harness.start('disaster-recovery', {
+    environment: 'production',
+    backup: 'b016',
+    timing: FAST,
+    ...input,
+  } as DrInput);
   started.push(handle);
   return handle;
 }
 
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read().catch((err: Error) => ({ notYet: err.message }) as T);
@@ -56,12 +66,18 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what:
 }
 
 const waitingApproval = (handle: WorkflowHandle) =>
-  until<ApprovalState>(() => handle.query(approvalQuery), (state) => state.status === 'waiting', 'the plan to wait for approval');
+  until<ApprovalState>(
+    () => handle.query(approvalQuery),
+    (state) => state.status === 'waiting',
+    'the plan to wait for approval',
+  );
 
 async function appState(app: string) {
   const target = await heroku.resolveTarget({ app });
   const database = await heroku.resolveDatabase({ app });
-  const databases = await harness.sim.control<Array<{ app: string; attachments: string[]; live_backup: string | null }>>('GET', 'databases');
+  const databases = await harness.sim.control<
+    Array<{ app: string; attachments: string[]; live_backup: string | null }>
+  >('GET', 'databases');
   return {
     formation: Object.fromEntries((await heroku.readFormation({ app })).map((p) => [p.type, p.quantity])),
     maintenance: (await heroku.readMaintenanceState({ app, settings: target.maintenance })).configVar?.state,
@@ -86,24 +102,34 @@ describe('production, approved by a second person', () => {
   test('restores b016 with maintenance, quiet jobs, safety backup, schedule, caches, index — and leaves the app as before', async () => {
     const handle = await launch({ operator: 'alice', reason: 'bad migration at 02:40' });
     const approval = await waitingApproval(handle);
-    expect(approval).toMatchObject({ requester: 'alice', required: true, plan: { backup: { name: 'b016' }, quiet: ['worker', 'scheduler'] } });
+    expect(approval).toMatchObject({
+      requester: 'alice',
+      required: true,
+      plan: { backup: { name: 'b016' }, quiet: ['worker', 'scheduler'] },
+    });
     expect(approval.planHash).toMatch(/^[0-9a-f]{16}$/);
     // Nothing has changed while it waits.
     expect((await harness.sim.effects()).length).toBe(0);
 
     // The requester cannot approve their own plan; an approval must name the plan on offer.
-    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', planHash: approval.planHash! }] }))).toMatch(
-      /^alice requested this run and cannot approve it: approval must come from a second person/,
-    );
-    expect(await refusal(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: '0123456789abcdef' }] }))).toMatch(
-      /^plan hash "0123456789abcdef" is not the hash of the plan awaiting approval/,
-    );
-    const decision = await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: approval.planHash!, reason: 'checked with alice' }] });
+    expect(
+      await refusal(
+        handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', planHash: approval.planHash! }] }),
+      ),
+    ).toMatch(/^alice requested this run and cannot approve it: approval must come from a second person/);
+    expect(
+      await refusal(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: '0123456789abcdef' }] })),
+    ).toMatch(/^plan hash "0123456789abcdef" is not the hash of the plan awaiting approval/);
+    const decision = await handle.executeUpdate(approveUpdate, {
+      args: [{ approver: 'bob', planHash: approval.planHash!, reason: 'checked with alice' }],
+    });
     expect(decision).toMatchObject({ decision: 'approved', by: 'bob', planHash: approval.planHash });
 
     const outcome = await waitForRunbook<DisasterRecoveryResult>(handle);
     if (outcome.status !== 'succeeded') throw new Error(outcome.error.message);
-    expect(outcome.result.summary).toMatch(/^Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\./);
+    expect(outcome.result.summary).toMatch(
+      /^Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\./,
+    );
     expect(outcome.result.approval).toMatchObject({ by: 'bob', reason: 'checked with alice' });
 
     // The simulator's state and its record of what was applied.
@@ -117,7 +143,11 @@ describe('production, approved by a second person', () => {
     expect(await effects('backup')).toEqual([expect.objectContaining({ name: 'b017' })]);
     // One one-off dyno per command, each exited 0: the two clear commands, then the index rebuild.
     const dynos = (await effects('dyno-create')) as unknown as Array<{ command: string }>;
-    expect(dynos.map((d) => d.command.replace(/\s*# heroku-runbooks:.*$/, ''))).toEqual([CLEAR_CACHE, EMPTY_QUEUES, 'python manage.py rebuild_index --noinput']);
+    expect(dynos.map((d) => d.command.replace(/\s*# heroku-runbooks:.*$/, ''))).toEqual([
+      CLEAR_CACHE,
+      EMPTY_QUEUES,
+      'python manage.py rebuild_index --noinput',
+    ]);
     const exits = (await effects('dyno-exit')) as unknown as Array<{ status: number }>;
     expect(exits.map((e) => e.status)).toEqual([0, 0, 0]);
 
@@ -126,32 +156,54 @@ describe('production, approved by a second person', () => {
     expect(progress.steps.find((s) => s.name === 'index')?.status).toBe('succeeded');
 
     const trail = (await harness.audit.query({ workflowId: handle.workflowId })).reverse();
-    expect(trail.some((entry) => entry.event === 'approval' && /approved by bob: checked with alice/.test(entry.summary))).toBe(true);
-    expect(trail.filter((entry) => entry.event === 'approval').some((entry) => /refused/.test(entry.summary))).toBe(false);
+    expect(
+      trail.some((entry) => entry.event === 'approval' && /approved by bob: checked with alice/.test(entry.summary)),
+    ).toBe(true);
+    expect(trail.filter((entry) => entry.event === 'approval').some((entry) => /refused/.test(entry.summary))).toBe(
+      false,
+    );
   });
 
   test('a dry run changes nothing and its plan hash is stable', async () => {
-    const first = await harness.succeeded<DisasterRecoveryResult>('disaster-recovery', { environment: 'production', backup: 'b016', dryRun: true });
-    const second = await harness.succeeded<DisasterRecoveryResult>('disaster-recovery', { environment: 'production', backup: 'latest', dryRun: true });
+    const first = await harness.succeeded<DisasterRecoveryResult>('disaster-recovery', {
+      environment: 'production',
+      backup: 'b016',
+      dryRun: true,
+    });
+    const second = await harness.succeeded<DisasterRecoveryResult>('disaster-recovery', {
+      environment: 'production',
+      backup: 'latest',
+      dryRun: true,
+    });
     expect(first.planHash).toBe(second.planHash);
     expect(first.plan.steps.map((s) => [s.name, s.skip === null])).toContainEqual(['safety-backup', true]);
     expect(first.summary).toMatch(/^Dry run, nothing changed\. Plan [0-9a-f]{16}/);
-    expect((await harness.sim.calls()).filter((call) => call.method !== 'GET' && !call.path.includes('resolve'))).toEqual([]);
+    expect(
+      (await harness.sim.calls()).filter((call) => call.method !== 'GET' && !call.path.includes('resolve')),
+    ).toEqual([]);
   });
 
   test('a rejection ends the run with nothing changed', async () => {
     const handle = await launch({ operator: 'alice' });
     await waitingApproval(handle);
-    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'b016 predates the fix; use b015' }] });
+    await handle.executeUpdate(rejectUpdate, {
+      args: [{ approver: 'bob', reason: 'b016 predates the fix; use b015' }],
+    });
     const outcome = await waitForRunbook(handle);
-    expect(outcome.status === 'failed' && outcome.error).toMatchObject({ type: 'Rejected', message: expect.stringMatching(/^Rejected by bob: b016 predates the fix; use b015\. Nothing was changed/) });
+    expect(outcome.status === 'failed' && outcome.error).toMatchObject({
+      type: 'Rejected',
+      message: expect.stringMatching(/^Rejected by bob: b016 predates the fix; use b015\. Nothing was changed/),
+    });
     expect(await harness.sim.effects()).toEqual([]);
   });
 
   test('without approval in time the run ends "not approved", nothing changed', async () => {
     const handle = await launch({ operator: 'alice', timing: { ...FAST, approvalTimeoutSeconds: 2 } });
     const outcome = await waitForRunbook(handle);
-    expect(outcome.status === 'failed' && outcome.error).toMatchObject({ type: 'NotApproved', message: expect.stringMatching(/^Not approved within 2 seconds: nothing was changed/) });
+    expect(outcome.status === 'failed' && outcome.error).toMatchObject({
+      type: 'NotApproved',
+      message: expect.stringMatching(/^Not approved within 2 seconds: nothing was changed/),
+    });
     expect(await harness.sim.effects()).toEqual([]);
     const described = await handle.describe();
     expect(described.searchAttributes.RunbookOutcome).toEqual(['not-approved']);
@@ -161,13 +213,21 @@ describe('production, approved by a second person', () => {
     const handle = await launch({ operator: 'alice' });
     const first = await waitingApproval(handle);
     // Someone scales web up by hand between planning and approval.
-    await harness.sim.api().patch(`/apps/${PRODUCTION}/formation`, { body: { updates: [{ type: 'web', quantity: 2 }] } });
+    await harness.sim
+      .api()
+      .patch(`/apps/${PRODUCTION}/formation`, { body: { updates: [{ type: 'web', quantity: 2 }] } });
     await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: first.planHash! }] });
-    const again = await until(() => handle.query(approvalQuery), (s) => s.status === 'waiting' && s.planHash !== first.planHash, 'a new plan');
+    const again = await until(
+      () => handle.query(approvalQuery),
+      (s) => s.status === 'waiting' && s.planHash !== first.planHash,
+      'a new plan',
+    );
     expect(again.drift).toMatch(/formation .*web=1.* → .*web=2/);
     // Only the hand-made scale so far: no runbook change.
     expect((await harness.sim.effects()).map((e) => e.kind)).toEqual(['formation']);
-    await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'someone is scaling by hand; stop' }] });
+    await handle.executeUpdate(rejectUpdate, {
+      args: [{ approver: 'bob', reason: 'someone is scaling by hand; stop' }],
+    });
     expect((await waitForRunbook(handle)).status).toBe('failed');
   });
 
@@ -175,20 +235,29 @@ describe('production, approved by a second person', () => {
     const handle = await launch({ operator: 'alice' });
     const offered = await waitingApproval(handle);
     await handle.signal('approve', { approver: 'alice', planHash: offered.planHash });
-    const refused = await until(() => handle.query(approvalQuery), (s) => s.refused.length > 0, 'the refusal');
+    const refused = await until(
+      () => handle.query(approvalQuery),
+      (s) => s.refused.length > 0,
+      'the refusal',
+    );
     expect(refused.status).toBe('waiting');
     expect(refused.refused[0]).toMatchObject({ by: 'alice', why: expect.stringMatching(/cannot approve it/) });
     await handle.signal('reject', { approver: 'carol', reason: 'testing the UI path' });
     expect((await waitForRunbook(handle)).status).toBe('failed');
     const trail = (await harness.audit.query({ workflowId: handle.workflowId })).reverse();
-    expect(trail.some((entry) => entry.event === 'approval' && /approval by alice refused/.test(entry.summary))).toBe(true);
+    expect(trail.some((entry) => entry.event === 'approval' && /approval by alice refused/.test(entry.summary))).toBe(
+      true,
+    );
   });
 
   test('two launches on one app: exactly one runs, the other is refused naming it', async () => {
     const [a, b] = await Promise.all([launch({ operator: 'alice' }), launch({ operator: 'dave' })]);
     const outcomes = await Promise.all(
       [a, b].map(async (handle) => {
-        const result = await Promise.race([waitForRunbook(handle), waitingApproval(handle).then(() => 'waiting' as const)]);
+        const result = await Promise.race([
+          waitForRunbook(handle),
+          waitingApproval(handle).then(() => 'waiting' as const),
+        ]);
         return { handle, result };
       }),
     );
@@ -201,7 +270,9 @@ describe('production, approved by a second person', () => {
     const outcome = refused[0].result as Awaited<ReturnType<typeof waitForRunbook>>;
     expect(outcome.status === 'failed' && outcome.error.type).toBe('AppLocked');
     expect(outcome.status === 'failed' && outcome.error.message).toMatch(
-      new RegExp(`^disaster-recovery \\(${holder.workflowId.replace(/\./g, '\\.')}\\), started by ${operator} at \\d{4}-.*Z is changing csis-reconasia-alfa; .*runbook status ${holder.workflowId.replace(/\./g, '\\.')}.*--wait-for-lock`),
+      new RegExp(
+        `^disaster-recovery \\(${holder.workflowId.replace(/\./g, '\\.')}\\), started by ${operator} at \\d{4}-.*Z is changing csis-reconasia-alfa; .*runbook status ${holder.workflowId.replace(/\./g, '\\.')}.*--wait-for-lock`,
+      ),
     );
     // Read-only runbooks are never blocked.
     expect((await harness.run('app-status', { environment: 'production' })).status).toBe('succeeded');
@@ -210,9 +281,17 @@ describe('production, approved by a second person', () => {
     // A step runbook on the locked app is refused too; with waitForLock it queues until the lock is free.
     const scale = await harness.run('scale-dynos', { environment: 'production', processes: { web: 2 } });
     expect(scale.status === 'failed' && scale.error.type).toBe('AppLocked');
-    const queued = await harness.start('scale-dynos', { environment: 'production', processes: { web: 2 }, waitForLock: true });
+    const queued = await harness.start('scale-dynos', {
+      environment: 'production',
+      processes: { web: 2 },
+      waitForLock: true,
+    });
     started.push(queued);
-    await until(() => queued.query(progressQuery), (p) => /waiting for disaster-recovery/.test(p.steps.find((s) => s.name === 'lock')?.detail ?? ''), 'the queued run to wait');
+    await until(
+      () => queued.query(progressQuery),
+      (p) => /waiting for disaster-recovery/.test(p.steps.find((s) => s.name === 'lock')?.detail ?? ''),
+      'the queued run to wait',
+    );
     await holder.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'only testing the lock' }] });
     await waitForRunbook(holder);
     expect((await waitForRunbook(queued)).status).toBe('succeeded');
@@ -221,11 +300,14 @@ describe('production, approved by a second person', () => {
 });
 
 describe('staging (no approval needed: confirmed with the app name)', () => {
-  const stagingLaunch = (input: Partial<DrInput> = {}) => launch({ environment: 'staging', backup: 'b010', confirm: STAGING, operator: 'erin', ...input });
+  const stagingLaunch = (input: Partial<DrInput> = {}) =>
+    launch({ environment: 'staging', backup: 'b010', confirm: STAGING, operator: 'erin', ...input });
 
   test('without --confirm it refuses before changing anything', async () => {
     const outcome = await waitForRunbook(await stagingLaunch({ confirm: undefined }));
-    expect(outcome.status === 'failed' && outcome.error.message).toMatch(/confirm with the app name \(--confirm csis-reconasia-bravo\)/);
+    expect(outcome.status === 'failed' && outcome.error.message).toMatch(
+      /confirm with the app name \(--confirm csis-reconasia-bravo\)/,
+    );
     expect(await harness.sim.effects()).toEqual([]);
   });
 
@@ -236,7 +318,9 @@ describe('staging (no approval needed: confirmed with the app name)', () => {
     expect(outcome.error.type).toBe('DisasterRecoveryFailed');
     expect(outcome.error.message).toMatch(/did not complete successfully/);
     expect(outcome.error.message).toMatch(/maintenance ON/);
-    expect(outcome.error.message).toMatch(/maintenance left ON because the database may be inconsistent: restore r\d{3} of b010 did not complete/);
+    expect(outcome.error.message).toMatch(
+      /maintenance left ON because the database may be inconsistent: restore r\d{3} of b010 did not complete/,
+    );
     expect(outcome.error.message).toMatch(/Next: fix the cause, then `runbook retry /);
     const state = await appState(STAGING);
     expect(state.formation).toEqual({ web: 1, worker: 1, scheduler: 1 });
@@ -255,27 +339,46 @@ describe('staging (no approval needed: confirmed with the app name)', () => {
     expect(outcome.error.message).toMatch(/Not done: rebuild the search index/);
     expect(outcome.error.message).toMatch(/continues from "index" without restoring again/);
     let state = await appState(STAGING);
-    expect(state).toMatchObject({ formation: { web: 1, worker: 1, scheduler: 1 }, maintenance: 'unset', liveBackup: 'b010' });
+    expect(state).toMatchObject({
+      formation: { web: 1, worker: 1, scheduler: 1 },
+      maintenance: 'unset',
+      liveBackup: 'b010',
+    });
     expect(await effects('restore')).toHaveLength(1);
 
     // The cause is fixed; the retry continues from the index rebuild.
     await harness.sim.control('DELETE', 'dyno-outcomes');
-    const retry = await stagingLaunch({ resumeFrom: { workflowId: handle.workflowId, runId: handle.firstExecutionRunId } });
+    const retry = await stagingLaunch({
+      resumeFrom: { workflowId: handle.workflowId, runId: handle.firstExecutionRunId },
+    });
     const retried = await waitForRunbook<DisasterRecoveryResult>(retry);
     if (retried.status !== 'succeeded') throw new Error(retried.error.message);
     expect(await effects('restore')).toHaveLength(1);
     const progress = await retry.query(progressQuery);
-    expect(progress.steps.find((s) => s.name === 'restore')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^done in .*verified$/) });
+    expect(progress.steps.find((s) => s.name === 'restore')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringMatching(/^done in .*verified$/),
+    });
     expect(progress.steps.find((s) => s.name === 'index')?.status).toBe('succeeded');
     state = await appState(STAGING);
     // Staging's schedule, recorded by the first run before the restore dropped it, is back.
-    expect(state).toEqual({ formation: { web: 1, worker: 1, scheduler: 1 }, maintenance: 'unset', schedules: ['DATABASE_URL 2 America/New_York'], liveBackup: 'b010' });
+    expect(state).toEqual({
+      formation: { web: 1, worker: 1, scheduler: 1 },
+      maintenance: 'unset',
+      schedules: ['DATABASE_URL 2 America/New_York'],
+      liveBackup: 'b010',
+    });
   });
 
   test('cancelled mid-restore: the restore is stopped, processes scaled back, maintenance left on', async () => {
     await harness.sim.control('PUT', 'clock', { speed: 1 });
     const handle = await stagingLaunch();
-    await until(() => handle.query(progressQuery), (p) => p.currentStep === 'restore' && /restoring b010/.test(p.steps.find((s) => s.name === 'restore')?.detail ?? ''), 'the restore to run');
+    await until(
+      () => handle.query(progressQuery),
+      (p) =>
+        p.currentStep === 'restore' && /restoring b010/.test(p.steps.find((s) => s.name === 'restore')?.detail ?? ''),
+      'the restore to run',
+    );
     await handle.cancel();
     const outcome = await waitForRunbook(handle).catch((err: Error) => ({ status: 'cancelled', message: err.message }));
     expect(outcome.status).not.toBe('succeeded');
@@ -287,7 +390,10 @@ describe('staging (no approval needed: confirmed with the app name)', () => {
     expect(state.formation).toEqual({ web: 1, worker: 1, scheduler: 1 });
     expect(state.maintenance).toBe('on');
     const trail = (await harness.audit.query({ workflowId: handle.workflowId })).reverse();
-    expect(trail.at(-1)).toMatchObject({ event: 'failed', summary: expect.stringMatching(/^disaster-recovery was cancelled\. Cancelled at "restore"/) });
+    expect(trail.at(-1)).toMatchObject({
+      event: 'failed',
+      summary: expect.stringMatching(/^disaster-recovery was cancelled\. Cancelled at "restore"/),
+    });
   });
 });
 
@@ -305,7 +411,12 @@ test('bad input names the field before any Heroku call', async () => {
 });
 
 test('an Update to a run that does not wait for approval is refused', async () => {
-  const handle = await harness.start('disaster-recovery', { environment: 'staging', backup: 'b010', confirm: STAGING, timing: FAST });
+  const handle = await harness.start('disaster-recovery', {
+    environment: 'staging',
+    backup: 'b010',
+    confirm: STAGING,
+    timing: FAST,
+  });
   await waitForRunbook(handle);
   await expect(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: 'x' }] })).rejects.toThrow();
 });

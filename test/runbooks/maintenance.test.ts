@@ -1,7 +1,7 @@
 import type { MaintenanceResult } from '../../common/maintenance';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../../common/search-attributes';
 import { startRunbook, waitForRunbook, type RunbookOutcome as Outcome } from '../../client/launch';
-import { progressQuery } from '../../workflows/messages';
+import { progressQuery } from '../../common/messages';
 import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
 import type { TestSimulator } from '../support/simulator';
 import { createTestWorker, readableHistory, uniqueTaskQueue } from '../support/temporal';
@@ -50,7 +50,13 @@ async function releases(): Promise<Array<{ app: string; version: number; descrip
 describe('config-var strategy (the seed runbook: MAINTENANCE_MODE)', () => {
   test('on sets MAINTENANCE_MODE=True with one release; off removes it with one more', async () => {
     const on = await succeeded('maintenance-on', { environment: 'staging', reason: 'testing' });
-    expect(on).toMatchObject({ app: STAGING, environment: 'staging', strategy: 'config-var', maintenance: 'on', changed: true });
+    expect(on).toMatchObject({
+      app: STAGING,
+      environment: 'staging',
+      strategy: 'config-var',
+      maintenance: 'on',
+      changed: true,
+    });
     const [change] = on.changes;
     expect(change).toMatchObject({ what: 'config-var', key: 'MAINTENANCE_MODE', from: 'unset', to: 'on' });
     expect((await configVars(STAGING)).MAINTENANCE_MODE).toBe('True');
@@ -143,7 +149,9 @@ describe('failures', () => {
     expect(outcome.error.message).toContain("Couldn't find that app");
     expect(outcome.error.message).toMatch(/Check the app name/);
     const calls = await sim.calls();
-    expect(calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual(['GET /apps/no-such-app-here 404']);
+    expect(calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([
+      'GET /apps/no-such-app-here 404',
+    ]);
   });
 
   test('a wrong token fails without retry, naming HEROKU_API_KEY and never showing the token', async () => {
@@ -179,7 +187,13 @@ describe('failures', () => {
   });
 
   test('Heroku 503s are retried with backoff and the run succeeds', async () => {
-    await sim.control('POST', 'faults', { method: 'GET', path: `/apps/${STAGING}`, action: 'error', status: 503, count: 2 });
+    await sim.control('POST', 'faults', {
+      method: 'GET',
+      path: `/apps/${STAGING}`,
+      action: 'error',
+      status: 503,
+      count: 2,
+    });
     const on = await succeeded('maintenance-on', { environment: 'staging' });
     expect(on.changed).toBe(true);
     const appReads = (await sim.calls()).filter((call) => call.method === 'GET' && call.path === `/apps/${STAGING}`);
@@ -188,12 +202,22 @@ describe('failures', () => {
 
   test('a config change Heroku applied but answered 503 for is not applied twice when retried', async () => {
     // The PATCH goes through (a release is made), the answer is lost: the retry must find the change, not redo it.
-    await sim.control('POST', 'faults', { method: 'PATCH', path: `/apps/${STAGING}/config-vars`, action: 'apply-then-fail', count: 1 });
+    await sim.control('POST', 'faults', {
+      method: 'PATCH',
+      path: `/apps/${STAGING}/config-vars`,
+      action: 'apply-then-fail',
+      count: 1,
+    });
     const on = await succeeded('maintenance-on', { environment: 'staging' });
     const applied = await releases();
     expect(applied).toHaveLength(1);
     expect(on.changes).toEqual([
-      expect.objectContaining({ what: 'config-var', from: 'unset', to: 'on', release: expect.objectContaining({ version: applied[0].version }) }),
+      expect.objectContaining({
+        what: 'config-var',
+        from: 'unset',
+        to: 'on',
+        release: expect.objectContaining({ version: applied[0].version }),
+      }),
     ]);
     const patches = (await sim.calls()).filter((call) => call.method === 'PATCH');
     expect(patches.map((call) => call.status)).toEqual([503]);
@@ -232,9 +256,9 @@ describe('failures', () => {
   });
 
   test('the client refuses invalid input before starting anything', async () => {
-    await expect(startRunbook(harness.client, 'maintenance-on', { app: 'BAD' }, { taskQueue: harness.taskQueue })).rejects.toThrow(
-      /Invalid input for maintenance-on: app: must be a Heroku app name/,
-    );
+    await expect(
+      startRunbook(harness.client, 'maintenance-on', { app: 'BAD' }, { taskQueue: harness.taskQueue }),
+    ).rejects.toThrow(/Invalid input for maintenance-on: app: must be a Heroku app name/);
   });
 });
 
@@ -252,7 +276,11 @@ describe('records', () => {
       expect(Date.parse(entry.at)).not.toBeNaN();
     }
     expect(trail[0].details).toEqual({ input: { environment: 'staging', operator: 'erin', reason: 'audit test' } });
-    expect(trail[1]).toMatchObject({ app: STAGING, environment: 'staging', details: { change: { what: 'config-var', key: 'MAINTENANCE_MODE', to: 'on' } } });
+    expect(trail[1]).toMatchObject({
+      app: STAGING,
+      environment: 'staging',
+      details: { change: { what: 'config-var', key: 'MAINTENANCE_MODE', to: 'on' } },
+    });
     expect(trail[1].summary).toMatch(/^set MAINTENANCE_MODE on \(release v\d+\)$/);
     expect(trail[2].summary).toBe(on.status === 'succeeded' ? on.result.summary : 'unreachable');
 
@@ -267,7 +295,6 @@ describe('records', () => {
     const byApp = await harness.audit.query({ app: STAGING, runbook: 'maintenance-on', operator: 'erin' });
     expect(byApp[0].workflowId).toBe(on.workflowId);
   });
-
 
   test('search attributes name the runbook, app, environment, operator and outcome', async () => {
     const outcome = await run('maintenance-on', { environment: 'staging', operator: 'bob' });
@@ -286,10 +313,21 @@ describe('records', () => {
     await waitForRunbook(handle);
     // A closed run still answers queries (replayed from its history).
     const progress = await handle.query(progressQuery);
-    expect(progress).toMatchObject({ runbook: 'maintenance-on', operator: 'gina', app: STAGING, environment: 'staging', status: 'succeeded', currentStep: null });
+    expect(progress).toMatchObject({
+      runbook: 'maintenance-on',
+      operator: 'gina',
+      app: STAGING,
+      environment: 'staging',
+      status: 'succeeded',
+      currentStep: null,
+    });
     expect(progress.steps.map((step) => [step.name, step.status, step.detail])).toEqual([
       ['resolve', 'succeeded', 'csis-reconasia-bravo (staging), strategy config-var'],
-      ['lock', 'succeeded', expect.stringMatching(/^csis-reconasia-bravo is locked for this run \(app-lock-\w+\.csis-reconasia-bravo\)$/)],
+      [
+        'lock',
+        'succeeded',
+        expect.stringMatching(/^csis-reconasia-bravo is locked for this run \(app-lock-\w+\.csis-reconasia-bravo\)$/),
+      ],
       ['read', 'succeeded', null],
       ['platform-flag', 'skipped', 'not used by the config-var strategy'],
       ['config-var', 'succeeded', expect.stringMatching(/^set MAINTENANCE_MODE on \(release v\d+\)$/)],
@@ -299,13 +337,19 @@ describe('records', () => {
 
     const again = await harness.start('maintenance-on', { environment: 'staging' });
     await waitForRunbook(again);
-    expect((await again.query(progressQuery)).steps[4]).toMatchObject({ status: 'skipped', detail: 'MAINTENANCE_MODE already on' });
+    expect((await again.query(progressQuery)).steps[4]).toMatchObject({
+      status: 'skipped',
+      detail: 'MAINTENANCE_MODE already on',
+    });
 
     const failed = await harness.start('maintenance-on', { app: 'no-such-app-here' });
     await waitForRunbook(failed);
     const failedProgress = await failed.query(progressQuery);
     expect(failedProgress.status).toBe('failed');
-    expect(failedProgress.steps.find((step) => step.name === 'read')).toMatchObject({ status: 'failed', detail: expect.stringContaining("Couldn't find that app") });
+    expect(failedProgress.steps.find((step) => step.name === 'read')).toMatchObject({
+      status: 'failed',
+      detail: expect.stringContaining("Couldn't find that app"),
+    });
     expect(failedProgress.steps.find((step) => step.name === 'config-var')).toMatchObject({ status: 'pending' });
   });
 
@@ -315,7 +359,16 @@ describe('records', () => {
     const history = await readableHistory(harness.client, outcome.workflowId);
     expect(history).toContain('MAINTENANCE_MODE'); // the decoded payloads are really in there
     // The secrets among them (others, like NEW_RELIC_APP_NAME = the app's name, legitimately appear).
-    const secretKeys = ['SECRET_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MAPBOX_TOKEN', 'DATABASE_URL', 'REDISTOGO_URL', 'MEMCACHE_PASSWORD', 'BONSAI_URL'];
+    const secretKeys = [
+      'SECRET_KEY',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'MAPBOX_TOKEN',
+      'DATABASE_URL',
+      'REDISTOGO_URL',
+      'MEMCACHE_PASSWORD',
+      'BONSAI_URL',
+    ];
     const secretLike = Object.entries(secrets).filter(([key]) => secretKeys.includes(key));
     expect(secretLike).toHaveLength(secretKeys.length);
     for (const [key, value] of secretLike) {

@@ -1,6 +1,6 @@
 import type { ScaleDynosResult } from '../../common/formation';
 import { waitForRunbook } from '../../client/launch';
-import { progressQuery } from '../../workflows/messages';
+import { progressQuery } from '../../common/messages';
 import { RunbookHarness, STAGING } from '../support/harness';
 
 let harness: RunbookHarness;
@@ -12,7 +12,9 @@ afterAll(() => harness?.stop());
 beforeEach(() => harness.sim.reset());
 
 async function formation(): Promise<Record<string, string>> {
-  const list: Array<{ type: string; quantity: number; size: string }> = await harness.sim.api().get(`/apps/${STAGING}/formation`);
+  const list: Array<{ type: string; quantity: number; size: string }> = await harness.sim
+    .api()
+    .get(`/apps/${STAGING}/formation`);
   return Object.fromEntries(list.map((p) => [p.type, `${p.quantity}:${p.size}`]));
 }
 
@@ -34,19 +36,32 @@ test('scales to absolute quantities and sizes, returns the previous formation, a
   );
   expect(result.changed.sort()).toEqual(['scheduler', 'web', 'worker']);
   expect(await formation()).toEqual({ web: '2:Standard-2X', worker: '0:Standard-1X', scheduler: '0:Standard-1X' });
-  expect(result.summary).toBe(`Scaled ${STAGING}: scheduler=0:Standard-1X web=2:Standard-2X worker=0:Standard-1X (was scheduler=1:Standard-1X web=1:Standard-1X worker=1:Standard-1X).`);
+  expect(result.summary).toBe(
+    `Scaled ${STAGING}: scheduler=0:Standard-1X web=2:Standard-2X worker=0:Standard-1X (was scheduler=1:Standard-1X web=1:Standard-1X worker=1:Standard-1X).`,
+  );
   expect(await formationEffects()).toHaveLength(3);
 });
 
 test('scaling back to the recorded formation, and a second identical run changes nothing', async () => {
-  const down = await harness.succeeded<ScaleDynosResult>('scale-dynos', { environment: 'staging', processes: { worker: '0' } });
-  const back = Object.fromEntries(down.previous.filter((p) => p.type === 'worker').map((p) => [p.type, `${p.quantity}:${p.size}`]));
+  const down = await harness.succeeded<ScaleDynosResult>('scale-dynos', {
+    environment: 'staging',
+    processes: { worker: '0' },
+  });
+  const back = Object.fromEntries(
+    down.previous.filter((p) => p.type === 'worker').map((p) => [p.type, `${p.quantity}:${p.size}`]),
+  );
   await harness.succeeded('scale-dynos', { environment: 'staging', processes: back });
   expect((await formation()).worker).toBe('1:Standard-1X');
   const effectsBefore = await formationEffects();
 
-  const again = await harness.run<'scale-dynos', ScaleDynosResult>('scale-dynos', { environment: 'staging', processes: back });
-  expect(again.status === 'succeeded' && again.result).toMatchObject({ changed: [], summary: expect.stringContaining('nothing changed') });
+  const again = await harness.run<'scale-dynos', ScaleDynosResult>('scale-dynos', {
+    environment: 'staging',
+    processes: back,
+  });
+  expect(again.status === 'succeeded' && again.result).toMatchObject({
+    changed: [],
+    summary: expect.stringContaining('nothing changed'),
+  });
   expect(await formationEffects()).toEqual(effectsBefore);
   const progress = await harness.client.workflow.getHandle(again.workflowId).query(progressQuery);
   expect(progress.steps.map((step) => [step.name, step.status])).toEqual([
@@ -62,7 +77,9 @@ test('an unknown process type fails without scaling anything, naming the types t
   const outcome = await harness.run('scale-dynos', { environment: 'staging', processes: { worker: '0', wrker: '0' } });
   expect(outcome.status).toBe('failed');
   if (outcome.status !== 'failed') return;
-  expect(outcome.error.message).toBe(`${STAGING} has no process type "wrker"; its process types are web, worker, scheduler. Nothing was scaled.`);
+  expect(outcome.error.message).toBe(
+    `${STAGING} has no process type "wrker"; its process types are web, worker, scheduler. Nothing was scaled.`,
+  );
   expect(await formationEffects()).toEqual([]);
 });
 
@@ -79,6 +96,8 @@ test('bad input names the field before any Heroku call', async () => {
     message: expect.stringMatching(/^Invalid input for scale-dynos: processes\.worker: /),
   });
   // The client refuses an empty scale before starting anything.
-  await expect(harness.start('scale-dynos', { environment: 'staging', processes: {} })).rejects.toThrow(/processes: name at least one process type/);
+  await expect(harness.start('scale-dynos', { environment: 'staging', processes: {} })).rejects.toThrow(
+    /processes: name at least one process type/,
+  );
   expect(await harness.sim.calls()).toEqual([]);
 });

@@ -11,28 +11,58 @@ const EXPANDED = { Accept: SDK, 'Accept-Expansion': 'addon_service,plan' };
 const INCLUDED = { Accept: SDK, 'Accept-Inclusion': 'addon:plan,config_vars' };
 
 const plans = (addons: Json[]) => addons.map((addon) => addon.plan.name).sort();
-const newestRelease = async (app: string) => (await api(sim, `/apps/${app}/releases`, { headers: { Range: 'version ..; order=desc,max=1' } })).body[0];
+const newestRelease = async (app: string) =>
+  (await api(sim, `/apps/${app}/releases`, { headers: { Range: 'version ..; order=desc,max=1' } })).body[0];
 
 describe('seeded add-ons', () => {
   it.each([
-    [ALFA, ['bonsai:staging', 'deployhooks:email', 'heroku-postgresql:standard-0', 'memcachier:100', 'newrelic:wayne', 'papertrail:choklad', 'redistogo:micro']],
-    [BRAVO, ['bonsai:sandbox-10', 'deployhooks:email', 'heroku-postgresql:standard-0', 'memcachier:dev', 'papertrail:choklad', 'redistogo:nano']],
+    [
+      ALFA,
+      [
+        'bonsai:staging',
+        'deployhooks:email',
+        'heroku-postgresql:standard-0',
+        'memcachier:100',
+        'newrelic:wayne',
+        'papertrail:choklad',
+        'redistogo:micro',
+      ],
+    ],
+    [
+      BRAVO,
+      [
+        'bonsai:sandbox-10',
+        'deployhooks:email',
+        'heroku-postgresql:standard-0',
+        'memcachier:dev',
+        'papertrail:choklad',
+        'redistogo:nano',
+      ],
+    ],
   ])('are the runbook plans on %s', async (app, expected) => {
     const response = await api(sim, `/apps/${app}/addons`);
     expect(response.status).toBe(200);
     expect(plans(response.body)).toEqual(expected);
-    for (const addon of response.body) expect(addon).toMatchObject({ app: { name: app }, state: 'provisioned', billing_entity: { name: app, type: 'app' } });
+    for (const addon of response.body)
+      expect(addon).toMatchObject({
+        app: { name: app },
+        state: 'provisioned',
+        billing_entity: { name: app, type: 'app' },
+      });
   });
 
-  it.each([ALFA, BRAVO])("own config vars that %s has, and every add-on var the app has belongs to one", async (app) => {
-    const addons = (await api(sim, `/apps/${app}/addons`)).body;
-    const vars = Object.keys((await api(sim, `/apps/${app}/config-vars`)).body);
-    const owned = addons.flatMap((addon: Json) => addon.config_vars);
-    expect(vars).toEqual(expect.arrayContaining(owned));
-    const addonLike = /^(DATABASE|REDISTOGO|MEMCACHE|BONSAI|PAPERTRAIL|NEW_RELIC_(LICENSE_KEY|LOG))_?/;
-    expect(vars.filter((key) => addonLike.test(key)).sort()).toEqual([...owned].sort());
-    expect(addons.find((addon: Json) => addon.name.startsWith('postgresql-')).config_vars).toEqual(['DATABASE_URL']);
-  });
+  it.each([ALFA, BRAVO])(
+    'own config vars that %s has, and every add-on var the app has belongs to one',
+    async (app) => {
+      const addons = (await api(sim, `/apps/${app}/addons`)).body;
+      const vars = Object.keys((await api(sim, `/apps/${app}/config-vars`)).body);
+      const owned = addons.flatMap((addon: Json) => addon.config_vars);
+      expect(vars).toEqual(expect.arrayContaining(owned));
+      const addonLike = /^(DATABASE|REDISTOGO|MEMCACHE|BONSAI|PAPERTRAIL|NEW_RELIC_(LICENSE_KEY|LOG))_?/;
+      expect(vars.filter((key) => addonLike.test(key)).sort()).toEqual([...owned].sort());
+      expect(addons.find((addon: Json) => addon.name.startsWith('postgresql-')).config_vars).toEqual(['DATABASE_URL']);
+    },
+  );
 
   it('show up in the state under their billing app', async () => {
     const state = await control(sim, 'GET', '/state');
@@ -50,7 +80,10 @@ describe('GET add-ons', () => {
     expect(plain.addon_service).toEqual({ id: expect.any(String), name: 'heroku-postgresql' });
 
     const expanded = (await api(sim, `/apps/${ALFA}/addons/DATABASE`, { headers: EXPANDED })).body;
-    expect(expanded.plan).toMatchObject({ name: 'heroku-postgresql:standard-0', price: { cents: 5000, unit: 'month' } });
+    expect(expanded.plan).toMatchObject({
+      name: 'heroku-postgresql:standard-0',
+      price: { cents: 5000, unit: 'month' },
+    });
     expect(expanded.addon_service).toMatchObject({ name: 'heroku-postgresql', human_name: 'Heroku Postgres' });
   });
 
@@ -79,7 +112,12 @@ describe('GET add-ons', () => {
 describe('GET attachments', () => {
   it('include addon.plan and config_vars on request (Accept-Inclusion), else leave them out', async () => {
     const plain = (await api(sim, `/apps/${ALFA}/addon-attachments/DATABASE`)).body;
-    expect(plain).toMatchObject({ name: 'DATABASE', app: { name: ALFA }, addon: { name: ALFA_DB, app: { name: ALFA } }, namespace: null });
+    expect(plain).toMatchObject({
+      name: 'DATABASE',
+      app: { name: ALFA },
+      addon: { name: ALFA_DB, app: { name: ALFA } },
+      namespace: null,
+    });
     expect(plain).not.toHaveProperty('config_vars');
     expect(plain.addon).not.toHaveProperty('plan');
 
@@ -89,12 +127,18 @@ describe('GET attachments', () => {
       config_vars: ['DATABASE_URL'],
       addon: { plan: { name: 'heroku-postgresql:standard-0' } },
     });
-    expect(included.find((a: Json) => a.name === 'MEMCACHE').config_vars).toEqual(['MEMCACHE_SERVERS', 'MEMCACHE_USERNAME', 'MEMCACHE_PASSWORD']);
+    expect(included.find((a: Json) => a.name === 'MEMCACHE').config_vars).toEqual([
+      'MEMCACHE_SERVERS',
+      'MEMCACHE_USERNAME',
+      'MEMCACHE_PASSWORD',
+    ]);
   });
 
-  it('list all attachments, or one add-on\'s; an unknown attachment is 404', async () => {
+  it("list all attachments, or one add-on's; an unknown attachment is 404", async () => {
     expect((await api(sim, '/addon-attachments')).body).toHaveLength(13);
-    expect((await api(sim, `/addons/${ALFA_DB}/addon-attachments`)).body.map((a: Json) => a.name)).toEqual(['DATABASE']);
+    expect((await api(sim, `/addons/${ALFA_DB}/addon-attachments`)).body.map((a: Json) => a.name)).toEqual([
+      'DATABASE',
+    ]);
     const missing = await api(sim, `/apps/${ALFA}/addon-attachments/NOPE`);
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ id: 'not_found', resource: 'add_on attachment' });
@@ -102,7 +146,8 @@ describe('GET attachments', () => {
 });
 
 describe('POST /actions/addon-attachments/resolve', () => {
-  const resolve = (body: unknown) => api(sim, '/actions/addon-attachments/resolve', { method: 'POST', body, headers: INCLUDED });
+  const resolve = (body: unknown) =>
+    api(sim, '/actions/addon-attachments/resolve', { method: 'POST', body, headers: INCLUDED });
 
   it('resolves what the CLI sends (DATABASE_URL on an app) to an array of one attachment', async () => {
     const response = await resolve({ addon_attachment: 'DATABASE_URL', app: ALFA });
@@ -126,7 +171,11 @@ describe('POST /actions/addon-attachments/resolve', () => {
     ]) {
       const response = await resolve(body);
       expect(response.status).toBe(404);
-      expect(response.body).toEqual({ id: 'not_found', message: "Couldn't find that add on attachment.", resource: 'add_on attachment' });
+      expect(response.body).toEqual({
+        id: 'not_found',
+        message: "Couldn't find that add on attachment.",
+        resource: 'add_on attachment',
+      });
     }
   });
 });
@@ -150,16 +199,29 @@ describe('POST /apps/{app}/addons', () => {
     const previous = await newestRelease(BRAVO);
     const response = await api(sim, `/apps/${BRAVO}/addons`, { method: 'POST', body: { plan: 'newrelic:wayne' } });
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ state: 'provisioned', plan: { name: 'newrelic:wayne' }, config_vars: ['NEW_RELIC_LICENSE_KEY', 'NEW_RELIC_LOG'] });
+    expect(response.body).toMatchObject({
+      state: 'provisioned',
+      plan: { name: 'newrelic:wayne' },
+      config_vars: ['NEW_RELIC_LICENSE_KEY', 'NEW_RELIC_LOG'],
+    });
     expect(response.body.name).toMatch(/^newrelic-[a-z]+-\d{5}$/);
 
     const vars = (await api(sim, `/apps/${BRAVO}/config-vars`)).body;
     expect(vars).toMatchObject({ NEW_RELIC_LICENSE_KEY: expect.stringContaining('fake'), NEW_RELIC_LOG: 'stdout' });
     const release = await newestRelease(BRAVO);
-    expect(release).toMatchObject({ version: previous.version + 1, description: `Attach NEW_RELIC (@ref:${response.body.name})` });
+    expect(release).toMatchObject({
+      version: previous.version + 1,
+      description: `Attach NEW_RELIC (@ref:${response.body.name})`,
+    });
     expect(release.addon_plan_names).toContain('newrelic:wayne');
     expect(await effectsOf(sim, 'addon-create')).toEqual([
-      expect.objectContaining({ app: BRAVO, addon: response.body.name, id: response.body.id, plan: 'newrelic:wayne', attachment: 'NEW_RELIC' }),
+      expect.objectContaining({
+        app: BRAVO,
+        addon: response.body.name,
+        id: response.body.id,
+        plan: 'newrelic:wayne',
+        attachment: 'NEW_RELIC',
+      }),
     ]);
   });
 
@@ -172,7 +234,11 @@ describe('POST /apps/{app}/addons', () => {
       body: { plan: { name: 'heroku-postgresql:standard-0' } },
       headers: { 'Accept-Expansion': 'plan' },
     });
-    expect(created).toMatchObject({ state: 'provisioning', config_vars: ['HEROKU_POSTGRESQL_AMBER_URL'], plan: { price: { cents: 5000 } } });
+    expect(created).toMatchObject({
+      state: 'provisioning',
+      config_vars: ['HEROKU_POSTGRESQL_AMBER_URL'],
+      plan: { price: { cents: 5000 } },
+    });
     expect((await client.get(`/apps/${ALFA}/config-vars`)).HEROKU_POSTGRESQL_AMBER_URL).toBeUndefined();
     expect((await newestRelease(ALFA)).version).toBe(before.version);
 
@@ -182,7 +248,10 @@ describe('POST /apps/{app}/addons', () => {
     clock.advance(1);
     expect((await client.get(`/apps/${ALFA}/addons/${created.name}`)).state).toBe('provisioned');
     expect((await client.get(`/apps/${ALFA}/config-vars`)).HEROKU_POSTGRESQL_AMBER_URL).toMatch(/^postgres:\/\//);
-    expect(await newestRelease(ALFA)).toMatchObject({ version: before.version + 1, description: `Attach HEROKU_POSTGRESQL_AMBER (@ref:${created.name})` });
+    expect(await newestRelease(ALFA)).toMatchObject({
+      version: before.version + 1,
+      description: `Attach HEROKU_POSTGRESQL_AMBER (@ref:${created.name})`,
+    });
     expect((await client.get(`/apps/${ALFA}/config-vars`)).DATABASE_URL).toBeDefined();
   });
 
@@ -203,7 +272,11 @@ describe('POST /apps/{app}/addons', () => {
   it('answers 404 for an unknown plan and 422 invalid_params naming a missing plan', async () => {
     const unknown = await api(sim, `/apps/${ALFA}/addons`, { method: 'POST', body: { plan: 'redistogo:galactic' } });
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toEqual({ id: 'not_found', message: expect.stringContaining('redistogo:galactic'), resource: 'plan' });
+    expect(unknown.body).toEqual({
+      id: 'not_found',
+      message: expect.stringContaining('redistogo:galactic'),
+      resource: 'plan',
+    });
     const missing = await api(sim, `/apps/${ALFA}/addons`, { method: 'POST', body: {} });
     expect(missing.status).toBe(422);
     expect(missing.body).toEqual({ id: 'invalid_params', message: expect.stringContaining('plan') });

@@ -77,7 +77,10 @@ describe('PATCH /apps/{app}', () => {
   it('renames an app', async () => {
     const client = herokuClient(sim);
     const app = await client.patch(`/apps/${BRAVO}`, { body: { name: 'csis-reconasia-charlie' } });
-    expect(app).toMatchObject({ name: 'csis-reconasia-charlie', web_url: 'https://csis-reconasia-charlie.herokuapp.com/' });
+    expect(app).toMatchObject({
+      name: 'csis-reconasia-charlie',
+      web_url: 'https://csis-reconasia-charlie.herokuapp.com/',
+    });
     expect((await herokuError(client.get(`/apps/${BRAVO}`))).statusCode).toBe(404);
     expect(await control(sim, 'GET', '/effects')).toMatchObject([
       { kind: 'rename', app: BRAVO, from: BRAVO, to: 'csis-reconasia-charlie' },

@@ -39,6 +39,8 @@ it('starts the simulator, prints how to reach it and stops on SIGTERM', async ()
 });
 
 it('rejects a non-numeric port', async () => {
-  const command = simulatorCommand().exitOverride().configureOutput({ writeErr: () => undefined });
+  const command = simulatorCommand()
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined });
   await expect(command.parseAsync(['--port', 'abc'], { from: 'user' })).rejects.toThrow(/--port/);
 });

@@ -61,8 +61,21 @@ describe('PATCH /apps/{app}/config-vars', () => {
       addon_plan_names: previous.addon_plan_names,
     });
     expect(await control(sim, 'GET', '/effects')).toEqual([
-      expect.objectContaining({ seq: 1, kind: 'config_vars', app: ALFA, set: { MAINTENANCE_MODE: 'true', FOO: 'bar' }, removed: [] }),
-      expect.objectContaining({ seq: 2, kind: 'release', app: ALFA, version: release.version, id: release.id, description: release.description }),
+      expect.objectContaining({
+        seq: 1,
+        kind: 'config_vars',
+        app: ALFA,
+        set: { MAINTENANCE_MODE: 'true', FOO: 'bar' },
+        removed: [],
+      }),
+      expect.objectContaining({
+        seq: 2,
+        kind: 'release',
+        app: ALFA,
+        version: release.version,
+        id: release.id,
+        description: release.description,
+      }),
     ]);
   });
 

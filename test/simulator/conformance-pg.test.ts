@@ -45,7 +45,9 @@ it('pg:backups:capture captures b017 once and waits for it', async () => {
 
   expect(await transfer(sim, 17)).toMatchObject({ succeeded: true, from_name: 'DATABASE' });
   expect(await contentOfBackup(sim, 17)).toEqual((await databaseState(sim)).content);
-  expect(await effectsOf(sim, 'backup')).toEqual([expect.objectContaining({ app: ALFA, name: 'b017', database: ALFA_DB })]);
+  expect(await effectsOf(sim, 'backup')).toEqual([
+    expect.objectContaining({ app: ALFA, name: 'b017', database: ALFA_DB }),
+  ]);
 });
 
 it('pg:backups:capture fails with the logs when the backup fails', async () => {
@@ -56,7 +58,9 @@ it('pg:backups:capture fails with the logs when the backup fails', async () => {
   // The CLI wraps the last log lines to the terminal width.
   const text = result.output.replace(/\s+/g, ' ');
   expect(text).toContain('An error occurred and the backup did not finish.');
-  expect(text).toContain('pg_dump: error: Error message from server: server closed the connection unexpectedly pg_dump failed FAILED');
+  expect(text).toContain(
+    'pg_dump: error: Error message from server: server closed the connection unexpectedly pg_dump failed FAILED',
+  );
   expect(text).toContain('Run heroku pg:backups:info b017 for more details.');
   expect(await transfer(sim, 17)).toMatchObject({ succeeded: false });
   expect(await effectsOf(sim, 'backup')).toHaveLength(1);
@@ -86,7 +90,11 @@ it('pg:backups:schedule sets the daily schedule, and pg:backups:schedules shows 
   const set = await schedule();
   expect(set.code).toBe(0);
   expect(set.output).toContain(`Scheduling automatic daily backups of ${ALFA_DB} at 02:00 America/New_York... done`);
-  expect((await databaseState(sim)).schedule).toMatchObject({ name: 'DATABASE_URL', hour: 2, timezone: 'America/New_York' });
+  expect((await databaseState(sim)).schedule).toMatchObject({
+    name: 'DATABASE_URL',
+    hour: 2,
+    timezone: 'America/New_York',
+  });
   expect(await effectsOf(sim, 'schedule-set')).toHaveLength(1);
 
   const shown = await heroku('pg:backups:schedules');
@@ -104,8 +112,14 @@ it('pg:backups:restore b016 restores it once, and the schedule is gone afterward
   expect(result.output).toContain(`Starting restore of b016 to ${ALFA_DB}... done`);
   expect(result.output).toContain('Restoring... done');
 
-  expect(await databaseState(sim)).toMatchObject({ live_backup: 'b016', content: await contentOfBackup(sim, 16), schedule: null });
-  expect(await effectsOf(sim, 'restore')).toEqual([expect.objectContaining({ app: ALFA, name: 'r017', backup: 'b016', database: ALFA_DB })]);
+  expect(await databaseState(sim)).toMatchObject({
+    live_backup: 'b016',
+    content: await contentOfBackup(sim, 16),
+    schedule: null,
+  });
+  expect(await effectsOf(sim, 'restore')).toEqual([
+    expect.objectContaining({ app: ALFA, name: 'r017', backup: 'b016', database: ALFA_DB }),
+  ]);
   expect(await effectsOf(sim, 'schedule-dropped')).toHaveLength(1);
   // The CLI polls a restore with the app's UUID in the path (reference §4.4).
   const appId = (await api(sim, `/apps/${ALFA}`)).body.id;

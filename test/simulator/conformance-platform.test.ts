@@ -18,7 +18,8 @@ const heroku = async (app: string, ...args: string[]) => {
 const rows = (text: string) => text.split('\n').map((line) => line.trim().split(/\s+/).join(' '));
 const appState = async (name: string): Promise<Json> =>
   (await control(sim, 'GET', '/state')).apps.find((app: { name: string }) => app.name === name);
-const newestVersion = async (app: string) => Math.max(...(await appState(app)).releases.map((r: { version: number }) => r.version));
+const newestVersion = async (app: string) =>
+  Math.max(...(await appState(app)).releases.map((r: { version: number }) => r.version));
 
 it('maintenance:on and maintenance:off toggle the flag without a release', async () => {
   const versions = await newestVersion(ALFA);
@@ -31,7 +32,10 @@ it('maintenance:on and maintenance:off toggle the flag without a release', async
   expect(off.code).toBe(0);
   expect(off.output).toContain(`Disabling maintenance mode for ${ALFA}... done`);
   expect((await appState(ALFA)).maintenance).toBe(false);
-  expect((await effectsOf(sim, 'maintenance')).map((e) => [e.from, e.to])).toEqual([[false, true], [true, false]]);
+  expect((await effectsOf(sim, 'maintenance')).map((e) => [e.from, e.to])).toEqual([
+    [false, true],
+    [true, false],
+  ]);
   expect(await newestVersion(ALFA)).toBe(versions);
 });
 
@@ -104,7 +108,9 @@ it('addons:create and addons:destroy add and remove an add-on with its config va
   const name = /Created (newrelic-[a-z]+-\d+) as NEW_RELIC_LICENSE_KEY, NEW_RELIC_LOG/.exec(created.output)?.[1];
   expect(name).toBeDefined();
   expect((await appState(BRAVO)).config_vars).toHaveProperty('NEW_RELIC_LICENSE_KEY');
-  expect(await effectsOf(sim, 'addon-create')).toEqual([expect.objectContaining({ app: BRAVO, addon: name, plan: 'newrelic:wayne' })]);
+  expect(await effectsOf(sim, 'addon-create')).toEqual([
+    expect.objectContaining({ app: BRAVO, addon: name, plan: 'newrelic:wayne' }),
+  ]);
 
   const destroyed = await heroku(BRAVO, 'addons:destroy', name!, '--confirm', BRAVO);
   expect(destroyed.code).toBe(0);

@@ -10,9 +10,13 @@ import { herokuCli } from './heroku-cli';
  */
 
 let sim: RunningSimulator;
-useSimulator((started) => (sim = started), {}, async () => {
-  await setSpeed(sim, 600);
-});
+useSimulator(
+  (started) => (sim = started),
+  {},
+  async () => {
+    await setSpeed(sim, 600);
+  },
+);
 
 const REBUILD_OUTPUT = [
   "WARNING: This will irreparably remove EVERYTHING from your search index in connection 'default'.",
@@ -42,14 +46,21 @@ describe('heroku run --exit-code', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(REBUILD_OUTPUT.map((line) => `${line}\n`).join(''));
-    expect(result.stderr).toMatch(/Running python manage\.py rebuild_index on csis-reconasia-alfa\.\.\. up, run\.\d{4}/);
+    expect(result.stderr).toMatch(
+      /Running python manage\.py rebuild_index on csis-reconasia-alfa\.\.\. up, run\.\d{4}/,
+    );
 
     expect((await dynoCreations()).map((call) => call.body)).toEqual([
       { attach: true, command: `python manage.py rebuild_index${EXIT_SUFFIX}`, env: { TERM: 'dumb' } },
     ]);
     const [created] = await effectsOf(sim, 'dyno-create');
     expect(await effectsOf(sim, 'dyno-create')).toHaveLength(1);
-    expect(created).toMatchObject({ app: ALFA, attach: true, type: 'run', command: `python manage.py rebuild_index${EXIT_SUFFIX}` });
+    expect(created).toMatchObject({
+      app: ALFA,
+      attach: true,
+      type: 'run',
+      command: `python manage.py rebuild_index${EXIT_SUFFIX}`,
+    });
     expect(await effectsOf(sim, 'dyno-exit')).toEqual([
       expect.objectContaining({ name: created.name, status: 0, commandStatus: 0, reason: 'exit' }),
     ]);
@@ -65,7 +76,9 @@ describe('heroku run --exit-code', () => {
     const result = await heroku(['run', '--exit-code', '-a', ALFA, '--', 'python', 'manage.py', 'rebuild_index']);
 
     expect(result.code).toBe(3);
-    expect(result.stdout).toBe('elasticsearch.exceptions.ConnectionError: ConnectionError(<urllib3.connection.HTTPConnection>)\n');
+    expect(result.stdout).toBe(
+      'elasticsearch.exceptions.ConnectionError: ConnectionError(<urllib3.connection.HTTPConnection>)\n',
+    );
     expect(result.stderr).toContain('Process exited with code 3');
     expect(await effectsOf(sim, 'dyno-create')).toHaveLength(1);
     // The dyno's own process ran `… ; echo`, which succeeded.
@@ -73,7 +86,11 @@ describe('heroku run --exit-code', () => {
   });
 
   it('without --exit-code, exits 0 whatever the remote status', async () => {
-    await control(sim, 'POST', '/dyno-outcomes', { pattern: 'migrate', exitStatus: 1, output: ['CommandError: Conflicting migrations'] });
+    await control(sim, 'POST', '/dyno-outcomes', {
+      pattern: 'migrate',
+      exitStatus: 1,
+      output: ['CommandError: Conflicting migrations'],
+    });
     const result = await heroku(['run', '-a', ALFA, '--', 'python', 'manage.py', 'migrate']);
 
     expect(result.code).toBe(0);
@@ -86,7 +103,9 @@ describe('heroku run --exit-code', () => {
 it('heroku run:detached, then heroku logs --dyno shows the run and its exit status', async () => {
   const detached = await heroku(['run:detached', '-a', ALFA, '--', 'python', 'manage.py', 'migrate', '--noinput']);
   expect(detached.code).toBe(0);
-  const name = /Run heroku logs --app csis-reconasia-alfa --dyno (run\.\d{4}) to view the output\./.exec(detached.stdout)?.[1];
+  const name = /Run heroku logs --app csis-reconasia-alfa --dyno (run\.\d{4}) to view the output\./.exec(
+    detached.stdout,
+  )?.[1];
   expect(name).toBeDefined();
   expect((await dynoCreations()).map((call) => call.body)).toEqual([
     { attach: false, command: 'python manage.py migrate --noinput', env: { TERM: 'dumb' } },
@@ -96,7 +115,8 @@ it('heroku run:detached, then heroku logs --dyno shows the run and its exit stat
   const logs = await heroku(['logs', '--dyno', name!, '-a', ALFA]);
   expect(logs.code).toBe(0);
   const lines = logs.stdout.trimEnd().split('\n');
-  for (const line of lines) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 (app|heroku)\[run\.\d{4}\]: /);
+  for (const line of lines)
+    expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 (app|heroku)\[run\.\d{4}\]: /);
   expect(lines.map((line) => line.replace(/^\S+ /, ''))).toEqual([
     `heroku[${name}]: Starting process with command \`python manage.py migrate --noinput\``,
     `heroku[${name}]: State changed from starting to up`,
@@ -108,7 +128,9 @@ it('heroku run:detached, then heroku logs --dyno shows the run and its exit stat
     `heroku[${name}]: Process exited with status 0`,
     `heroku[${name}]: State changed from up to complete`,
   ]);
-  const sessions = ((await control(sim, 'GET', '/calls')) as Json[]).filter((call) => call.path.endsWith('/log-sessions'));
+  const sessions = ((await control(sim, 'GET', '/calls')) as Json[]).filter((call) =>
+    call.path.endsWith('/log-sessions'),
+  );
   expect(sessions.map((call) => call.body)).toEqual([{ dyno: name, lines: 100, tail: false }]);
   expect(await effectsOf(sim, 'dyno-create')).toHaveLength(1);
 });

@@ -23,7 +23,13 @@ describe('GET /__simulator/calls', () => {
         status: 200,
         requestId: first.headers.get('request-id'),
       },
-      expect.objectContaining({ seq: 2, method: 'PATCH', path: `/apps/${BRAVO}/config-vars`, body: { FOO: 'bar' }, status: 200 }),
+      expect.objectContaining({
+        seq: 2,
+        method: 'PATCH',
+        path: `/apps/${BRAVO}/config-vars`,
+        body: { FOO: 'bar' },
+        status: 200,
+      }),
       expect.objectContaining({ seq: 3, method: 'GET', path: '/account', body: null, status: 401 }),
     ]);
   });

@@ -2,12 +2,26 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type RunningSimulator } from '../../simulator';
-import { ALFA_DB, BRAVO_DB, ManualClock, databaseId, databaseState, nameOf, transfer, transfers } from './data-api-helpers';
+import {
+  ALFA_DB,
+  BRAVO_DB,
+  ManualClock,
+  databaseId,
+  databaseState,
+  nameOf,
+  transfer,
+  transfers,
+} from './data-api-helpers';
 import { ALFA, type Json, api, control } from './helpers';
 
 const clock = new ManualClock();
 
-async function rawControl(sim: RunningSimulator, method: string, path: string, body: unknown): Promise<{ status: number; body: Json }> {
+async function rawControl(
+  sim: RunningSimulator,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; body: Json }> {
   const response = await fetch(`${sim.url}/__simulator${path}`, {
     method,
     headers: { 'Content-Type': 'application/json' },
@@ -43,14 +57,22 @@ describe('with one simulator', () => {
       const changed = await control(sim, 'PUT', '/data-api', { transferBytesPerSecond: 10, failTransfers: ['b016'] });
       expect(changed).toMatchObject({ transferPendingMs: 5, transferBytesPerSecond: 10, failTransfers: ['b016'] });
       await control(sim, 'POST', '/reset');
-      expect(await control(sim, 'GET', '/data-api')).toMatchObject({ transferBytesPerSecond: 1_600_000, failTransfers: [] });
+      expect(await control(sim, 'GET', '/data-api')).toMatchObject({
+        transferBytesPerSecond: 1_600_000,
+        failTransfers: [],
+      });
     });
 
     it('refuses unknown fields and bad values with 400 naming them', async () => {
-      const response = await rawControl(sim, 'PUT', '/data-api', { transferBytesPerSecond: 0, speed: 2, failTransfers: ['latest'] });
+      const response = await rawControl(sim, 'PUT', '/data-api', {
+        transferBytesPerSecond: 0,
+        speed: 2,
+        failTransfers: ['latest'],
+      });
       expect(response.status).toBe(400);
       expect(response.body.id).toBe('bad_request');
-      for (const field of ['transferBytesPerSecond', 'speed', 'failTransfers[0]']) expect(response.body.message).toContain(field);
+      for (const field of ['transferBytesPerSecond', 'speed', 'failTransfers[0]'])
+        expect(response.body.message).toContain(field);
       expect((await control(sim, 'GET', '/data-api')).transferBytesPerSecond).toBe(1_600_000);
     });
   });
@@ -58,7 +80,9 @@ describe('with one simulator', () => {
   describe('/__simulator/databases', () => {
     it('lists every database with its content, the backup it came from and its schedule', async () => {
       const list = await control(sim, 'GET', '/databases');
-      expect(list.map((db: Json) => [db.app, db.addon, db.attachments, db.live_backup, db.schedule?.hour ?? null])).toEqual([
+      expect(
+        list.map((db: Json) => [db.app, db.addon, db.attachments, db.live_backup, db.schedule?.hour ?? null]),
+      ).toEqual([
         [ALFA, ALFA_DB, ['DATABASE'], null, null],
         ['csis-reconasia-bravo', BRAVO_DB, ['DATABASE'], 'a011', 2],
       ]);
@@ -67,7 +91,10 @@ describe('with one simulator', () => {
 
     it('simulates the app writing to its database, so that its content matches no backup any more', async () => {
       const b013 = await transfer(sim, 13);
-      await api(sim, `/client/v11/databases/${await databaseId(sim)}/restores`, { method: 'POST', body: { backup_url: b013.to_url } });
+      await api(sim, `/client/v11/databases/${await databaseId(sim)}/restores`, {
+        method: 'POST',
+        body: { backup_url: b013.to_url },
+      });
       clock.advance(60_000);
       expect((await databaseState(sim)).live_backup).toBe('b013');
 
@@ -155,12 +182,16 @@ describe('--state persistence of add-ons, transfers and schedules', () => {
     const second = await startSimulator({ statePath, clock });
     try {
       const db = await databaseId(second);
-      expect((await api(second, `/client/v11/databases/${db}/transfer-schedules`)).body).toEqual([expect.objectContaining({ hour: 2 })]);
+      expect((await api(second, `/client/v11/databases/${db}/transfer-schedules`)).body).toEqual([
+        expect.objectContaining({ hour: 2 }),
+      ]);
       expect(await transfer(second, 17)).toMatchObject({ succeeded: true });
       expect((await transfer(second, running)).finished_at).toBeNull();
       clock.advance(60_000);
       expect((await transfer(second, running)).succeeded).toBe(true);
-      expect(JSON.parse(readFileSync(statePath, 'utf8')).apps[0].transfers.map((t: { num: number }) => t.num)).toEqual([12, 13, 14, 15, 16, 17, 18]);
+      expect(JSON.parse(readFileSync(statePath, 'utf8')).apps[0].transfers.map((t: { num: number }) => t.num)).toEqual([
+        12, 13, 14, 15, 16, 17, 18,
+      ]);
     } finally {
       await second.close();
     }
@@ -171,7 +202,10 @@ describe('--state persistence of add-ons, transfers and schedules', () => {
     await (await startSimulator({ statePath })).close();
     const state = JSON.parse(readFileSync(statePath, 'utf8'));
     state.apps[0].transfers[0].from_type = 'ftp';
-    state.apps[1].addons[0].database.schedule = { ...state.apps[1].addons[0].database.schedule, timezone: 'Nowhere/Special' };
+    state.apps[1].addons[0].database.schedule = {
+      ...state.apps[1].addons[0].database.schedule,
+      timezone: 'Nowhere/Special',
+    };
     writeFileSync(statePath, JSON.stringify(state));
 
     const failure = startSimulator({ statePath });

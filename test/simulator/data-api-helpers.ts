@@ -32,13 +32,27 @@ export async function transfers(sim: RunningSimulator, app = ALFA): Promise<Json
   return (await api(sim, `/client/v11/apps/${app}/transfers`)).body;
 }
 
-export async function transfer(sim: RunningSimulator, numOrUuid: string | number, app = ALFA, verbose = false): Promise<Json> {
+export async function transfer(
+  sim: RunningSimulator,
+  numOrUuid: string | number,
+  app = ALFA,
+  verbose = false,
+): Promise<Json> {
   return (await api(sim, `/client/v11/apps/${app}/transfers/${numOrUuid}${verbose ? '?verbose=true' : ''}`)).body;
 }
 
 /** The CLI's name for a transfer: b/a/r/c and the num on three digits (reference §4.2). */
 export function nameOf(t: { from_type: string; to_type: string; schedule?: unknown; num: number }): string {
-  const prefix = t.from_type === 'pg_dump' ? (t.to_type === 'pg_restore' ? 'c' : t.schedule ? 'a' : 'b') : t.to_type === 'pg_restore' ? 'r' : 'b';
+  const prefix =
+    t.from_type === 'pg_dump'
+      ? t.to_type === 'pg_restore'
+        ? 'c'
+        : t.schedule
+          ? 'a'
+          : 'b'
+      : t.to_type === 'pg_restore'
+        ? 'r'
+        : 'b';
   return `${prefix}${String(t.num).padStart(3, '0')}`;
 }
 

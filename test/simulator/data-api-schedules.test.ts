@@ -25,7 +25,10 @@ const atTwoInNewYork = { hour: '02', timezone: 'America/New_York', schedule_name
 /** Restores b016 into production and lets it finish. */
 async function restoreB016(): Promise<string> {
   const b016 = await transfer(sim, 16);
-  const restore = await api(sim, `/client/v11/databases/${db}/restores`, { method: 'POST', body: { backup_url: b016.to_url } });
+  const restore = await api(sim, `/client/v11/databases/${db}/restores`, {
+    method: 'POST',
+    body: { backup_url: b016.to_url },
+  });
   clock.advance(60_000);
   return restore.body.uuid;
 }
@@ -34,7 +37,14 @@ describe('transfer schedules', () => {
   it('start as the seed has them: none on production, 02:00 New York on staging', async () => {
     expect(await schedules()).toEqual([]);
     const staging = (await api(sim, `/client/v11/databases/${await databaseId(sim, BRAVO)}/transfer-schedules`)).body;
-    expect(staging).toEqual([expect.objectContaining({ name: 'DATABASE_URL', hour: 2, timezone: 'America/New_York', uuid: expect.any(String) })]);
+    expect(staging).toEqual([
+      expect.objectContaining({
+        name: 'DATABASE_URL',
+        hour: 2,
+        timezone: 'America/New_York',
+        uuid: expect.any(String),
+      }),
+    ]);
   });
 
   it("take the hour as the CLI's string and give it back as a number", async () => {
@@ -43,7 +53,14 @@ describe('transfer schedules', () => {
     expect(response.body).toMatchObject({ name: 'DATABASE_URL', hour: 2, timezone: 'America/New_York' });
     expect(await schedules()).toEqual([response.body]);
     expect(await effectsOf(sim, 'schedule-set')).toEqual([
-      expect.objectContaining({ app: ALFA, database: ALFA_DB, uuid: response.body.uuid, hour: 2, timezone: 'America/New_York', replaced: null }),
+      expect.objectContaining({
+        app: ALFA,
+        database: ALFA_DB,
+        uuid: response.body.uuid,
+        hour: 2,
+        timezone: 'America/New_York',
+        replaced: null,
+      }),
     ]);
   });
 
@@ -74,7 +91,9 @@ describe('transfer schedules', () => {
     expect(wrong.body.id).toBe('not_found');
     expect((await api(sim, `${schedulesPath()}/${uuid}`, { method: 'DELETE' })).status).toBe(200);
     expect(await schedules()).toEqual([]);
-    expect(await effectsOf(sim, 'schedule-delete')).toEqual([expect.objectContaining({ app: ALFA, uuid, name: 'DATABASE_URL' })]);
+    expect(await effectsOf(sim, 'schedule-delete')).toEqual([
+      expect.objectContaining({ app: ALFA, uuid, name: 'DATABASE_URL' }),
+    ]);
   });
 });
 
@@ -82,7 +101,10 @@ describe('a restore and the backup schedule (runbook: "it will be dropped")', ()
   it('drops the schedule when the restore finishes, by default', async () => {
     const { uuid } = (await schedule(atTwoInNewYork)).body;
     const b016 = await transfer(sim, 16);
-    const restore = await api(sim, `/client/v11/databases/${db}/restores`, { method: 'POST', body: { backup_url: b016.to_url } });
+    const restore = await api(sim, `/client/v11/databases/${db}/restores`, {
+      method: 'POST',
+      body: { backup_url: b016.to_url },
+    });
     // Still there while the restore runs.
     expect(await schedules()).toHaveLength(1);
     clock.advance(60_000);
@@ -90,13 +112,24 @@ describe('a restore and the backup schedule (runbook: "it will be dropped")', ()
     expect(await schedules()).toEqual([]);
     const finished = await transfer(sim, restore.body.uuid);
     expect(await effectsOf(sim, 'schedule-dropped')).toEqual([
-      expect.objectContaining({ app: ALFA, database: ALFA_DB, uuid, name: 'DATABASE_URL', restore: 'r017', at: expect.any(String) }),
+      expect.objectContaining({
+        app: ALFA,
+        database: ALFA_DB,
+        uuid,
+        name: 'DATABASE_URL',
+        restore: 'r017',
+        at: expect.any(String),
+      }),
     ]);
-    expect((await effectsOf(sim, 'schedule-dropped'))[0].at.replace('T', ' ').replace('Z', ' +0000')).toBe(finished.finished_at);
+    expect((await effectsOf(sim, 'schedule-dropped'))[0].at.replace('T', ' ').replace('Z', ' +0000')).toBe(
+      finished.finished_at,
+    );
   });
 
   it('keeps the schedule when restoreDropsSchedule is off, until a reset turns it back on', async () => {
-    expect(await control(sim, 'PUT', '/data-api', { restoreDropsSchedule: false })).toMatchObject({ restoreDropsSchedule: false });
+    expect(await control(sim, 'PUT', '/data-api', { restoreDropsSchedule: false })).toMatchObject({
+      restoreDropsSchedule: false,
+    });
     await schedule(atTwoInNewYork);
     await restoreB016();
     expect(await schedules()).toHaveLength(1);
@@ -132,7 +165,10 @@ describe('GET /client/v11/databases/{id}', () => {
     const redis = (await api(sim, `/apps/${ALFA}/addons/REDISTOGO`)).body.id;
     expect((await api(sim, `/client/v11/databases/${redis}`)).status).toBe(404);
 
-    const created = await api(sim, `/apps/${ALFA}/addons`, { method: 'POST', body: { plan: 'heroku-postgresql:essential-0' } });
+    const created = await api(sim, `/apps/${ALFA}/addons`, {
+      method: 'POST',
+      body: { plan: 'heroku-postgresql:essential-0' },
+    });
     expect(created.body.state).toBe('provisioning');
     expect((await api(sim, `/client/v11/databases/${created.body.id}`)).status).toBe(404);
     expect((await api(sim, `/client/v11/databases/${created.body.id}/backups`, { method: 'POST' })).status).toBe(404);

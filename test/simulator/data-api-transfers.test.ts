@@ -1,5 +1,15 @@
 import { startSimulator, type RunningSimulator } from '../../simulator';
-import { ALFA_DB, ManualClock, contentOfBackup, databaseId, databaseState, effectsOf, nameOf, transfer, transfers } from './data-api-helpers';
+import {
+  ALFA_DB,
+  ManualClock,
+  contentOfBackup,
+  databaseId,
+  databaseState,
+  effectsOf,
+  nameOf,
+  transfer,
+  transfers,
+} from './data-api-helpers';
 import { ALFA, BRAVO, api, control } from './helpers';
 
 const clock = new ManualClock();
@@ -42,7 +52,13 @@ describe('seeded backups', () => {
       ['2016-10-13 15:32:37 +0000', '2016-10-13 15:32:44 +0000', '9.59'],
     ]);
     for (const t of list) {
-      expect(t).toMatchObject({ from_name: 'DATABASE', from_type: 'pg_dump', to_name: 'BACKUP', to_type: 'gof3r', succeeded: true });
+      expect(t).toMatchObject({
+        from_name: 'DATABASE',
+        from_type: 'pg_dump',
+        to_name: 'BACKUP',
+        to_type: 'gof3r',
+        succeeded: true,
+      });
       expect(t).toMatchObject({ canceled_at: null, deleted_at: null });
       expect(t).not.toHaveProperty('schedule');
       expect(t).not.toHaveProperty('logs');
@@ -52,12 +68,16 @@ describe('seeded backups', () => {
   it('give staging a couple of its own, one made by its schedule', async () => {
     const list = await transfers(sim, BRAVO);
     expect(list.map(nameOf)).toEqual(['b009', 'b010', 'a011']);
-    const [{ uuid }] = (await api(sim, `/client/v11/databases/${await databaseId(sim, BRAVO)}/transfer-schedules`)).body;
+    const [{ uuid }] = (await api(sim, `/client/v11/databases/${await databaseId(sim, BRAVO)}/transfer-schedules`))
+      .body;
     expect(list[2].schedule).toEqual({ uuid });
   });
 
   it('each database holds content that no backup has until something is restored', async () => {
-    expect(await databaseState(sim)).toMatchObject({ live_backup: null, content: { id: `${ALFA_DB}@2016-10-20T18:04:11Z` } });
+    expect(await databaseState(sim)).toMatchObject({
+      live_backup: null,
+      content: { id: `${ALFA_DB}@2016-10-20T18:04:11Z` },
+    });
   });
 });
 
@@ -80,7 +100,11 @@ describe('GET /client/v11/apps/{app}/transfers/{num_or_uuid}', () => {
     ]) {
       const response = await api(sim, path);
       expect(response.status).toBe(404);
-      expect(response.body).toEqual({ id: 'not_found', message: expect.stringMatching(/^Couldn't find that/), resource });
+      expect(response.body).toEqual({
+        id: 'not_found',
+        message: expect.stringMatching(/^Couldn't find that/),
+        resource,
+      });
     }
   });
 });
@@ -88,7 +112,9 @@ describe('GET /client/v11/apps/{app}/transfers/{num_or_uuid}', () => {
 describe('authentication and media types', () => {
   it('accepts Bearer and Basic :token, and refuses anything else with 401 unauthorized', async () => {
     const basic = `Basic ${Buffer.from(`:${sim.token}`).toString('base64')}`;
-    expect((await api(sim, `/client/v11/apps/${ALFA}/transfers`, { headers: { Authorization: basic } })).status).toBe(200);
+    expect((await api(sim, `/client/v11/apps/${ALFA}/transfers`, { headers: { Authorization: basic } })).status).toBe(
+      200,
+    );
     const wrong = await api(sim, `/client/v11/apps/${ALFA}/transfers`, { headers: { Authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
     expect(wrong.body.id).toBe('unauthorized');
@@ -121,7 +147,9 @@ describe('POST /client/v11/databases/{id}/backups', () => {
     });
     expect(nameOf(created.body)).toBe('b017');
     const { uuid } = created.body;
-    expect(await effectsOf(sim, 'backup')).toEqual([expect.objectContaining({ app: ALFA, name: 'b017', uuid, database: ALFA_DB })]);
+    expect(await effectsOf(sim, 'backup')).toEqual([
+      expect.objectContaining({ app: ALFA, name: 'b017', uuid, database: ALFA_DB }),
+    ]);
 
     clock.advance(PENDING_MS - 1);
     expect(await transfer(sim, uuid)).toMatchObject({ started_at: null, processed_bytes: 0 });
@@ -198,7 +226,13 @@ describe('POST /client/v11/databases/{id}/restores', () => {
     const b016 = await transfer(sim, 16);
     const created = await restore(b016.to_url);
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ num: 17, from_name: 'b016', from_type: 'gof3r', to_name: 'DATABASE', to_type: 'pg_restore' });
+    expect(created.body).toMatchObject({
+      num: 17,
+      from_name: 'b016',
+      from_type: 'gof3r',
+      to_name: 'DATABASE',
+      to_type: 'pg_restore',
+    });
     expect(created.body.source_bytes).toBe(b016.processed_bytes);
     expect(nameOf(created.body)).toBe('r017');
     expect(await effectsOf(sim, 'restore')).toEqual([
@@ -214,7 +248,8 @@ describe('POST /client/v11/databases/{id}/restores', () => {
   });
 
   it('restores from a public URL of a backup, or from a URL the simulator did not make', async () => {
-    const { url } = (await api(sim, `/client/v11/apps/${ALFA}/transfers/13/actions/public-url`, { method: 'POST' })).body;
+    const { url } = (await api(sim, `/client/v11/apps/${ALFA}/transfers/13/actions/public-url`, { method: 'POST' }))
+      .body;
     await restore(url);
     clock.advance(60_000);
     expect((await databaseState(sim)).live_backup).toBe('b013');
@@ -222,7 +257,10 @@ describe('POST /client/v11/databases/{id}/restores', () => {
     const external = await restore('https://example.com/dumps/latest.dump');
     expect(external.body).toMatchObject({ from_type: 'htcat', from_name: null });
     clock.advance(60_000);
-    expect(await databaseState(sim)).toMatchObject({ live_backup: null, content: { id: 'url:https://example.com/dumps/latest.dump' } });
+    expect(await databaseState(sim)).toMatchObject({
+      live_backup: null,
+      content: { id: 'url:https://example.com/dumps/latest.dump' },
+    });
   });
 
   it('fails restores from a backup named in failTransfers, and restores of deleted backups, leaving the content', async () => {
@@ -279,13 +317,17 @@ describe('POST /client/v11/apps/{app}/transfers/{id}/actions/cancel', () => {
     const again = await api(sim, `/client/v11/apps/${ALFA}/transfers/${uuid}/actions/cancel`, { method: 'POST' });
     expect(again.status).toBe(409);
     expect(again.body.id).toBe('conflict');
-    expect(await effectsOf(sim, 'transfer-cancel')).toEqual([expect.objectContaining({ app: ALFA, name: 'b017', uuid })]);
+    expect(await effectsOf(sim, 'transfer-cancel')).toEqual([
+      expect.objectContaining({ app: ALFA, name: 'b017', uuid }),
+    ]);
   });
 
   it('leaves the database as it was when a restore is canceled', async () => {
     const before = (await databaseState(sim)).content;
     const { num } = (await restore((await transfer(sim, 16)).to_url)).body;
-    expect((await api(sim, `/client/v11/apps/${ALFA}/transfers/${num}/actions/cancel`, { method: 'POST' })).status).toBe(200);
+    expect(
+      (await api(sim, `/client/v11/apps/${ALFA}/transfers/${num}/actions/cancel`, { method: 'POST' })).status,
+    ).toBe(200);
     clock.advance(60_000);
     expect((await databaseState(sim)).content).toEqual(before);
   });

@@ -32,7 +32,11 @@ export async function effectsOf(sim: RunningSimulator, kind: string): Promise<Js
   return (await control(sim, 'GET', '/effects')).filter((effect: Json) => effect.kind === kind);
 }
 
-export async function createLogSession(sim: RunningSimulator, app: string, body: Record<string, unknown>): Promise<string> {
+export async function createLogSession(
+  sim: RunningSimulator,
+  app: string,
+  body: Record<string, unknown>,
+): Promise<string> {
   const response = await api(sim, `/apps/${app}/log-sessions`, { method: 'POST', body });
   if (response.status !== 201) throw new Error(`log-session create failed: ${response.status}`);
   return response.body.logplex_url;

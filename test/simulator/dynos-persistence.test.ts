@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator } from '../../simulator';
-import { createDyno, createLogSession, effectsOf, readLogStream, setSpeed, waitUntilGone, withoutTimestamp } from './dynos-helpers';
+import {
+  createDyno,
+  createLogSession,
+  effectsOf,
+  readLogStream,
+  setSpeed,
+  waitUntilGone,
+  withoutTimestamp,
+} from './dynos-helpers';
 import { ALFA, api, control } from './helpers';
 
 let dir: string;

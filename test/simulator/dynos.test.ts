@@ -3,9 +3,13 @@ import { createDyno, effectsOf, setSpeed, waitFor, waitUntilGone } from './dynos
 import { ALFA, BRAVO, type Json, api, control, herokuClient, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-useSimulator((started) => (sim = started), {}, async () => {
-  await setSpeed(sim, 600);
-});
+useSimulator(
+  (started) => (sim = started),
+  {},
+  async () => {
+    await setSpeed(sim, 600);
+  },
+);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -26,7 +30,9 @@ async function scriptCommand(command: string, rule: Record<string, unknown>): Pr
 
 describe('POST /apps/{app}/dynos', () => {
   it('creates a detached one-off: 201, run.NNNN, starting, no attach_url, and one dyno-create effect', async () => {
-    const release = await herokuClient(sim).get(`/apps/${ALFA}/releases`, { headers: { Range: 'version ..; order=desc,max=1' } });
+    const release = await herokuClient(sim).get(`/apps/${ALFA}/releases`, {
+      headers: { Range: 'version ..; order=desc,max=1' },
+    });
     const response = await createDyno(sim, ALFA, {
       attach: false,
       command: 'python manage.py migrate --noinput',
@@ -79,7 +85,11 @@ describe('POST /apps/{app}/dynos', () => {
       force_no_tty: null,
     });
     expect(status).toBe(201);
-    expect(body).toMatchObject({ size: 'Standard-2X', type: 'console', name: expect.stringMatching(/^console\.\d{4}$/) });
+    expect(body).toMatchObject({
+      size: 'Standard-2X',
+      type: 'console',
+      name: expect.stringMatching(/^console\.\d{4}$/),
+    });
     expect((await oneOffRecord(BRAVO, body.name)).env).toEqual({ TERM: 'xterm', COLUMNS: '120', LINES: '40' });
   });
 
@@ -98,7 +108,12 @@ describe('POST /apps/{app}/dynos', () => {
   });
 
   it('creates (and records) the dyno even when the answer is lost: what a naive retry would duplicate', async () => {
-    await control(sim, 'POST', '/faults', { method: 'POST', path: '/apps/*/dynos', action: 'apply-then-fail', count: 1 });
+    await control(sim, 'POST', '/faults', {
+      method: 'POST',
+      path: '/apps/*/dynos',
+      action: 'apply-then-fail',
+      count: 1,
+    });
     const lost = await createDyno(sim, ALFA, { command: 'python manage.py rebuild_index' });
     expect(lost.status).toBe(503);
     const [created] = await effectsOf(sim, 'dyno-create');
@@ -106,7 +121,10 @@ describe('POST /apps/{app}/dynos', () => {
   });
 
   it('answers 404 for an unknown app and 401 without a valid token, creating nothing', async () => {
-    expect((await createDyno(sim, 'no-such-app', { command: 'bash' })).body).toMatchObject({ id: 'not_found', resource: 'app' });
+    expect((await createDyno(sim, 'no-such-app', { command: 'bash' })).body).toMatchObject({
+      id: 'not_found',
+      resource: 'app',
+    });
     const unauthorized = await api(sim, `/apps/${ALFA}/dynos`, {
       method: 'POST',
       body: { command: 'bash' },
@@ -136,7 +154,9 @@ describe('one-off lifecycle in simulated time', () => {
     // 4 s of boot and 20 s of run at 20× take 1.2 s of real time.
     const record = await oneOffRecord(ALFA, dyno.name);
     const exits = await effectsOf(sim, 'dyno-exit');
-    expect(exits).toEqual([expect.objectContaining({ app: ALFA, name: dyno.name, id: dyno.id, status: 0, reason: 'exit' })]);
+    expect(exits).toEqual([
+      expect.objectContaining({ app: ALFA, name: dyno.name, id: dyno.id, status: 0, reason: 'exit' }),
+    ]);
     expect(Date.parse(exits[0].at) - Date.parse(record.created_at)).toBe(1200);
   });
 
@@ -185,7 +205,8 @@ describe('one-off lifecycle in simulated time', () => {
 
 describe('GET /apps/{app}/dynos', () => {
   it('lists web.1, worker.1 and scheduler.1, following the formation', async () => {
-    const names = async () => ((await herokuClient(sim).get(`/apps/${ALFA}/dynos`)) as Json[]).map((d) => d.name).sort();
+    const names = async () =>
+      ((await herokuClient(sim).get(`/apps/${ALFA}/dynos`)) as Json[]).map((d) => d.name).sort();
     expect(await names()).toEqual(['scheduler.1', 'web.1', 'worker.1']);
     const web: Json = await herokuClient(sim).get(`/apps/${ALFA}/dynos/web.1`);
     expect(web).toMatchObject({
@@ -198,7 +219,12 @@ describe('GET /apps/{app}/dynos', () => {
     });
 
     await herokuClient(sim).patch(`/apps/${ALFA}/formation`, {
-      body: { updates: [{ type: 'web', quantity: '3' }, { type: 'worker', quantity: 0, size: 'Standard-2X' }] },
+      body: {
+        updates: [
+          { type: 'web', quantity: '3' },
+          { type: 'worker', quantity: 0, size: 'Standard-2X' },
+        ],
+      },
     });
     expect(await names()).toEqual(['scheduler.1', 'web.1', 'web.2', 'web.3']);
     await herokuClient(sim).patch(`/apps/${ALFA}/formation/web`, { body: { quantity: 1, size: 'Performance-M' } });
@@ -319,7 +345,11 @@ describe('restart', () => {
     ]);
     const unknown = await api(sim, `/apps/${ALFA}/formations/clock`, { method: 'DELETE' });
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toEqual({ id: 'not_found', message: "Couldn't find that process type (clock).", resource: 'formation' });
+    expect(unknown.body).toEqual({
+      id: 'not_found',
+      message: "Couldn't find that process type (clock).",
+      resource: 'formation',
+    });
   });
 
   it('POST /apps/{app}/formations/{type}/actions/stop stops all dynos of the type, one-offs (`run`) included', async () => {

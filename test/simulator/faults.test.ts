@@ -57,14 +57,21 @@ test('method and path patterns: * is one segment, ** any number', async () => {
 
 test('reset drops the connection before anything is applied', async () => {
   await control(sim, 'POST', '/faults', { method: 'PATCH', path: '/apps/*', action: 'reset', count: 1 });
-  expect(await dropped(api(sim, `/apps/${ALFA}`, { method: 'PATCH', body: { maintenance: true } }))).toMatch(/ECONNRESET|UND_ERR_SOCKET|other side closed/);
+  expect(await dropped(api(sim, `/apps/${ALFA}`, { method: 'PATCH', body: { maintenance: true } }))).toMatch(
+    /ECONNRESET|UND_ERR_SOCKET|other side closed/,
+  );
   expect((await api(sim, `/apps/${ALFA}`)).body.maintenance).toBe(false);
   const calls = await control(sim, 'GET', '/calls');
   expect(calls[0]).toMatchObject({ method: 'PATCH', status: null });
 });
 
 test('apply-then-fail (error): the change is applied and recorded, the client is told 503', async () => {
-  await control(sim, 'POST', '/faults', { method: 'PATCH', path: '/apps/*/config-vars', action: 'apply-then-fail', count: 1 });
+  await control(sim, 'POST', '/faults', {
+    method: 'PATCH',
+    path: '/apps/*/config-vars',
+    action: 'apply-then-fail',
+    count: 1,
+  });
   const response = await api(sim, `/apps/${ALFA}/config-vars`, { method: 'PATCH', body: { MAINTENANCE_MODE: 'True' } });
   expect(response.status).toBe(503);
   expect(response.body.id).toBe('service_unavailable');
@@ -74,10 +81,20 @@ test('apply-then-fail (error): the change is applied and recorded, the client is
 });
 
 test('apply-then-fail (drop): the change is applied, the connection dies without an answer', async () => {
-  await control(sim, 'POST', '/faults', { method: 'PATCH', path: `/apps/${BRAVO}`, action: 'apply-then-fail', then: 'drop', count: 1 });
-  expect(await dropped(api(sim, `/apps/${BRAVO}`, { method: 'PATCH', body: { maintenance: true } }))).toMatch(/ECONNRESET|UND_ERR_SOCKET|other side closed/);
+  await control(sim, 'POST', '/faults', {
+    method: 'PATCH',
+    path: `/apps/${BRAVO}`,
+    action: 'apply-then-fail',
+    then: 'drop',
+    count: 1,
+  });
+  expect(await dropped(api(sim, `/apps/${BRAVO}`, { method: 'PATCH', body: { maintenance: true } }))).toMatch(
+    /ECONNRESET|UND_ERR_SOCKET|other side closed/,
+  );
   expect((await api(sim, `/apps/${BRAVO}`)).body.maintenance).toBe(true);
-  expect((await control(sim, 'GET', '/effects')).map((effect: { kind: string }) => effect.kind)).toEqual(['maintenance']);
+  expect((await control(sim, 'GET', '/effects')).map((effect: { kind: string }) => effect.kind)).toEqual([
+    'maintenance',
+  ]);
 });
 
 test('latency delays the answer and then serves it', async () => {
@@ -90,7 +107,10 @@ test('latency delays the answer and then serves it', async () => {
 
 test('probabilistic faults are deterministic for a seed', async () => {
   const pattern = async (seed: number) => {
-    await control(sim, 'PUT', '/faults', { seed, rules: [{ path: '/account', action: 'error', status: 500, probability: 0.5 }] });
+    await control(sim, 'PUT', '/faults', {
+      seed,
+      rules: [{ path: '/account', action: 'error', status: 500, probability: 0.5 }],
+    });
     const statuses: number[] = [];
     for (let i = 0; i < 24; i++) statuses.push((await api(sim, '/account')).status);
     return statuses;

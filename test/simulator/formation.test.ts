@@ -58,14 +58,31 @@ describe('PATCH /apps/{app}/formation (batch)', () => {
     expect(result.map((f) => f.type).sort()).toEqual(['scheduler', 'web', 'worker']);
     expect(await scale(ALFA)).toBe('scheduler=1:Standard-1X web=2:Standard-1X worker=2:Standard-2X');
     expect(await control(sim, 'GET', '/effects')).toEqual([
-      expect.objectContaining({ kind: 'formation', app: ALFA, type: 'web', before: { quantity: 1, size: 'Standard-1X' }, after: { quantity: 2, size: 'Standard-1X' } }),
-      expect.objectContaining({ kind: 'formation', app: ALFA, type: 'worker', before: { quantity: 1, size: 'Standard-1X' }, after: { quantity: 2, size: 'Standard-2X' } }),
+      expect.objectContaining({
+        kind: 'formation',
+        app: ALFA,
+        type: 'web',
+        before: { quantity: 1, size: 'Standard-1X' },
+        after: { quantity: 2, size: 'Standard-1X' },
+      }),
+      expect.objectContaining({
+        kind: 'formation',
+        app: ALFA,
+        type: 'worker',
+        before: { quantity: 1, size: 'Standard-1X' },
+        after: { quantity: 2, size: 'Standard-2X' },
+      }),
     ]);
   });
 
   it('accepts numeric quantities and dyno_size by name, case-insensitively', async () => {
     await herokuClient(sim).patch(`/apps/${ALFA}/formation`, {
-      body: { updates: [{ type: 'worker', quantity: 0 }, { type: 'web', dyno_size: { name: 'performance-m' } }] },
+      body: {
+        updates: [
+          { type: 'worker', quantity: 0 },
+          { type: 'web', dyno_size: { name: 'performance-m' } },
+        ],
+      },
     });
     expect(await scale(ALFA)).toBe('scheduler=1:Standard-1X web=1:Performance-M worker=0:Standard-1X');
   });
@@ -85,7 +102,12 @@ describe('PATCH /apps/{app}/formation (batch)', () => {
   it('is all-or-nothing: one bad update rejects the whole batch', async () => {
     const error = await herokuError(
       herokuClient(sim).patch(`/apps/${ALFA}/formation`, {
-        body: { updates: [{ type: 'web', quantity: 3 }, { type: 'clock', quantity: 1 }] },
+        body: {
+          updates: [
+            { type: 'web', quantity: 3 },
+            { type: 'clock', quantity: 1 },
+          ],
+        },
       }),
     );
     expect(error.statusCode).toBe(404);
@@ -102,7 +124,13 @@ describe('PATCH /apps/{app}/formation (batch)', () => {
     [[{ type: 'worker', dyno_size: { name: 'Private-M' } }], 'Private Space'],
     [[{ type: 'web', quantity: 101 }], 'more than 100'],
     [[{ type: 'web', size: 'Eco' }], 'Cannot mix'],
-    [[{ type: 'web', quantity: '+1' }, { type: 'web', quantity: 'x' }], 'x'],
+    [
+      [
+        { type: 'web', quantity: '+1' },
+        { type: 'web', quantity: 'x' },
+      ],
+      'x',
+    ],
   ])('rejects %j with 422 invalid_params', async (updates, message) => {
     const error = await herokuError(herokuClient(sim).patch(`/apps/${ALFA}/formation`, { body: { updates } }));
     expect(error.statusCode).toBe(422);
@@ -116,7 +144,9 @@ describe('PATCH /apps/{app}/formation (batch)', () => {
       ['web', 'worker', 'scheduler'].map((type) => ({ type, quantity, size: 'Eco' }));
     await herokuClient(sim).patch(`/apps/${BRAVO}/formation`, { body: { updates: everyType(1) } });
     expect(await scale(BRAVO)).toBe('scheduler=1:Eco web=1:Eco worker=1:Eco');
-    const error = await herokuError(herokuClient(sim).patch(`/apps/${BRAVO}/formation`, { body: { updates: everyType(2) } }));
+    const error = await herokuError(
+      herokuClient(sim).patch(`/apps/${BRAVO}/formation`, { body: { updates: everyType(2) } }),
+    );
     expect(error.body.message).toContain('more than 1 Eco');
   });
 
@@ -144,7 +174,9 @@ describe('PATCH /apps/{app}/formation/{type}', () => {
   });
 
   it('404s an unknown process type', async () => {
-    const error = await herokuError(herokuClient(sim).patch(`/apps/${BRAVO}/formation/release`, { body: { quantity: 1 } }));
+    const error = await herokuError(
+      herokuClient(sim).patch(`/apps/${BRAVO}/formation/release`, { body: { quantity: 1 } }),
+    );
     expect(error.statusCode).toBe(404);
     expect(error.body.message).toContain('(release)');
   });

@@ -47,7 +47,11 @@ describe('token', () => {
     const fallback = await startSimulator();
     const explicit = await startSimulator({ token: 'explicit' });
     try {
-      expect([fromEnv.token, fallback.token, explicit.token]).toEqual(['from-env', DEFAULT_SIMULATOR_TOKEN, 'explicit']);
+      expect([fromEnv.token, fallback.token, explicit.token]).toEqual([
+        'from-env',
+        DEFAULT_SIMULATOR_TOKEN,
+        'explicit',
+      ]);
       expect((await api(fromEnv, '/account')).status).toBe(200);
       expect((await api({ ...fallback, token: 'from-env' }, '/account')).status).toBe(401);
     } finally {

@@ -11,9 +11,13 @@ import {
 import { ALFA, BRAVO, api, control, herokuClient, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-useSimulator((started) => (sim = started), {}, async () => {
-  await setSpeed(sim, 600);
-});
+useSimulator(
+  (started) => (sim = started),
+  {},
+  async () => {
+    await setSpeed(sim, 600);
+  },
+);
 
 const LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00 (app|heroku)\[[\w.]+\]: /;
 const EMAIL = 'ops@csis-ilab.example';
@@ -53,11 +57,19 @@ describe('POST /apps/{app}/log-sessions', () => {
   it('answers 404 for an unknown app and 401 without a token; unknown sessions are 404', async () => {
     const unknownApp = await api(sim, '/apps/no-such-app/log-sessions', { method: 'POST', body: {} });
     expect(unknownApp.body).toMatchObject({ id: 'not_found', resource: 'app' });
-    const unauthorized = await api(sim, `/apps/${ALFA}/log-sessions`, { method: 'POST', body: {}, headers: { Authorization: '' } });
+    const unauthorized = await api(sim, `/apps/${ALFA}/log-sessions`, {
+      method: 'POST',
+      body: {},
+      headers: { Authorization: '' },
+    });
     expect(unauthorized.status).toBe(401);
     const stream = await fetch(`${sim.url}/logplex/sessions/00000000-0000-4000-8000-000000000000`);
     expect(stream.status).toBe(404);
-    expect(await stream.json()).toEqual({ id: 'not_found', message: 'Log session not found.', resource: 'log_session' });
+    expect(await stream.json()).toEqual({
+      id: 'not_found',
+      message: 'Log session not found.',
+      resource: 'log_session',
+    });
   });
 
   it('serves the stream outside the API: no rate limit, no call log entry', async () => {
@@ -96,7 +108,11 @@ describe('one-off dyno logs', () => {
   });
 
   it('reports the scripted exit status', async () => {
-    await control(sim, 'POST', '/dyno-outcomes', { pattern: 'rebuild_index', exitStatus: 1, output: ['Error: index unavailable'] });
+    await control(sim, 'POST', '/dyno-outcomes', {
+      pattern: 'rebuild_index',
+      exitStatus: 1,
+      output: ['Error: index unavailable'],
+    });
     const name = await finishedDetached(ALFA, 'python manage.py rebuild_index');
     expect(await logOf(ALFA, { dyno: name, lines: 3 })).toEqual([
       `app[${name}]: Error: index unavailable`,
@@ -108,10 +124,16 @@ describe('one-off dyno logs', () => {
   it('shows only what has happened: a running dyno has no exit line yet', async () => {
     // Boots for 4 s (0.8 s here), then runs for 60 s.
     await setSpeed(sim, 5);
-    await control(sim, 'POST', '/dyno-outcomes', { pattern: '^python manage.py long_task$', durationSeconds: 60, output: ['a', 'b'] });
+    await control(sim, 'POST', '/dyno-outcomes', {
+      pattern: '^python manage.py long_task$',
+      durationSeconds: 60,
+      output: ['a', 'b'],
+    });
     const { body: dyno } = await createDyno(sim, ALFA, { command: 'python manage.py long_task' });
     expect(await logOf(ALFA, { dyno: dyno.name })).toEqual([]);
-    await waitFor(async () => ((await api(sim, `/apps/${ALFA}/dynos/${dyno.name}`)).body.state === 'up' ? true : undefined));
+    await waitFor(async () =>
+      (await api(sim, `/apps/${ALFA}/dynos/${dyno.name}`)).body.state === 'up' ? true : undefined,
+    );
     expect(await logOf(ALFA, { dyno: dyno.name })).toEqual([
       `heroku[${dyno.name}]: Starting process with command \`python manage.py long_task\``,
       `heroku[${dyno.name}]: State changed from starting to up`,
@@ -121,7 +143,9 @@ describe('one-off dyno logs', () => {
   it('logs a stop, a time_to_live and a client that never attaches (R13)', async () => {
     await control(sim, 'POST', '/dyno-outcomes', { pattern: '^sleep$', durationSeconds: 86_400, output: [] });
     const stopped = (await createDyno(sim, ALFA, { command: 'sleep' })).body.name;
-    await waitFor(async () => ((await api(sim, `/apps/${ALFA}/dynos/${stopped}`)).body.state === 'up' ? true : undefined));
+    await waitFor(async () =>
+      (await api(sim, `/apps/${ALFA}/dynos/${stopped}`)).body.state === 'up' ? true : undefined,
+    );
     await api(sim, `/apps/${ALFA}/dynos/${stopped}/actions/stop`, { method: 'POST' });
     expect((await logOf(ALFA, { dyno: stopped })).slice(2)).toEqual([
       `heroku[${stopped}]: Stopping all processes with SIGTERM`,
@@ -179,8 +203,12 @@ describe('filters and lines', () => {
   it("writes app[api] lines for dyno creation, config changes and scaling, and keeps the other app's log apart", async () => {
     await createDyno(sim, ALFA, { command: 'bash' });
     await herokuClient(sim).patch(`/apps/${ALFA}/config-vars`, { body: { MAINTENANCE_MODE: 'true' } });
-    await herokuClient(sim).patch(`/apps/${ALFA}/formation`, { body: { updates: [{ type: 'worker', quantity: '0' }] } });
-    const release = (await herokuClient(sim).get(`/apps/${ALFA}/releases`, { headers: { Range: 'version ..; order=desc,max=1' } }))[0];
+    await herokuClient(sim).patch(`/apps/${ALFA}/formation`, {
+      body: { updates: [{ type: 'worker', quantity: '0' }] },
+    });
+    const release = (
+      await herokuClient(sim).get(`/apps/${ALFA}/releases`, { headers: { Range: 'version ..; order=desc,max=1' } })
+    )[0];
 
     expect(await logOf(ALFA, { dyno: 'api' })).toEqual([
       `app[api]: Starting process with command \`bash\` by user ${EMAIL}`,
@@ -196,7 +224,9 @@ describe('tail', () => {
   it('streams lines as they happen until the client hangs up', async () => {
     await setSpeed(sim, 60);
     const url = await createLogSession(sim, ALFA, { dyno: 'run', tail: true });
-    const streamed = readLogStream(url, (lines) => lines.some((line) => line.includes('State changed from up to complete')));
+    const streamed = readLogStream(url, (lines) =>
+      lines.some((line) => line.includes('State changed from up to complete')),
+    );
     const { body: dyno } = await createDyno(sim, ALFA, { command: 'python manage.py migrate --noinput' });
 
     const lines = (await streamed).map(withoutTimestamp);
@@ -211,7 +241,9 @@ describe('tail', () => {
     const response = await fetch(url, { headers: { Accept: 'text/event-stream' } });
     const reader = response.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
-    expect(withoutTimestamp(first.replace(/^data: /, '').trimEnd())).toBe(`heroku[${name}]: State changed from up to complete`);
+    expect(withoutTimestamp(first.replace(/^data: /, '').trimEnd())).toBe(
+      `heroku[${name}]: State changed from up to complete`,
+    );
 
     // Still open: a reset ends it (and forgets the session).
     const next = reader.read();

@@ -15,7 +15,13 @@ describe('parseRange', () => {
     [']5..; max=2', { field: 'version', start: { value: '5', exclusive: true }, order: 'asc', max: 2 }],
     [
       'version 3..9[; order=desc',
-      { field: 'version', start: { value: '3', exclusive: false }, end: { value: '9', exclusive: true }, order: 'desc', max: 200 },
+      {
+        field: 'version',
+        start: { value: '3', exclusive: false },
+        end: { value: '9', exclusive: true },
+        order: 'desc',
+        max: 200,
+      },
     ],
   ])('parses %j', (header, expected) => {
     expect(parseRange(header, FIELDS)).toEqual(expected);

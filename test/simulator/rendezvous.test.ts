@@ -17,9 +17,13 @@ import {
 import { ALFA, api, control, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
-useSimulator((started) => (sim = started), {}, async () => {
-  await setSpeed(sim, 600);
-});
+useSimulator(
+  (started) => (sim = started),
+  {},
+  async () => {
+    await setSpeed(sim, 600);
+  },
+);
 
 const GREETING = 'rendezvous\r\n';
 const CLI_SUFFIX = ' ; echo "\uFFFF heroku-command-exit-status: $?"';
@@ -46,7 +50,11 @@ it('greets, streams the process output with \\r\\n line ends, then closes when t
 });
 
 it("matches the command before the CLI's exit-status suffix and sends the marker; the process itself exits 0", async () => {
-  await control(sim, 'POST', '/dyno-outcomes', { pattern: '^python manage\\.py rebuild_index$', exitStatus: 3, output: ['failed'] });
+  await control(sim, 'POST', '/dyno-outcomes', {
+    pattern: '^python manage\\.py rebuild_index$',
+    exitStatus: 3,
+    output: ['failed'],
+  });
   const { name, attachUrl } = await attached(`python manage.py rebuild_index${CLI_SUFFIX}`);
   const client = await attachTo(sim, attachUrl);
   expect(await client.closed).toBe(`${GREETING}failed\r\n\uFFFF heroku-command-exit-status: 3\r\n`);
@@ -92,7 +100,10 @@ it("reads the client's stdin, ending with \\u0004 as the CLI sends it, without d
 });
 
 it('closes at once, without a greeting, for an unknown or already used secret', async () => {
-  const unknown = await attachTo(sim, `rendezvous://127.0.0.1:${new URL((await attached('bash')).attachUrl).port}/nope`);
+  const unknown = await attachTo(
+    sim,
+    `rendezvous://127.0.0.1:${new URL((await attached('bash')).attachUrl).port}/nope`,
+  );
   expect(await unknown.closed).toBe('');
 
   await control(sim, 'POST', '/dyno-outcomes', { pattern: '^bash$', durationSeconds: 86_400 });
@@ -173,7 +184,7 @@ it('close() shuts the rendezvous server and its sessions, and removes the certif
   expect(await client.closed).toBe(GREETING);
   expect(existsSync(own.caCertPath)).toBe(false);
   const refused = createConnection({ host: '127.0.0.1', port: Number(new URL(body.attach_url).port) });
-  await expect(new Promise((resolve, reject) => refused.once('connect', resolve).once('error', reject))).rejects.toThrow(
-    /ECONNREFUSED/,
-  );
+  await expect(
+    new Promise((resolve, reject) => refused.once('connect', resolve).once('error', reject)),
+  ).rejects.toThrow(/ECONNREFUSED/);
 });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../worker/paths';
+import { PACKAGE_ROOT } from '../../lib/paths';
 
 export const RUNBOOK_BIN = path.join(PACKAGE_ROOT, 'bin', 'runbook.js');
 
@@ -13,7 +13,9 @@ export interface CliResult {
 
 function requireBuild(): void {
   if (!existsSync(path.join(PACKAGE_ROOT, 'dist', 'client', 'cli.js'))) {
-    throw new Error('dist/ is missing: the CLI tests run the compiled `runbook`; run them through `npm test` (it builds first).');
+    throw new Error(
+      'dist/ is missing: the CLI tests run the compiled `runbook`; run them through `npm test` (it builds first).',
+    );
   }
 }
 
@@ -21,7 +23,10 @@ function requireBuild(): void {
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   requireBuild();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNBOOK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUNBOOK_BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -34,7 +39,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
 /** Starts `runbook worker` as its own process; resolves once it logs that it is polling. */
 export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
   requireBuild();
-  const child = spawn(process.execPath, [RUNBOOK_BIN, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RUNBOOK_BIN, 'worker'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -48,20 +56,30 @@ export function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<{ child: Chi
 }
 
 export function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 /** Starts `runbook …` and resolves once its stderr matches `until`: for commands that wait. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv, until: RegExp): Promise<{ child: ChildProcess; stderr: () => string }> {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  until: RegExp,
+): Promise<{ child: ChildProcess; stderr: () => string }> {
   requireBuild();
-  const child = spawn(process.execPath, [RUNBOOK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RUNBOOK_BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
       if (until.test(stderr)) resolve({ child, stderr: () => stderr });
     });
-    child.on('exit', (code) => reject(new Error(`runbook ${args.join(' ')} exited (${code}) before printing ${until}:\n${stderr}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`runbook ${args.join(' ')} exited (${code}) before printing ${until}:\n${stderr}`)),
+    );
   });
 }

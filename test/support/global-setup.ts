@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../scripts/free-port';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
-import { PACKAGE_ROOT } from '../../worker/paths';
-
+import { PACKAGE_ROOT } from '../../lib/paths';
 
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'heroku-runbooks-test-'));

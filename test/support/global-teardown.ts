@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../worker/paths';
+import { PACKAGE_ROOT } from '../../lib/paths';
 
 /** Stops the dev server globalSetup started — by its PID file — and removes the suite's temp dir. */
 export default async function globalTeardown(): Promise<void> {

@@ -3,8 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
-import { SqliteAuditLog } from '../../activities/audit/sqlite-audit-log';
-import { SecretBox } from '../../activities/secrets/secret-box';
+import { SqliteAuditLog } from '../../lib/audit/sqlite-audit-log';
+import { SecretBox } from '../../lib/secret-box';
 import { startRunbook, waitForRunbook, type RunbookInput, type RunbookOutcome } from '../../client/launch';
 import { RunbookConfig, type RunbookConfigFile } from '../../common/environments';
 import type { RunbookId } from '../../common/runbooks';
@@ -32,14 +32,21 @@ export class RunbookHarness {
     private worker?: Worker,
   ) {}
 
-  static async start(configFile: RunbookConfigFile, options: { rateLimitPauseMs?: number } = {}): Promise<RunbookHarness> {
+  static async start(
+    configFile: RunbookConfigFile,
+    options: { rateLimitPauseMs?: number } = {},
+  ): Promise<RunbookHarness> {
     const sim = await TestSimulator.start();
     const server = await connectTestServer();
     const audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`));
     // Its own app locks: test files share the dev server, and each has its own simulated apps.
     const config = RunbookConfig.parse({ lockPrefix: `app-lock-${randomUUID().slice(0, 8)}`, ...configFile });
     const harness = new RunbookHarness(sim, server, audit, config, uniqueTaskQueue('runbooks'));
-    harness.worker = await createTestWorker(server.nativeConnection, harness.taskQueue, harness.deps(sim.token, options));
+    harness.worker = await createTestWorker(
+      server.nativeConnection,
+      harness.taskQueue,
+      harness.deps(sim.token, options),
+    );
     harness.workerRun = harness.worker.run();
     return harness;
   }
@@ -62,11 +69,19 @@ export class RunbookHarness {
     };
   }
 
-  start<N extends RunbookId>(name: N, input: RunbookInput<N>, queue = this.taskQueue): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  start<N extends RunbookId>(
+    name: N,
+    input: RunbookInput<N>,
+    queue = this.taskQueue,
+  ): Promise<WorkflowHandleWithFirstExecutionRunId> {
     return startRunbook(this.client, name, { operator: 'alice', ...input } as RunbookInput<N>, { taskQueue: queue });
   }
 
-  async run<N extends RunbookId, R = unknown>(name: N, input: RunbookInput<N>, queue = this.taskQueue): Promise<RunbookOutcome<R>> {
+  async run<N extends RunbookId, R = unknown>(
+    name: N,
+    input: RunbookInput<N>,
+    queue = this.taskQueue,
+  ): Promise<RunbookOutcome<R>> {
     return waitForRunbook<R>(await this.start(name, input, queue));
   }
 

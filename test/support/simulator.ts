@@ -43,7 +43,8 @@ export class TestSimulator {
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    if (!response.ok) throw new Error(`simulator control ${method} ${path}: ${response.status} ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`simulator control ${method} ${path}: ${response.status} ${await response.text()}`);
     return (await response.json()) as T;
   }
 

@@ -7,9 +7,14 @@ import { createRunbookWorker } from '../../worker/worker';
 let runtimeInstalled = false;
 
 /** Connections to the suite's dev server (started by global-setup.ts). */
-export async function connectTestServer(): Promise<{ client: Client; nativeConnection: NativeConnection; close(): Promise<void> }> {
+export async function connectTestServer(): Promise<{
+  client: Client;
+  nativeConnection: NativeConnection;
+  close(): Promise<void>;
+}> {
   const address = process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('RUNBOOK_TEST_TEMPORAL_ADDRESS is not set: run tests through jest (globalSetup starts Temporal).');
+  if (!address)
+    throw new Error('RUNBOOK_TEST_TEMPORAL_ADDRESS is not set: run tests through jest (globalSetup starts Temporal).');
   if (!runtimeInstalled) {
     // Runbook failures are expected in tests and asserted on; the SDK's warnings about them are noise.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -49,9 +54,14 @@ export function createTestWorker(
  * A run's whole history as text, with every payload decoded: what anyone with UI or API access could read.
  * Tests search it for secrets.
  */
-export async function readableHistory(client: import('@temporalio/client').Client, workflowId: string): Promise<string> {
+export async function readableHistory(
+  client: import('@temporalio/client').Client,
+  workflowId: string,
+): Promise<string> {
   const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
   const json = historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory());
-  const payloads = [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map(([, data]) => Buffer.from(data, 'base64').toString());
+  const payloads = [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map(([, data]) =>
+    Buffer.from(data, 'base64').toString(),
+  );
   return `${json}\n${payloads.join('\n')}`;
 }

@@ -13,9 +13,13 @@ export async function lockHoldingParent(app: string, lockId: string): Promise<un
   let go = false;
   setHandler(goSignal, () => void (go = true));
   const target = { app, lockId } as ResolvedTarget;
-  const lock = await acquireAppLock(target, { runbook: 'lock-holding-parent', operator: 'tester' }, false, { detail: () => undefined });
+  const lock = await acquireAppLock(target, { runbook: 'lock-holding-parent', operator: 'tester' }, false, {
+    detail: () => undefined,
+  });
   await condition(() => go);
-  const child = await startChild<typeof scaleDynos>('scaleDynos', { args: [{ app, processes: { web: 2 }, operator: 'tester' }] });
+  const child = await startChild<typeof scaleDynos>('scaleDynos', {
+    args: [{ app, processes: { web: 2 }, operator: 'tester' }],
+  });
   const result = await child.result();
   if (lock) await releaseAppLock(lock);
   return result;

@@ -1,5 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalState, ApproveRequest, RecoveryCheckpoint, RejectRequest } from '../common/disaster-recovery';
+import type {
+  ApprovalDecision,
+  ApprovalState,
+  ApproveRequest,
+  RecoveryCheckpoint,
+  RejectRequest,
+} from '../common/disaster-recovery';
 import type { LockHolder } from '../common/app-lock';
 import type { RunbookProgress } from '../common/progress';
 

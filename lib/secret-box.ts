@@ -17,7 +17,8 @@ export function parseSecretsKey(text: string | undefined): Buffer {
     );
   }
   const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
-  if (key.length !== 32) throw new SecretsKeyError('RUNBOOK_SECRETS_KEY must be 32 bytes, base64 or hex (e.g. `openssl rand -base64 32`).');
+  if (key.length !== 32)
+    throw new SecretsKeyError('RUNBOOK_SECRETS_KEY must be 32 bytes, base64 or hex (e.g. `openssl rand -base64 32`).');
   return key;
 }
 
@@ -45,7 +46,9 @@ export class SecretBox {
     try {
       return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretsKeyError('a sealed value does not open with this RUNBOOK_SECRETS_KEY (sealed with another key?)');
+      throw new SecretsKeyError(
+        'a sealed value does not open with this RUNBOOK_SECRETS_KEY (sealed with another key?)',
+      );
     }
   }
 

@@ -1,13 +1,13 @@
 import { Command } from 'commander';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { openAuditLog } from '../../activities/audit/open-audit-log';
-import { pollingFromEnv } from '../../activities/backups';
-import { herokuConnectionFromEnv } from '../../activities/heroku/connection';
-import { SecretBox } from '../../activities/secrets/secret-box';
-import { createLogger, temporalLogger } from '../../worker/logger';
-import { loadRunbookConfig } from '../../worker/runbook-config';
-import { createRunbookWorker } from '../../worker/worker';
-import { temporalSettingsFromEnv } from '../connection';
+import { openAuditLog } from '../lib/audit/open-audit-log';
+import { pollingFromEnv } from '../activities/backups';
+import { herokuConnectionFromEnv } from '../activities/heroku/connection';
+import { SecretBox } from '../lib/secret-box';
+import { createLogger, temporalLogger } from './logger';
+import { loadRunbookConfig } from '../lib/runbook-config';
+import { createRunbookWorker } from './worker';
+import { temporalSettingsFromEnv } from '../lib/temporal-settings';
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -24,8 +24,11 @@ export function workerCommand(): Command {
       // Optional: without it, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
       const secrets = process.env.RUNBOOK_SECRETS_KEY ? SecretBox.fromEnv() : undefined;
       const polling = pollingFromEnv();
-      const rateLimitPauseMs = process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS ? Number(process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS) : undefined;
-      if (rateLimitPauseMs !== undefined && !(rateLimitPauseMs > 0)) throw new Error('RUNBOOK_RATE_LIMIT_PAUSE_MS must be a positive number of milliseconds');
+      const rateLimitPauseMs = process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS
+        ? Number(process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS)
+        : undefined;
+      if (rateLimitPauseMs !== undefined && !(rateLimitPauseMs > 0))
+        throw new Error('RUNBOOK_RATE_LIMIT_PAUSE_MS must be a positive number of milliseconds');
       const audit = openAuditLog();
       try {
         await audit.query({ limit: 1 });

@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AUDIT_COLUMNS, fromRow, toParams, whereClause, type AuditLog, type AuditQuery, type AuditRow } from './audit-log';
+import {
+  AUDIT_COLUMNS,
+  fromRow,
+  toParams,
+  whereClause,
+  type AuditLog,
+  type AuditQuery,
+  type AuditRow,
+} from './audit-log';
 import type { AuditEntry } from '../../common/audit';
 
 /** The single-machine audit log: one SQLite file (default .data/audit.db), safe for several processes. */
@@ -37,7 +45,9 @@ export class SqliteAuditLog implements AuditLog {
   async write(entry: AuditEntry): Promise<boolean> {
     const placeholders = AUDIT_COLUMNS.map(() => '?').join(', ');
     const result = this.db
-      .prepare(`INSERT INTO runbook_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${placeholders}) ON CONFLICT DO NOTHING`)
+      .prepare(
+        `INSERT INTO runbook_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${placeholders}) ON CONFLICT DO NOTHING`,
+      )
       .run(...toParams(entry));
     return result.changes === 1;
   }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../worker/paths';
+import { PACKAGE_ROOT } from '../paths';
 import type { AuditLog } from './audit-log';
 import { PostgresAuditLog } from './postgres-audit-log';
 import { SqliteAuditLog } from './sqlite-audit-log';

@@ -1,5 +1,13 @@
 import { Pool } from 'pg';
-import { AUDIT_COLUMNS, fromRow, toParams, whereClause, type AuditLog, type AuditQuery, type AuditRow } from './audit-log';
+import {
+  AUDIT_COLUMNS,
+  fromRow,
+  toParams,
+  whereClause,
+  type AuditLog,
+  type AuditQuery,
+  type AuditRow,
+} from './audit-log';
 import type { AuditEntry } from '../../common/audit';
 
 /** The scale-out audit log: a table in a real Postgres, shared by every worker and CLI. */

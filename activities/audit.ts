@@ -1,5 +1,5 @@
-import type { AuditRecord } from '../../common/audit';
-import type { AuditLog } from './audit-log';
+import type { AuditRecord } from '../common/audit';
+import type { AuditLog } from '../lib/audit/audit-log';
 
 /** The activity that writes the audit trail; a retry of a write that went through changes nothing. */
 export function auditActivities(log: AuditLog) {
