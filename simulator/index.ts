@@ -10,6 +10,7 @@ import { Faults } from './faults';
 import { LogSessions } from './log-sessions';
 import { DEFAULT_RATE_LIMIT, RateLimiter } from './rate-limit';
 import { startRendezvous } from './rendezvous';
+import { buildSeed } from './seed';
 import { createApp } from './server';
 import { Store } from './store';
 import { SimulatedTime } from './time';
@@ -60,7 +61,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Runni
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? process.env.HEROKU_API_KEY ?? DEFAULT_SIMULATOR_TOKEN;
   const clock = opts.clock ?? systemClock;
-  const store = Store.open(opts.statePath);
+  const store = Store.open(buildSeed, opts.statePath);
   const effects = new EffectsRecorder(store, clock);
   const dynos = new DynoRuntime(store, clock, effects);
   const ctx: SimulatorContext = {

@@ -1,7 +1,6 @@
 import { herokuTime } from './clock';
 import { POSTGRES_SERVICE, requirePlanNamed } from './domain/addon-catalog';
-import { contentId } from './domain/databases';
-import { DUMP_RATIO, NUM_KEEP, backupUrl } from './domain/transfers';
+import { DUMP_RATIO, NUM_KEEP, backupUrl, contentId } from './domain/data-constants';
 import { stableId } from './ids';
 import type { AddonRecord, TransferScheduleRecord } from './state-addons';
 import type { ReleaseRecord } from './state';

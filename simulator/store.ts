@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { notFound } from './errors';
-import { buildSeed } from './seed';
 import { type AppRecord, type SimulatorState, stateSchema } from './state';
 import { describeIssues } from './validate';
+
+/** Builds a fresh copy of the world a new or reset simulator starts from (seed.ts's buildSeed). */
+export type SeedFactory = () => SimulatorState;
 
 /**
  * Owns the simulated world. Handlers validate first, then mutate `state` and
@@ -12,13 +14,17 @@ import { describeIssues } from './validate';
 export class Store {
   private constructor(
     public state: SimulatorState,
+    private readonly seed: SeedFactory,
     private readonly statePath: string | undefined,
   ) {}
 
-  /** Loads `statePath` if it exists (failing loudly on a bad file), otherwise starts from the seed. */
-  static open(statePath?: string): Store {
-    if (statePath && existsSync(statePath)) return new Store(loadStateFile(statePath), statePath);
-    const store = new Store(buildSeed(), statePath);
+  /**
+   * Loads `statePath` if it exists (failing loudly on a bad file), otherwise starts from `seed()`; `reset()` goes
+   * back to `seed()`. The seed is passed in rather than imported, so the store does not depend on the seed's modules.
+   */
+  static open(seed: SeedFactory, statePath?: string): Store {
+    if (statePath && existsSync(statePath)) return new Store(loadStateFile(statePath), seed, statePath);
+    const store = new Store(seed(), seed, statePath);
     store.save();
     return store;
   }
@@ -33,7 +39,7 @@ export class Store {
   }
 
   reset(): void {
-    this.replace(buildSeed());
+    this.replace(this.seed());
   }
 
   /** Swaps in a whole world (already validated against the state schema). */

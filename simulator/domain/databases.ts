@@ -6,6 +6,7 @@ import type { Content, DatabaseRecord, TransferScheduleRecord } from '../state-a
 import type { SimulatorState } from '../state';
 import { hasContinuousProtection } from './addon-catalog';
 import { type Located, findAddon, planOf } from './addons';
+import { contentId } from './data-constants';
 
 /**
  * Heroku Postgres databases as the data API sees them: an add-on's content (what backups capture and restores
@@ -19,11 +20,6 @@ export interface LocatedDatabase extends Located {
 /** A freshly provisioned database: Postgres' catalog only, about 7.6 MB. */
 export function emptyDatabaseContent(addonName: string, at: string): Content {
   return { id: contentId(addonName, at), bytes: 7_964_291 };
-}
-
-/** Content ids say which database they were written on and when, so a test can read them. */
-export function contentId(addonName: string, at: string): string {
-  return `${addonName}@${at}`;
 }
 
 /** `/client/v11/databases/{id}`: the add-on UUID (or, leniently, its name) of a provisioned Heroku Postgres. */

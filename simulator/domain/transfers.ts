@@ -5,6 +5,7 @@ import { ApiError, notFound } from '../errors';
 import type { SimulatorState, AppRecord } from '../state';
 import type { TransferRecord } from '../state-transfers';
 import { allAddons } from './addons';
+import { DUMP_RATIO, NUM_KEEP, backupUrl } from './data-constants';
 import type { LocatedDatabase } from './databases';
 import { isRestore, transferLogs } from './transfer-logs';
 
@@ -17,22 +18,12 @@ import { isRestore, transferLogs } from './transfer-logs';
 
 /** How far a failing transfer gets before it fails. */
 const FAIL_AT_FRACTION = 0.5;
-/** Retention Heroku reports for manual backups on Standard plans (UNCONFIRMED, reference §4.2). */
-export const NUM_KEEP = 25;
-/** Compressed dump size relative to the database size, about what b016 (9.59 MB of a ~36 MB database) shows. */
-export const DUMP_RATIO = 0.265;
 /** Size assumed for a dump behind a URL the simulator did not produce. */
 const EXTERNAL_DUMP_BYTES = 5_242_880;
-const BACKUP_HOST = 'https://xfrtu.s3.example.com';
 
 /** The data API renders times as `2016-10-13 15:32:37 +0000` (the runbook's table and the CLI's fixtures). */
 export function dataTime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000`;
-}
-
-/** Where a backup's dump lives (fake S3); restores find the backup again by this URL. */
-export function backupUrl(appId: string, uuid: string): string {
-  return `${BACKUP_HOST}/${appId}/${uuid}/backup.dump`;
 }
 
 /** `b016`, `a011`, `r017`, `c003`: the CLI's naming (reference §4.2). */
