@@ -38,7 +38,11 @@ export function simulatorCommand(): Command {
     .option('--port <n>', 'port to listen on (0 picks a free port)', integer(0), 5555)
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--state <file>', 'persist the simulated Heroku state in this JSON file')
-    .option('--token <token>', `accepted API token (default: $HEROKU_API_KEY or ${DEFAULT_SIMULATOR_TOKEN})`)
+    .option(
+      '--token <token>',
+      `accepted API token (default: ${DEFAULT_SIMULATOR_TOKEN}; $HEROKU_API_KEY is never used; ` +
+        'a token given here is not printed)',
+    )
     .option('--rate-limit-capacity <n>', 'API rate-limit bucket size (default 4500)', integer(0))
     .option('--rate-limit-refill-per-minute <n>', 'API rate-limit refill per minute (default 75)', nonNegativeNumber)
     .option(
@@ -55,9 +59,13 @@ export function simulatorCommand(): Command {
         rateLimit: { capacity: options.rateLimitCapacity, refillPerMinute: options.rateLimitRefillPerMinute },
         speed: options.speed,
       });
+      // Only the public default token is shown: one given with --token may be someone's secret.
+      const isDefault = simulator.token === DEFAULT_SIMULATOR_TOKEN;
+      const token = isDefault ? `token ${simulator.token}` : 'the token given with --token';
+      const apiKey = isDefault ? simulator.token : '<the token given with --token>';
       console.log(
-        `Heroku simulator listening on ${simulator.url} (token ${simulator.token}); point clients at it with ` +
-          `HEROKU_API_URL=${simulator.url} HEROKU_DATA_API_URL=${simulator.url} HEROKU_API_KEY=${simulator.token}` +
+        `Heroku simulator listening on ${simulator.url} (${token}); point clients at it with ` +
+          `HEROKU_API_URL=${simulator.url} HEROKU_DATA_API_URL=${simulator.url} HEROKU_API_KEY=${apiKey}` +
           `; for \`heroku run\`, trust the rendezvous certificate with NODE_EXTRA_CA_CERTS=${simulator.caCertPath}`,
       );
 

@@ -29,7 +29,10 @@ export interface SimulatorOptions {
   host?: string;
   /** Default 0: a random free port. */
   port?: number;
-  /** The accepted API token. Default: process.env.HEROKU_API_KEY ?? DEFAULT_SIMULATOR_TOKEN. */
+  /**
+   * The accepted API token. Default: DEFAULT_SIMULATOR_TOKEN, never an environment variable: HEROKU_API_KEY may hold
+   * a real Heroku token, which the simulator must neither accept nor show.
+   */
   token?: string;
   /** Persist state here: loaded if it exists, written atomically after every mutation. */
   statePath?: string;
@@ -59,7 +62,7 @@ export interface RunningSimulator {
 /** Starts a Heroku Platform API simulator; rejects if the state file is unreadable or invalid. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<RunningSimulator> {
   const host = opts.host ?? '127.0.0.1';
-  const token = opts.token ?? process.env.HEROKU_API_KEY ?? DEFAULT_SIMULATOR_TOKEN;
+  const token = opts.token ?? DEFAULT_SIMULATOR_TOKEN;
   const clock = opts.clock ?? systemClock;
   const store = Store.open(buildSeed, opts.statePath);
   const effects = new EffectsRecorder(store, clock);

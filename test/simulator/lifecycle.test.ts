@@ -40,22 +40,19 @@ describe('token', () => {
     else process.env.HEROKU_API_KEY = saved;
   });
 
-  it('defaults to HEROKU_API_KEY, then to the default token', async () => {
-    process.env.HEROKU_API_KEY = 'from-env';
-    const fromEnv = await startSimulator();
-    delete process.env.HEROKU_API_KEY;
+  it('is the given token, else the default one, never HEROKU_API_KEY', async () => {
+    process.env.HEROKU_API_KEY = 'HRKU-AAfromTheEnvironment0123456789abcdefgh';
     const fallback = await startSimulator();
     const explicit = await startSimulator({ token: 'explicit' });
     try {
-      expect([fromEnv.token, fallback.token, explicit.token]).toEqual([
-        'from-env',
-        DEFAULT_SIMULATOR_TOKEN,
-        'explicit',
-      ]);
-      expect((await api(fromEnv, '/account')).status).toBe(200);
-      expect((await api({ ...fallback, token: 'from-env' }, '/account')).status).toBe(401);
+      expect([fallback.token, explicit.token]).toEqual([DEFAULT_SIMULATOR_TOKEN, 'explicit']);
+      expect((await api(fallback, '/account')).status).toBe(200);
+      expect((await api(explicit, '/account')).status).toBe(200);
+      const fromEnv = process.env.HEROKU_API_KEY;
+      expect((await api({ ...fallback, token: fromEnv }, '/account')).status).toBe(401);
+      expect((await api({ ...explicit, token: fromEnv }, '/account')).status).toBe(401);
     } finally {
-      await Promise.all([fromEnv.close(), fallback.close(), explicit.close()]);
+      await Promise.all([fallback.close(), explicit.close()]);
     }
   });
 });
