@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { buildProgram } from '../client/cli';
+import { DEFAULT_SIMULATOR_TOKEN } from '../simulator';
 import { simulatorCommand } from '../simulator/cli';
 import { workerCommand } from '../worker/main';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
@@ -14,13 +15,21 @@ interface Service {
   entrypoint?: string[];
   command?: string[];
   environment?: Record<string, string>;
-  ports?: string[];
+  /** Short syntax (`[host_ip:]published:target[/protocol]`) or long syntax. */
+  ports?: Array<string | number | { target: number; published?: string | number; host_ip?: string }>;
   depends_on?: Record<string, unknown>;
 }
 
-const compose = parse(readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, Service>;
-};
+const composeText = readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+/** The value of `--flag value` or `--flag=value` in a command, or undefined. */
+function flagValue(command: readonly string[], flag: string): string | undefined {
+  const joined = command.find((arg) => arg.startsWith(`${flag}=`));
+  if (joined) return joined.slice(flag.length + 1);
+  const index = command.indexOf(flag);
+  return index === -1 ? undefined : command[index + 1];
+}
+
 const dockerfile = readFileSync(path.join(PACKAGE_ROOT, 'Dockerfile'), 'utf8');
 const temporalSh = readFileSync(path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh'), 'utf8');
 
@@ -68,7 +77,7 @@ test('the worker is wired to Temporal and Heroku the way the worker reads its en
   const env = worker.environment!;
   expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
   expect(temporal.command).toContain('--port=7233');
-  const simulatorPort = simulator.command![simulator.command!.indexOf('--port') + 1];
+  const simulatorPort = flagValue(simulator.command!, '--port');
   expect(env.HEROKU_API_URL).toBe(`http://simulator:${simulatorPort}`);
   expect(env.HEROKU_API_KEY).toBeTruthy();
   expect(existsSync(path.join(PACKAGE_ROOT, env.RUNBOOK_CONFIG.replace(/^\/app\//, '')))).toBe(true);
@@ -87,4 +96,31 @@ test("the worker and the CLI share one Postgres audit trail, on the postgres ser
     pgEnv.POSTGRES_PASSWORD,
     pgEnv.POSTGRES_DB,
   ]);
+});
+
+test("the user's HEROKU_API_KEY is never interpolated into the stack", () => {
+  // Not in a value, not in a comment: a real token must not reach the simulator, and the worker's is written down.
+  expect(composeText).not.toMatch(/\$\{?HEROKU_API_KEY/);
+});
+
+test("the worker's token is the one the simulator accepts, and the simulator is given no HEROKU_API_KEY", () => {
+  const { worker, simulator } = compose.services;
+  const accepted = flagValue(simulator.command!, '--token') ?? DEFAULT_SIMULATOR_TOKEN;
+  expect(worker.environment!.HEROKU_API_KEY).toBe(accepted);
+  expect(simulator.environment?.HEROKU_API_KEY).toBeUndefined();
+});
+
+test('every published port of every service is bound to 127.0.0.1 only', () => {
+  const published = Object.entries(compose.services).flatMap(([name, service]) =>
+    (service.ports ?? []).map((port) => ({ service: name, port })),
+  );
+  expect(published.length).toBeGreaterThan(0);
+  for (const { service, port } of published) {
+    const hostIp =
+      typeof port === 'object'
+        ? port.host_ip
+        : // `host_ip:published:target`; `published:target` and a bare `target` bind every interface.
+          /^(\d{1,3}(?:\.\d{1,3}){3}|\[[^\]]*\]):[^:]+:[^:]+$/.exec(String(port))?.[1];
+    expect({ service, port, hostIp }).toEqual({ service, port, hostIp: '127.0.0.1' });
+  }
 });
