@@ -60,33 +60,41 @@ function failure(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, nonRetryable: true, message });
 }
 
-/** What an attempt that died after Heroku accepted the transfer left for the next attempt. */
+/**
+ * What an attempt leaves for the next one: the highest transfer number before it started anything (so a retry adopts
+ * only a transfer this run's step made, never an earlier run's), and the transfer once Heroku accepted it.
+ */
 interface StartedMarker {
-  uuid: string;
+  before?: number;
+  uuid?: string;
 }
 
 export function backupActivities(data: DataApi, polling: PollingSettings = DEFAULT_POLLING) {
   /**
-   * Starts a transfer exactly once per step. A retry first looks for what an earlier attempt of the step started —
-   * by the uuid it heartbeated, else by a matching transfer created since the step began — and adopts it; only
-   * when there is none does it ask Heroku again.
+   * Starts a transfer exactly once per step of a run. A retry first looks for what an earlier attempt of the step
+   * started — by the uuid it heartbeated, else by a matching transfer newer than the number it heartbeated first
+   * and created since the step began — and adopts it; only when there is none does it ask Heroku again.
    */
   async function startOnce(
     { database, stepStartedAt }: StartTransferRequest,
     ours: (transfer: Transfer) => boolean,
     start: () => Promise<Transfer>,
   ): Promise<TransferSummary> {
-    const marker = activityInfo().heartbeatDetails as StartedMarker | undefined;
-    if (marker?.uuid) return summarize(await data.getTransfer(database.appName, marker.uuid));
+    const marker = (activityInfo().heartbeatDetails ?? {}) as StartedMarker;
+    if (marker.uuid) return summarize(await data.getTransfer(database.appName, marker.uuid));
+    const existing = await data.listTransfers(database.appName);
     if (activityInfo().attempt > 1) {
       const since = Date.parse(stepStartedAt) - CLOCK_SLACK_MS;
-      const earlier = (await data.listTransfers(database.appName))
+      const earlier = existing
         .filter((transfer) => ours(transfer) && Date.parse(transfer.created_at) >= since)
+        .filter((transfer) => marker.before === undefined || transfer.num > marker.before)
         .sort((a, b) => b.num - a.num)[0];
       if (earlier) return summarize(earlier);
     }
+    const before = marker.before ?? Math.max(0, ...existing.map((transfer) => transfer.num));
+    heartbeat({ before } satisfies StartedMarker);
     const transfer = await start();
-    heartbeat({ uuid: transfer.uuid } satisfies StartedMarker);
+    heartbeat({ before, uuid: transfer.uuid } satisfies StartedMarker);
     return summarize(transfer);
   }
 

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
-import { describeSchedule, type BackupSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
+import { type BackupSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
 import {
   type DisasterRecoveryPlan,
   type HashedPlan,
   type PlannedSchedule,
-  type PlannedStep,
   type RecoveryCheckpoint,
 } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
@@ -15,6 +14,7 @@ import type { ProcessFormation } from '../common/formation';
 import { parseScheduleTime, type RunReference } from '../common/inputs';
 import { isInMaintenance, type MaintenanceState } from '../common/maintenance';
 import { checkpointQuery } from '../common/messages';
+import { planSteps } from '../common/recovery-steps';
 
 /** What planning reads, as the other activity groups provide it. */
 export interface PlanningReads {
@@ -59,18 +59,6 @@ export function hashPlan(plan: DisasterRecoveryPlan): string {
   return createHash('sha256').update(canonical(plan)).digest('hex').slice(0, 16);
 }
 
-function describeScale(
-  formation: ProcessFormation[],
-  types: string[],
-  to: (p: ProcessFormation) => number,
-  from: (p: ProcessFormation) => number,
-): string {
-  return formation
-    .filter((p) => types.includes(p.type))
-    .map((p) => `${p.type} ${from(p)} → ${to(p)}`)
-    .join(', ');
-}
-
 /** The disaster-recovery plan from live reads (and an earlier run's checkpoint), with its hash. */
 export function disasterRecoveryActivities(reads: PlanningReads) {
   return {
@@ -101,8 +89,6 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       }
 
       const done = checkpoint ? verifiedDone(checkpoint, transfers, backup.name) : [];
-      const doneIn = (step: string, what = '') =>
-        done.includes(step) ? `done in ${checkpoint!.workflowId}${what}, verified` : null;
       const quiet = settings.quietProcesses.filter((type) => formation.some((p) => p.type === type && p.quantity > 0));
       const safetyBackup = request.safetyBackup ?? settings.safetyBackup;
       const migrate = request.migrate ?? settings.runMigrations;
@@ -113,86 +99,27 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       ];
       const restorePending = !done.includes('restore');
       const strategy = target.maintenance.strategy;
-
-      const steps: PlannedStep[] = [
-        {
-          name: 'maintenance-on',
-          title: 'Maintenance on',
-          change: maintenanceOnBefore ? null : `turn maintenance on (${strategy})`,
-          skip: maintenanceOnBefore ? 'already on' : null,
-        },
-        {
-          name: 'quiet',
-          title: 'Quiet background processes',
-          change: quiet.length
-            ? `scale ${describeScale(
-                formation,
-                quiet,
-                () => 0,
-                (p) => p.quantity,
-              )}`
-            : null,
-          skip: quiet.length ? null : `none of ${settings.quietProcesses.join(', ') || '(none configured)'} is running`,
-        },
-        {
-          name: 'safety-backup',
-          title: 'Safety backup',
-          change: safetyBackup ? `capture a backup of ${scheduleName} (${database.addonName}) as it is now` : null,
-          skip:
-            doneIn('safety-backup', checkpoint?.safetyBackup ? ` (${checkpoint.safetyBackup.name})` : '') ??
-            (safetyBackup ? null : 'off (safetyBackup: false)'),
-        },
-        {
-          name: 'restore',
-          title: 'Restore',
-          change: restorePending ? `replace ${scheduleName} (${database.addonName}) with ${backup.name}` : null,
-          skip: doneIn('restore', checkpoint?.restore ? ` (${checkpoint.restore.name})` : ''),
-        },
-        {
-          name: 'schedule',
-          title: 'Re-create the backup schedule',
-          change: schedule ? `backups ${describeSchedule(schedule)} (${schedule.source})` : null,
-          skip: schedule ? null : 'no schedule recorded or configured',
-        },
-        {
-          name: 'migrations',
-          title: 'Migrations',
-          change: migrate ? `run \`${settings.migrationCommand}\`` : null,
-          skip: doneIn('migrations') ?? (migrate ? null : 'not asked: --migrate / runMigrations is off'),
-        },
-        {
-          name: 'clear',
-          title: 'Clear caches and queues',
-          change: settings.clearCommands.length ? settings.clearCommands.map((c) => `run \`${c}\``).join('; ') : null,
-          skip: doneIn('clear') ?? (settings.clearCommands.length ? null : 'no clear commands configured'),
-        },
-        {
-          name: 'index',
-          title: 'Rebuild the search index',
-          change: `run \`${settings.indexCommand}\``,
-          skip: doneIn('index'),
-        },
-        {
-          name: 'scale-back',
-          title: 'Scale processes back',
-          change: quiet.length
-            ? `scale ${describeScale(
-                formation,
-                quiet,
-                (p) => p.quantity,
-                () => 0,
-              )}`
-            : null,
-          skip: quiet.length ? null : 'nothing was quieted',
-        },
-        {
-          name: 'maintenance-off',
-          title: 'Maintenance off',
-          change: maintenanceOnBefore ? null : 'turn maintenance off',
-          skip: maintenanceOnBefore ? 'it was on before this run: it stays on' : null,
-        },
-        { name: 'verify', title: 'Verify', change: 'read back schedule, formation and maintenance', skip: null },
-      ];
+      const steps = planSteps({
+        strategy,
+        settings,
+        databaseVar: scheduleName,
+        addonName: database.addonName,
+        backup: backup.name,
+        maintenanceOnBefore,
+        formation,
+        quiet,
+        safetyBackup,
+        migrate,
+        schedule,
+        done,
+        resumedFrom: checkpoint
+          ? {
+              workflowId: checkpoint.workflowId,
+              safetyBackup: checkpoint.safetyBackup?.name ?? null,
+              restore: checkpoint.restore?.name ?? null,
+            }
+          : null,
+      });
 
       const transfersSeconds =
         (restorePending ? TRANSFER_OVERHEAD_SECONDS + (backup.processedBytes ?? 0) / BYTES_PER_SECOND : 0) +

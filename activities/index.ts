@@ -27,6 +27,8 @@ export interface ActivityDependencies {
   secrets?: SecretBox;
   /** Pause before retrying after Heroku's 429; default 10 s. */
   rateLimitPauseMs?: number;
+  /** How long an audit write keeps trying before the run is told the trail is unavailable; default 20 s. */
+  auditWriteTimeoutMs?: number;
   /** How waits for backups, restores and dynos poll (tests make them short). */
   polling?: PollingSettings;
 }
@@ -50,8 +52,30 @@ export function createActivities(deps: ActivityDependencies) {
     ...appLockActivities(),
     ...oneOffDynoActivities(platform, deps.polling),
     ...appOverviewActivities(platform),
-    ...auditActivities(deps.audit),
+    ...auditActivities(deps.audit, deps.auditWriteTimeoutMs),
   };
 }
 
 export type RunbookActivities = ReturnType<typeof createActivities>;
+
+/**
+ * The activities that change an app on Heroku. Workflows reach them only through `RunbookRun.change`, which records
+ * the intent before and the outcome after each one (workflows/runbook.ts): no change goes unrecorded.
+ */
+export type ChangeActivityName =
+  | 'setPlatformMaintenance'
+  | 'setMaintenanceConfigVar'
+  | 'scaleFormation'
+  | 'applyConfigVars'
+  | 'removeConfigVars'
+  | 'startBackupCapture'
+  | 'startRestore'
+  | 'cancelTransfer'
+  | 'setBackupSchedule'
+  | 'startOneOffDyno'
+  | 'stopOneOffDyno';
+
+export type ChangeActivities = Pick<RunbookActivities, ChangeActivityName>;
+
+/** Everything else: reads (of Heroku, the config, Temporal), which any workflow code may call. */
+export type ReadActivities = Omit<RunbookActivities, ChangeActivityName | 'recordAudit'>;

@@ -1,5 +1,5 @@
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
-import type { DynoRun } from '../common/commands';
+import { carriesMarker, type DynoRun } from '../common/commands';
 import type { PollingSettings } from './backups';
 import { DEFAULT_POLLING, nextPollInterval } from './backups';
 import type { PlatformApi } from './heroku/platform-api';
@@ -18,11 +18,11 @@ const START_LINE = /heroku\[([\w.]+)\]: Starting process with command/;
 export function oneOffDynoActivities(heroku: PlatformApi, polling: PollingSettings = DEFAULT_POLLING) {
   /** The dyno a command carrying `marker` ran in, found in the app's recent logs (it may have exited already). */
   async function findByMarker(app: string, marker: string): Promise<string | undefined> {
-    const running = (await heroku.listDynos(app)).find((dyno) => dyno.command?.includes(marker));
+    const running = (await heroku.listDynos(app)).find((dyno) => dyno.command && carriesMarker(dyno.command, marker));
     if (running?.name) return running.name;
     // The dyno's own line, `heroku[run.1234]: Starting process with command …` (not the `app[api]` one, which names no dyno).
     const started = (await heroku.recentLogs(app))
-      .filter((line) => line.includes(marker))
+      .filter((line) => carriesMarker(line, marker))
       .map((line) => START_LINE.exec(line))
       .find(Boolean);
     return started?.[1];

@@ -19,3 +19,12 @@ export function lockedMessage(app: string, holder: LockHolder | null): string {
   const watch = holder ? ` Watch it: \`runbook status ${holder.workflowId}\`.` : '';
   return `${who}; only one changing runbook runs on an app at a time, so this one did not start and changed nothing.${watch} To queue behind it instead, launch with --wait-for-lock.`;
 }
+
+/** The holder's "I am done", naming itself: a release naming any other run is ignored (and recorded). */
+export interface LockRelease {
+  workflowId: string;
+  runId: string;
+}
+
+/** How a lock workflow ended: released by its holder, or at once, holding nothing (not a runbook's child). */
+export type LockEnd = { held: true; releasedAt: string } | { held: false; why: string };

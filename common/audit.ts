@@ -1,5 +1,17 @@
-/** What happened in a run, as the audit trail keeps it — long after Temporal's retention has dropped the run. */
-export type AuditEvent = 'started' | 'change' | 'approval' | 'compensation' | 'succeeded' | 'failed';
+/**
+ * What happened in a run, as the audit trail keeps it — long after Temporal's retention has dropped the run:
+ * - started, then succeeded or failed: the run's own beginning and end;
+ * - intent, then change: a change to the app, recorded before it is made and again with its outcome;
+ * - approval: a plan offered, approved, rejected, or an approval refused;
+ * - compensation: what a failed run undid, and how it left the app;
+ * - notice: something the run noticed and did not do (a stray lock release, its lock broken from outside);
+ * - ended: the end of a run that ended in Temporal without writing one (terminated, timed out), recorded later.
+ */
+export type AuditEvent =
+  'started' | 'intent' | 'change' | 'approval' | 'compensation' | 'notice' | 'succeeded' | 'failed' | 'ended';
+
+/** The events that end a run's trail. */
+export const END_EVENTS: readonly AuditEvent[] = ['succeeded', 'failed', 'ended'];
 
 export interface AuditRecord {
   workflowId: string;
@@ -8,6 +20,7 @@ export interface AuditRecord {
   seq: number;
   runbook: string;
   event: AuditEvent;
+  /** Who did what this record says: the requester, or for an approval the approver. */
   operator: string;
   app: string | null;
   environment: string | null;

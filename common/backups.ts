@@ -1,3 +1,4 @@
+import type { TransferDeadlineSettings } from './environments';
 /** A Heroku Postgres transfer (backup, restore or copy) as runbooks report it: no URLs, no credentials. */
 export interface TransferSummary {
   /** The CLI's name: b016 (backup), a017 (scheduled backup), r003 (restore), c002 (copy). */
@@ -103,4 +104,26 @@ export interface ScheduleBackupsResult {
 
 export function describeSchedule(schedule: Pick<BackupSchedule, 'hour' | 'timezone'>): string {
   return `daily at ${String(schedule.hour).padStart(2, '0')}:00 ${schedule.timezone}`;
+}
+
+/**
+ * How long a transfer of `bytes` may take before a runbook gives up and cancels it: its size at the assumed rate,
+ * times the margin, never less than the minimum. `bytes` unknown (a first backup): the minimum.
+ */
+export function transferDeadlineSeconds(bytes: number | null, settings: TransferDeadlineSettings): number {
+  const needed = ((bytes ?? 0) / settings.bytesPerSecond) * settings.margin;
+  return Math.max(settings.minimumSeconds, Math.ceil(needed));
+}
+
+/** The newest successful backup among transfers listed newest first: its size is a capture's best estimate. */
+export function newestBackup(transfers: TransferSummary[]): TransferSummary | null {
+  return (
+    transfers.find((t) => (t.kind === 'backup' || t.kind === 'scheduled-backup') && t.status === 'succeeded') ?? null
+  );
+}
+
+/** The attachment's schedule among a database's schedules (Heroku names a schedule after `<ATTACHMENT>_URL`). */
+export function findSchedule<S extends { name: string }>(schedules: S[], attachment: string): S | null {
+  const name = `${attachment}_URL`;
+  return schedules.find((s) => s.name.toUpperCase() === name) ?? null;
 }

@@ -21,10 +21,26 @@ export interface RunCommandResult {
   summary: string;
 }
 
-/** What runbooks append to a one-off's command so that a retry can recognise the dyno its step started. */
-export function commandMarker(workflowId: string, step: string): string {
-  return `# heroku-runbooks:${workflowId}:${step}`;
+/**
+ * What runbooks append to a one-off's command so that a retry can recognise the dyno its step started: the run
+ * (workflow ID and run ID, so a re-used workflow ID starts its own dyno) and the step. The dyno's shell reads the
+ * command, so the marker holds only characters no shell interprets: anything else is percent-encoded.
+ */
+export function commandMarker(workflowId: string, runId: string, step: string): string {
+  return `# heroku-runbooks:${shellInert(workflowId)}:${shellInert(runId)}:${shellInert(step)}`;
+}
+
+function shellInert(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** Django/Haystack's index rebuild, non-interactive (a detached dyno has no one to answer its "are you sure?"). */
 export const REBUILD_INDEX_COMMAND = 'python manage.py rebuild_index --noinput';
+
+/** Whether a dyno's command (or a log line quoting it) carries exactly this marker, not a longer one it begins. */
+export function carriesMarker(text: string, marker: string): boolean {
+  for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + 1)) {
+    if (!/[A-Za-z0-9._%-]/.test(text.charAt(at + marker.length))) return true;
+  }
+  return false;
+}

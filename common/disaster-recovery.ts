@@ -5,10 +5,12 @@ import type { MaintenanceStrategy } from './environments';
 // The disaster-recovery runbook's plan, approval, checkpoint and result: shared by the workflow (which makes
 // them), the activities (which compute the plan and its hash) and the CLI (which shows them).
 
-/** One step of the plan, and what it will change ("worker 2 → 0"), or why it will not run. */
+/** One step of the plan (common/recovery-steps.ts), and what it will change ("worker 2 → 0"), or why it will not run. */
 export interface PlannedStep {
   name: string;
   title: string;
+  /** Steps of one stage run side by side; stages run in order. */
+  stage: number;
   /** What this step will change, in one line; null when it changes nothing. */
   change: string | null;
   /** Not run: "disabled for staging", "done in run …, verified". */
@@ -137,29 +139,6 @@ export interface DisasterRecoveryResult {
   operator: string;
   summary: string;
 }
-
-export const DR_STEPS = [
-  { name: 'resolve', title: 'Resolve the app' },
-  { name: 'lock', title: 'Take the app lock (one changing runbook per app)' },
-  { name: 'resume', title: 'Read the run this one continues' },
-  { name: 'preflight', title: 'Preflight: app, backup, formation and schedule recorded' },
-  { name: 'plan', title: 'Plan: what will change, with its hash' },
-  { name: 'approval', title: 'Approval by a second person' },
-  { name: 'drift-check', title: 'Re-read the live state: still the approved plan?' },
-  { name: 'maintenance-on', title: 'Maintenance on' },
-  { name: 'quiet', title: 'Quiet background processes (scale to 0)' },
-  { name: 'safety-backup', title: 'Safety backup of the current database' },
-  { name: 'restore', title: 'Restore the backup' },
-  { name: 'schedule', title: 'Re-create the backup schedule' },
-  { name: 'migrations', title: 'Run migrations' },
-  { name: 'clear', title: 'Clear caches and queues from the old database' },
-  { name: 'index', title: 'Rebuild the search index' },
-  { name: 'scale-back', title: 'Scale processes back' },
-  { name: 'maintenance-off', title: 'Maintenance off' },
-  { name: 'verify', title: 'Verify: schedule present, formation as before, maintenance off' },
-] as const;
-
-export type DrStepName = (typeof DR_STEPS)[number]['name'];
 
 /** "9 minutes ago", from two ISO times. */
 export function describeAge(from: string | null, now: Date): string {

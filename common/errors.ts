@@ -29,6 +29,24 @@ export const FailureTypes = {
   DisasterRecoveryFailed: 'DisasterRecoveryFailed',
   /** 5xx or a network failure; retried with backoff. */
   HerokuUnavailable: 'HerokuUnavailable',
+  /** The audit trail could not be written: the change it would have recorded was not made. */
+  AuditUnavailable: 'AuditUnavailable',
+  /** The app's lock ended while this run held it (terminated, or released by someone else): it stopped changing. */
+  LockBroken: 'LockBroken',
+  /** A backup or restore ran past its deadline: it was cancelled on Heroku. */
+  TransferTimedOut: 'TransferTimedOut',
+  /** A one-off command exited non-zero (or without an exit status). */
+  CommandFailed: 'CommandFailed',
+  /** A one-off command ran past its timeout: its dyno was stopped. */
+  CommandTimedOut: 'CommandTimedOut',
+  /** After scaling, Heroku reports another formation than the one asked for. */
+  FormationMismatch: 'FormationMismatch',
+  /** After scheduling, Heroku reports another backup schedule than the one asked for. */
+  ScheduleMismatch: 'ScheduleMismatch',
+  /** After a disaster recovery, the app is not as the plan said it would be. */
+  VerificationFailed: 'VerificationFailed',
+  /** An approval or rejection was refused (self-approval, a stale plan hash, a run not waiting). */
+  ApprovalRefused: 'ApprovalRefused',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];

@@ -35,6 +35,12 @@ const locking = {
     .boolean()
     .optional()
     .describe('if another runbook is changing the app, wait for it to finish instead of refusing to start'),
+  lockWaitMinutes: z
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .optional()
+    .describe("with --wait-for-lock: give up after this many minutes (default: the config's lockWaitMinutes, 60)"),
 };
 
 /** `"2"` or `"2:Standard-2X"` (as `heroku ps:scale web=2:Standard-2X`), or a number: an absolute quantity. */
@@ -145,12 +151,6 @@ const timing = {
         .int()
         .min(1)
         .max(24 * 3600)
-        .optional(),
-      /** Disaster recovery's approval timeout to the second, over approvalTimeoutMinutes (tests use it). */
-      approvalTimeoutSeconds: z
-        .int()
-        .min(1)
-        .max(7 * 24 * 3600)
         .optional(),
     })
     .optional()
@@ -299,8 +299,8 @@ export const DisasterRecoveryInput = z
       negatable: true,
     }),
     approvalTimeoutMinutes: z
-      .int()
-      .min(1)
+      .number()
+      .positive()
       .max(7 * 24 * 60)
       .optional()
       .describe('how long to wait for approval (default 60)'),

@@ -5,9 +5,9 @@ import type {
   ApproveRequest,
   RecoveryCheckpoint,
   RejectRequest,
-} from '../common/disaster-recovery';
-import type { LockHolder } from '../common/app-lock';
-import type { RunbookProgress } from '../common/progress';
+} from './disaster-recovery';
+import type { LockHolder, LockRelease } from './app-lock';
+import type { RunbookProgress } from './progress';
 
 // Message definitions shared by the workflows (which answer them) and the CLI (which sends them).
 
@@ -32,4 +32,4 @@ export const rejectSignal = defineSignal<[RejectRequest]>('reject');
 
 /** The app lock: who holds it, and the holder's "I am done". */
 export const lockHolderQuery = defineQuery<LockHolder>('holder');
-export const releaseLockSignal = defineSignal('release');
+export const releaseLockSignal = defineSignal<[LockRelease]>('release');

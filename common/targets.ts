@@ -29,6 +29,8 @@ function resolved(
     backups: settings.backups,
     disasterRecovery: resolveDisasterRecoverySettings(settings.disasterRecovery, environment),
     lockId: `${config.lockPrefix}.${app}`,
+    lockPrefix: config.lockPrefix,
+    lockWaitMinutes: config.lockWaitMinutes,
   };
 }
 

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
-echo "test: typecheck, lint, formatting" >&2
+echo "test: typecheck, lint, formatting, layers" >&2
 npx tsc --noEmit -p tsconfig.json
 npx eslint .
 npx prettier --check --log-level warn . || { echo "test: run \`npm run format\` to format the files above" >&2; exit 1; }
+npm run --silent layers
 npx jest "$@"

@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { targetActivities } from '../activities/targets';
 import { UsageError } from '../client/usage-error';
 import { manualCommand } from '../client/commands/manual';
-import { DR_STEPS } from '../common/disaster-recovery';
+import { RECOVERY_STEPS } from '../common/recovery-steps';
 import { RunbookConfig, type RunbookConfigFile } from '../common/environments';
 import {
   formatManualRecovery,
@@ -82,7 +82,7 @@ describe('manualDisasterRecovery', () => {
     ]);
     expect(recovery).toMatchObject({ app: ALFA, environment: 'production', backup: 'b016', approvalRequired: true });
     // Each step is a step of the runbook, in the runbook's order.
-    const order = DR_STEPS.map((step) => step.name as string);
+    const order = RECOVERY_STEPS.map((step) => step.name);
     const positions = recovery.steps.map((step) => order.indexOf(step.name));
     expect(positions.every((position) => position >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -277,7 +277,7 @@ describe('manualDisasterRecovery', () => {
     expect(lines.filter((line) => /^# \d+\. /.test(line))).toEqual([
       '# 1. Record the current state (keep this output: later steps need it)',
       '# 2. Maintenance on',
-      '# 3. Quiet background processes',
+      '# 3. Quiet background processes (scale to 0)',
       '# 4. Safety backup of the current database',
       '# 5. Restore b016',
       '# 6. Re-create the backup schedule',
@@ -285,7 +285,7 @@ describe('manualDisasterRecovery', () => {
       '# 8. Rebuild the search index',
       '# 9. Scale processes back',
       '# 10. Maintenance off',
-      '# 11. Verify: schedule present, formation as before, maintenance off',
+      '# 11. Verify: schedule present, formation and maintenance as before',
     ]);
     expect(
       lines.every(
@@ -537,7 +537,7 @@ describe('the printed commands, run by the official heroku CLI', () => {
     expect(filled.map((step) => step.title)).toEqual([
       'Record the current state (keep this output: later steps need it)',
       'Maintenance on',
-      'Quiet background processes',
+      'Quiet background processes (scale to 0)',
       'Safety backup of the current database',
       'Restore b016',
       'Re-create the backup schedule',
@@ -546,7 +546,7 @@ describe('the printed commands, run by the official heroku CLI', () => {
       'Rebuild the search index',
       'Scale processes back',
       'Maintenance off',
-      'Verify: schedule present, formation as before, maintenance off',
+      'Verify: schedule present, formation and maintenance as before',
     ]);
 
     const outputs: Record<string, { stdout: string; output: string }[]> = {};
@@ -606,7 +606,7 @@ describe('the printed commands, run by the official heroku CLI', () => {
     ]);
 
     // The verify step shows it too.
-    const verify = outputs['Verify: schedule present, formation as before, maintenance off'];
+    const verify = outputs['Verify: schedule present, formation and maintenance as before'];
     expect(verify[1].stdout).toContain('DATABASE_URL: daily at 2:00 America/New_York');
     expect(verify[2].stdout.trim()).toBe('');
   }, 240_000);
@@ -623,7 +623,7 @@ describe('the printed commands, run by the official heroku CLI', () => {
     expect(script.map((step) => step.title)).toEqual([
       'Record the current state (keep this output: later steps need it)',
       'Maintenance on',
-      'Quiet background processes',
+      'Quiet background processes (scale to 0)',
       'Safety backup of the current database',
       'Restore the backup chosen in step 1',
       'Re-create the backup schedule',
@@ -631,7 +631,7 @@ describe('the printed commands, run by the official heroku CLI', () => {
       'Rebuild the search index',
       'Scale processes back',
       'Maintenance off',
-      'Verify: schedule present, formation as before, maintenance off',
+      'Verify: schedule present, formation and maintenance as before',
     ]);
 
     // Step 1, up to the line that needs the backup's name: pg:backups says which is the newest good one.
@@ -697,7 +697,7 @@ describe('the printed commands, run by the official heroku CLI', () => {
       { MAINTENANCE_MODE: 'True' },
       { MAINTENANCE_MODE: 'False' },
     ]);
-    const verify = outputs['Verify: schedule present, formation as before, maintenance off'];
+    const verify = outputs['Verify: schedule present, formation and maintenance as before'];
     expect(verify.map((result) => result.stdout.trim()).slice(-2)).toEqual(['False', 'off']);
   }, 240_000);
 });

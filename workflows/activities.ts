@@ -1,30 +1,59 @@
-import { proxyActivities } from '@temporalio/workflow';
-import type { RunbookActivities } from '../activities';
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { ChangeActivities, ReadActivities, RunbookActivities } from '../activities';
+
+/** Per-run timing for long steps (tests shorten it): how long a silent worker's step waits before another takes it. */
+export interface WatchTiming {
+  heartbeatTimeoutSeconds?: number;
+}
 
 /**
- * Heroku calls are short; what makes them slow is Heroku being unavailable, which is retried with backoff for a
- * few minutes before the run fails and says so. Refusals (4xx) are non-retryable failures and fail at once.
+ * Heroku is retried with backoff for a few minutes when it is unavailable (5xx, network, 429) before the run fails
+ * and says so; refusals (4xx) are non-retryable failures and fail at once.
  */
-export const heroku = proxyActivities<RunbookActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+const RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 10,
+};
 
-/** Audit writes: retried the same way; a run whose trail cannot be written fails rather than go unrecorded. */
-export const records = proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
+/** Reads: of Heroku, of the runbook config, of Temporal (a lock's holder, an earlier run's checkpoint). Short. */
+export const reads = proxyActivities<ReadActivities>({ startToCloseTimeout: '30 seconds', retry: RETRY });
 
 /**
- * Starting a transfer or a one-off dyno is one short call, made at most once per step (the activity adopts what an
- * earlier attempt started). Watching heartbeats while it polls: a worker that dies mid-watch is noticed within the
+ * Watching a transfer or a one-off dyno heartbeats while it polls: a worker that dies mid-watch is noticed within the
  * heartbeat timeout and another attempt carries on watching.
  */
-export function watchers(timing: { heartbeatTimeoutSeconds?: number } = {}) {
-  return proxyActivities<RunbookActivities>({
+export function watchers(timing: WatchTiming = {}) {
+  return proxyActivities<Pick<ReadActivities, 'watchTransfer' | 'watchOneOffDyno'>>({
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: `${timing.heartbeatTimeoutSeconds ?? 20} seconds`,
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+    retry: RETRY,
+  });
+}
+
+/**
+ * The audit trail. The activity keeps trying for a while itself and then fails non-retryably (AuditUnavailable);
+ * these retries are for a worker that died mid-write. A write is idempotent per run and position.
+ */
+export const records = proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
+  startToCloseTimeout: '1 minute',
+  retry: { ...RETRY, nonRetryableErrorTypes: ['AuditUnavailable'] },
+});
+
+/**
+ * Changes to an app. Only workflows/runbook.ts uses these (eslint enforces it): every change goes through
+ * `RunbookRun.change`, which records it before and after.
+ */
+export const changes = proxyActivities<ChangeActivities>({ startToCloseTimeout: '30 seconds', retry: RETRY });
+
+/** The changes that start something long-running on Heroku: they heartbeat what they started, for a retry to adopt. */
+export type StartActivityName = 'startBackupCapture' | 'startRestore' | 'startOneOffDyno';
+
+export function starters(timing: WatchTiming = {}) {
+  return proxyActivities<Pick<ChangeActivities, StartActivityName>>({
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: `${timing.heartbeatTimeoutSeconds ?? 20} seconds`,
+    retry: RETRY,
   });
 }

@@ -1,4 +1,4 @@
-import { condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import type {
   ApprovalDecision,
   ApprovalState,
@@ -6,22 +6,30 @@ import type {
   HashedPlan,
   RejectRequest,
 } from '../common/disaster-recovery';
+import { FailureTypes } from '../common/errors';
 import { approvalQuery, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../common/messages';
+import { clip } from '../common/redact';
 import type { RunbookRun } from './runbook';
 
 function samePerson(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
+/** Who a request says it comes from, for the record (a refused request may name nobody, or be no object at all). */
+function claimedBy(request: unknown): string {
+  const by = (request as { approver?: unknown } | null | undefined)?.approver;
+  return typeof by === 'string' && by.trim() ? clip(by.trim(), 200) : 'unknown';
+}
+
 /**
  * Four-eyes approval of a plan. Approvals arrive as Updates (the CLI: a refusal reaches the sender at once) or as
- * Signals (the Temporal UI: a refusal is recorded in the `approval` query and the audit trail, and the run keeps
- * waiting). Either way, the requester cannot approve, and an approval must name the hash of the plan on offer.
+ * Signals (the Temporal UI: a refusal is listed in the `approval` query, and the run keeps waiting). Either way the
+ * requester cannot approve, an approval must name the hash of the plan on offer, and every refusal is written to
+ * the audit trail under the name it claimed — an Update is refused by its handler, not by a validator, because a
+ * validator's refusal leaves no trace in the run's history.
  */
 export class ApprovalGate {
   private readonly state: ApprovalState;
-  /** Refusals not yet written to the audit trail (handlers cannot wait for an activity). */
-  private unrecorded: ApprovalState['refused'] = [];
 
   /** Registered first thing in the run, so the `approval` query and early messages always find a handler. */
   constructor(private readonly run: RunbookRun) {
@@ -42,35 +50,37 @@ export class ApprovalGate {
     });
     setHandler(
       approveUpdate,
-      (request) => this.decide('approved', request.approver, request.planHash, request.reason ?? null),
-      {
-        validator: (request) => {
-          const why = this.whyNotApprove(request);
-          if (why) throw new Error(why);
-        },
-        description: 'Approve the plan: { approver, planHash, reason? }',
+      async (request) => {
+        await this.refuseIf(this.whyNotApprove(request), request, 'approval');
+        return this.decide('approved', request.approver, request.planHash, request.reason ?? null);
       },
+      { description: 'Approve the plan: { approver, planHash, reason? }' },
     );
     setHandler(
       rejectUpdate,
-      (request) => this.decide('rejected', request.approver, this.state.planHash ?? '', request.reason),
-      {
-        validator: (request) => {
-          const why = this.whyNotReject(request);
-          if (why) throw new Error(why);
-        },
-        description: 'Reject the plan: { approver, reason }',
+      async (request) => {
+        await this.refuseIf(this.whyNotReject(request), request, 'rejection');
+        return this.decide('rejected', request.approver, this.state.planHash ?? '', request.reason);
       },
+      { description: 'Reject the plan: { approver, reason }' },
     );
-    setHandler(approveSignal, (request) =>
-      this.signalled(this.whyNotApprove(request), request?.approver, () =>
-        this.decide('approved', request.approver, request.planHash, request.reason ?? null),
-      ),
+    setHandler(
+      approveSignal,
+      (request) => {
+        const why = this.whyNotApprove(request);
+        if (why) void this.refused(why, request, 'approval');
+        else this.decide('approved', request.approver, request.planHash, request.reason ?? null);
+      },
+      { description: 'Approve the plan from the UI: { "approver", "planHash", "reason" }' },
     );
-    setHandler(rejectSignal, (request) =>
-      this.signalled(this.whyNotReject(request), request?.approver, () =>
-        this.decide('rejected', request.approver, this.state.planHash ?? '', request.reason),
-      ),
+    setHandler(
+      rejectSignal,
+      (request) => {
+        const why = this.whyNotReject(request);
+        if (why) void this.refused(why, request, 'rejection');
+        else this.decide('rejected', request.approver, this.state.planHash ?? '', request.reason);
+      },
+      { description: 'Reject the plan from the UI: { "approver", "reason" }' },
     );
   }
 
@@ -80,7 +90,10 @@ export class ApprovalGate {
     if (!required) this.state.status = 'not-required';
   }
 
-  /** Offers a plan for approval and waits for a decision, or for the timeout (then status is 'timed-out'). */
+  /**
+   * Offers a plan for approval and waits for a decision, for the timeout (then status is 'timed-out' and the answer
+   * null), or until the run's app lock is broken (then null as well: the caller stops).
+   */
   async awaitDecision(
     hashed: HashedPlan,
     timeoutMinutes: number,
@@ -98,20 +111,13 @@ export class ApprovalGate {
       decision: null,
       drift,
     } satisfies Partial<ApprovalState>);
-    const deadline = now + timeoutMinutes * 60_000;
-    for (;;) {
-      const remaining = deadline - Date.now();
-      const woken =
-        remaining > 0 && (await condition(() => this.state.decision !== null || this.unrecorded.length > 0, remaining));
-      for (const refusal of this.unrecorded.splice(0)) {
-        await this.run.audit('approval', `approval by ${refusal.by} refused: ${refusal.why}`, { refused: refusal });
-      }
-      if (this.state.decision) return this.state.decision;
-      if (!woken) {
-        this.state.status = 'timed-out';
-        return null;
-      }
-    }
+    const decided = await condition(
+      () => this.state.decision !== null || this.run.lockBroken !== null,
+      Math.max(1, Math.round(timeoutMinutes * 60_000)),
+    );
+    if (this.state.decision) return this.state.decision;
+    if (!decided) this.state.status = 'timed-out';
+    return null;
   }
 
   /** An approval needs reading again (the plan drifted): back to planning until the new plan is offered. */
@@ -128,7 +134,7 @@ export class ApprovalGate {
       return `${request.approver} requested this run and cannot approve it: approval must come from a second person (four-eyes rule)`;
     }
     if (request.planHash !== this.state.planHash) {
-      return `plan hash ${JSON.stringify(request.planHash ?? null)} is not the hash of the plan awaiting approval (${this.state.planHash}); read the plan again (\`runbook approve <id>\` shows it) and approve what you read`;
+      return `plan hash ${clip(JSON.stringify(request.planHash ?? null), 40)} is not the hash of the plan awaiting approval: read the plan again (\`runbook approve <id>\` shows it) and approve what you read`;
     }
     return null;
   }
@@ -142,15 +148,20 @@ export class ApprovalGate {
     return null;
   }
 
-  private signalled(why: string | null, by: unknown, accept: () => void): void {
-    if (why === null) return accept();
-    const refusal = {
-      by: typeof by === 'string' && by.trim() ? by.trim() : 'unknown',
-      why,
-      at: new Date().toISOString(),
-    };
-    this.state.refused.push(refusal);
-    this.unrecorded.push(refusal);
+  /** An Update's refusal: recorded first, then the sender is told why. */
+  private async refuseIf(why: string | null, request: unknown, what: string): Promise<void> {
+    if (why === null) return;
+    await this.refused(why, request, what);
+    throw ApplicationFailure.create({ type: FailureTypes.ApprovalRefused, nonRetryable: true, message: why });
+  }
+
+  /** Lists a refusal in the `approval` query and writes it to the audit trail, under the name it claimed. */
+  private refused(why: string, request: unknown, what: string): Promise<void> {
+    const by = claimedBy(request);
+    const refusal = { by, why, at: new Date().toISOString() };
+    // The most recent 50: a flood of refused messages must not make the query's answer unbounded.
+    this.state.refused = [...this.state.refused, refusal].slice(-50);
+    return this.run.auditSoon('approval', `${what} by ${by} refused: ${why}`, { refused: refusal }, { actor: by });
   }
 
   private decide(
@@ -161,8 +172,8 @@ export class ApprovalGate {
   ): ApprovalDecision {
     const made: ApprovalDecision = {
       decision,
-      by: by.trim(),
-      reason: reason?.trim() || null,
+      by: clip(by.trim(), 200),
+      reason: reason?.trim() ? clip(reason.trim(), 500) : null,
       planHash,
       at: new Date().toISOString(),
     };

@@ -1,48 +1,104 @@
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
 import {
   describeProgress,
   describeSchedule,
   describeTransfer,
+  findSchedule,
+  formatBytes,
+  newestBackup,
+  transferDeadlineSeconds,
   type CaptureBackupResult,
+  type DatabaseRef,
   type ListBackupsResult,
   type RestoreBackupResult,
   type ScheduleBackupsResult,
   type TransferSummary,
 } from '../common/backups';
+import { describeDuration } from '../common/durations';
 import { FailureTypes } from '../common/errors';
 import {
-  CaptureBackupInput,
-  ListBackupsInput,
   parseScheduleTime,
-  RestoreBackupInput,
-  ScheduleBackupsInput,
+  type CaptureBackupInput,
+  type ListBackupsInput,
+  type RestoreBackupInput,
+  type ScheduleBackupsInput,
 } from '../common/inputs';
-import { parseRunbookInput } from '../common/validation';
-import { heroku, watchers } from './activities';
-import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 import type { StepHandle } from '../common/progress';
+import { reads, watchers, type WatchTiming } from './activities';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 
-/** Waits for a transfer to finish, keeping the step's detail current ("b017: 42 % of 9.6 MB"). */
-export async function waitForTransfer(
-  transfers: ReturnType<typeof watchers>,
-  app: string,
-  started: TransferSummary,
-  step: StepHandle,
-  verb: string,
-  totalBytes?: number | null,
-): Promise<TransferSummary> {
-  let transfer = started;
-  while (transfer.status === 'pending' || transfer.status === 'running') {
-    step.detail(`${verb}: ${describeProgress(transfer, totalBytes)}`);
-    transfer = await transfers.watchTransfer({ app, uuid: transfer.uuid });
-  }
-  step.detail(describeTransfer(transfer));
-  return transfer;
+export interface TransferWait {
+  /** The app whose transfers list holds it (the database's owner). */
+  app: string;
+  started: TransferSummary;
+  step: StepHandle;
+  /** "restoring b016", shown with the progress. */
+  verb: string;
+  /** The size the transfer is heading for, when known (a restore: its backup's size). */
+  totalBytes?: number | null;
+  /** Give up (and cancel it on Heroku) after this long. */
+  deadlineSeconds: number;
+  timing?: WatchTiming;
+  /** Told when the wait ended early (cancelled, or past the deadline): the transfer as the cancel left it. */
+  onStopped?(transfer: TransferSummary, cancelledOnHeroku: boolean): void;
 }
 
-async function findDatabase(run: RunbookRun, app: string, attachment = 'DATABASE_URL') {
+/**
+ * Waits for a transfer this run started, keeping the step's detail current ("restoring b016: 42 % of 9.6 MB"), for
+ * at most its deadline. A wait that ends early — the run cancelled, or the deadline passed — first cancels the
+ * transfer on Heroku (a change, on the record): a cancelled backup or restore does not go on running unwatched.
+ */
+export async function waitForTransfer(run: RunbookRun, wait: TransferWait): Promise<TransferSummary> {
+  const { app, started, step, verb, totalBytes, deadlineSeconds } = wait;
+  const transfers = watchers(wait.timing);
+  try {
+    return await CancellationScope.withTimeout(deadlineSeconds * 1000, async () => {
+      let transfer = started;
+      while (transfer.status === 'pending' || transfer.status === 'running') {
+        step.detail(`${verb}: ${describeProgress(transfer, totalBytes)}`);
+        transfer = await transfers.watchTransfer({ app, uuid: transfer.uuid });
+      }
+      step.detail(describeTransfer(transfer));
+      return transfer;
+    });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    const timedOut = !CancellationScope.current().consideredCancelled;
+    const why = timedOut ? `it ran past its deadline of ${describeDuration(deadlineSeconds)}` : 'the run was cancelled';
+    // Stopping what this run itself started is safe even when its lock was broken.
+    const { transfer, cancelled } = await run.change(
+      'cancelTransfer',
+      { app, uuid: started.uuid },
+      {
+        intent: `cancel ${started.name} on Heroku (${why})`,
+        details: { transfer: started.name },
+        done: ({ transfer, cancelled }) =>
+          cancelled
+            ? `cancelled ${transfer.name} on Heroku at ${formatBytes(transfer.processedBytes)} (${why})`
+            : `${transfer.name} had already ${transfer.status === 'succeeded' ? 'succeeded' : `ended (${transfer.status})`}`,
+      },
+      { despiteBrokenLock: true },
+    );
+    step.detail(cancelled ? `${transfer.name} cancelled on Heroku (${why})` : describeTransfer(transfer));
+    if (timedOut && transfer.status === 'succeeded') return transfer; // it finished as the deadline passed
+    wait.onStopped?.(transfer, cancelled);
+    if (!timedOut) throw err;
+    throw ApplicationFailure.create({
+      type: FailureTypes.TransferTimedOut,
+      nonRetryable: true,
+      message: `${started.name} did not finish within ${describeDuration(deadlineSeconds)}, the deadline for ${
+        totalBytes ? formatBytes(totalBytes) : 'its size'
+      } (backups.transferDeadline in the environments file); ${
+        cancelled ? `it was cancelled on Heroku at ${formatBytes(transfer.processedBytes)}` : `it ${transfer.status}`
+      }.`,
+      details: [transfer],
+    });
+  }
+}
+
+async function findDatabase(run: RunbookRun, app: string, attachment = 'DATABASE_URL'): Promise<DatabaseRef> {
   return run.step('database', async (step) => {
-    const found = await heroku.resolveDatabase({ app, attachment });
+    const found = await reads.resolveDatabase({ app, attachment });
     step.detail(`${found.attachment}_URL: ${found.addonName} (${found.plan})`);
     return found;
   });
@@ -50,23 +106,33 @@ async function findDatabase(run: RunbookRun, app: string, attachment = 'DATABASE
 
 /** `heroku pg:backups:capture`: takes a backup, waits for it, returns its name (bNNN) and size. */
 export async function captureBackup(input: CaptureBackupInput): Promise<CaptureBackupResult> {
-  return runbook('capture-backup', input, async (run) => {
+  return runbook('capture-backup', input, async (run, parsed) => {
     run.declare([
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'database', title: 'Find the database' },
       { name: 'capture', title: 'Capture a backup' },
     ]);
-    const parsed = parseRunbookInput(run.name, CaptureBackupInput, input);
     const target = await resolveTargetStep(run, parsed);
     const database = await findDatabase(run, target.app, parsed.database);
-    const transfers = watchers(parsed.timing);
     const backup = await run.step('capture', async (step) => {
-      const started = await transfers.startBackupCapture({ database, stepStartedAt: new Date().toISOString() });
-      await run.audit('change', `started backup ${started.name} of ${database.attachment}_URL`, {
-        backup: started.name,
-        database: database.addonName,
+      // The last backup's size is the best guess of this one's: it sets how long the capture may take.
+      const previous = newestBackup(await reads.listTransfers({ app: database.appName }));
+      const sizeGuess = previous?.sourceBytes ?? previous?.processedBytes ?? null;
+      const started = await captureOnce(run, database, parsed.timing);
+      return waitForTransfer(run, {
+        app: database.appName,
+        started,
+        step,
+        verb: `capturing ${started.name}`,
+        deadlineSeconds: transferDeadlineSeconds(sizeGuess, target.backups.transferDeadline),
+        timing: parsed.timing,
+        onStopped: (transfer, cancelledOnHeroku) =>
+          run.leave(
+            cancelledOnHeroku
+              ? `Backup ${transfer.name} was cancelled on Heroku at ${formatBytes(transfer.processedBytes)}; the database is unchanged.`
+              : `Backup ${describeTransfer(transfer)}: it ended before it could be cancelled; the database is unchanged.`,
+          ),
       });
-      return waitForTransfer(transfers, database.appName, started, step, `capturing ${started.name}`);
     });
     return {
       runbook: 'capture-backup',
@@ -80,18 +146,57 @@ export async function captureBackup(input: CaptureBackupInput): Promise<CaptureB
   });
 }
 
+/** Starts a backup of the database, at most once per step (a retry adopts what an earlier attempt started). */
+export function captureOnce(run: RunbookRun, database: DatabaseRef, timing?: WatchTiming): Promise<TransferSummary> {
+  return run.change(
+    'startBackupCapture',
+    { database, stepStartedAt: new Date().toISOString() },
+    {
+      intent: `capture a backup of ${database.attachment}_URL (${database.addonName})`,
+      details: { database: database.addonName },
+      done: (started) => ({
+        summary: `started backup ${started.name} of ${database.attachment}_URL`,
+        details: { backup: started.name },
+      }),
+    },
+    { timing },
+  );
+}
+
+/** Starts a restore of `backup` into the database, at most once per step. */
+export function restoreOnce(
+  run: RunbookRun,
+  database: DatabaseRef,
+  backup: string,
+  timing?: WatchTiming,
+): Promise<TransferSummary> {
+  return run.change(
+    'startRestore',
+    { database, backup, stepStartedAt: new Date().toISOString() },
+    {
+      intent: `restore ${backup} into ${database.attachment}_URL (${database.addonName}), replacing its data`,
+      details: { backup, database: database.addonName },
+      done: (started) => ({
+        summary: `started restore ${started.name} of ${backup} into ${database.attachment}_URL`,
+        details: { restore: started.name },
+      }),
+    },
+    { timing },
+  );
+}
+
 /** `heroku pg:backups`: read-only. */
 export async function listBackups(input: ListBackupsInput): Promise<ListBackupsResult> {
-  return runbook('list-backups', input, async (run) => {
+  return runbook('list-backups', input, async (run, parsed) => {
     run.declare([
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'list', title: 'List backups and restores' },
     ]);
-    const target = await resolveTargetStep(run, parseRunbookInput(run.name, ListBackupsInput, input));
-    const all = await run.step('list', () => heroku.listTransfers({ app: target.app }));
+    const target = await resolveTargetStep(run, parsed);
+    const all = await run.step('list', () => reads.listTransfers({ app: target.app }));
     const backups = all.filter((t) => t.kind === 'backup' || t.kind === 'scheduled-backup');
     const restores = all.filter((t) => t.kind === 'restore');
-    const latest = backups.find((t) => t.status === 'succeeded');
+    const latest = newestBackup(all);
     return {
       runbook: 'list-backups',
       app: target.app,
@@ -105,17 +210,17 @@ export async function listBackups(input: ListBackupsInput): Promise<ListBackupsR
 
 /**
  * `heroku pg:backups:restore b016 --confirm <app>`: replaces the app's database with a backup. Checks the backup
- * exists and succeeded before changing anything; restores at most once per run; waits for it to finish.
+ * exists and succeeded before changing anything; restores at most once per run; waits for it to finish, for at most
+ * its deadline — a cancelled or overdue restore is cancelled on Heroku too.
  */
 export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreBackupResult> {
-  return runbook('restore-backup', input, async (run) => {
+  return runbook('restore-backup', input, async (run, parsed) => {
     run.declare([
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'database', title: 'Find the database' },
       { name: 'check-backup', title: 'Check the backup exists and succeeded' },
       { name: 'restore', title: 'Restore the backup into the database' },
     ]);
-    const parsed = parseRunbookInput(run.name, RestoreBackupInput, input);
     const target = await resolveTargetStep(run, parsed);
     if (parsed.confirm !== target.app) {
       throw ApplicationFailure.create({
@@ -126,30 +231,33 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
     }
     const database = await findDatabase(run, target.app, parsed.database);
     const backup = await run.step('check-backup', async (step) => {
-      const found = await heroku.checkBackup({ app: database.appName, backup: parsed.backup });
+      const found = await reads.checkBackup({ app: database.appName, backup: parsed.backup });
       step.detail(describeTransfer(found));
       return found;
     });
-    const transfers = watchers(parsed.timing);
     const restore = await run.step('restore', async (step) => {
-      const started = await transfers.startRestore({
-        database,
-        backup: backup.name,
-        stepStartedAt: new Date().toISOString(),
-      });
-      await run.audit('change', `started restore ${started.name} of ${backup.name} into ${database.attachment}_URL`, {
-        restore: started.name,
-        backup: backup.name,
-        database: database.addonName,
-      });
-      return waitForTransfer(
-        transfers,
-        database.appName,
-        started,
-        step,
-        `restoring ${backup.name}`,
-        backup.processedBytes,
-      );
+      const started = await restoreOnce(run, database, backup.name, parsed.timing);
+      let stopped = 'did not complete';
+      try {
+        return await waitForTransfer(run, {
+          app: database.appName,
+          started,
+          step,
+          verb: `restoring ${backup.name}`,
+          totalBytes: backup.processedBytes,
+          deadlineSeconds: transferDeadlineSeconds(backup.processedBytes, target.backups.transferDeadline),
+          timing: parsed.timing,
+          onStopped: (transfer, cancelledOnHeroku) => {
+            stopped = `${cancelledOnHeroku ? 'was cancelled on Heroku' : transfer.status} at ${formatBytes(transfer.processedBytes)}`;
+          },
+        });
+      } catch (err) {
+        run.leave(
+          `Restore ${started.name} of ${backup.name} ${stopped}: ${database.attachment}_URL may be partly restored and inconsistent. ` +
+            `Restore it again (\`runbook run restore-backup --app ${target.app} --backup ${backup.name} --confirm ${target.app}\`), or run a disaster recovery.`,
+        );
+        throw err;
+      }
     });
     return {
       runbook: 'restore-backup',
@@ -169,7 +277,7 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
  * and reads it back.
  */
 export async function scheduleBackups(input: ScheduleBackupsInput): Promise<ScheduleBackupsResult> {
-  return runbook('schedule-backups', input, async (run) => {
+  return runbook('schedule-backups', input, async (run, parsed) => {
     run.declare([
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'database', title: 'Find the database' },
@@ -177,14 +285,12 @@ export async function scheduleBackups(input: ScheduleBackupsInput): Promise<Sche
       { name: 'schedule', title: 'Set the daily backup schedule' },
       { name: 'verify', title: 'Read the schedule back' },
     ]);
-    const parsed = parseRunbookInput(run.name, ScheduleBackupsInput, input);
     const wanted = parseScheduleTime(parsed.at)!; // the schema checked it parses
     const target = await resolveTargetStep(run, parsed);
     const database = await findDatabase(run, target.app, parsed.database);
     const name = `${database.attachment}_URL`;
     const current = await run.step('read', async (step) => {
-      const schedules = await heroku.readBackupSchedules({ database });
-      const found = schedules.find((s) => s.name.toUpperCase() === name) ?? null;
+      const found = findSchedule(await reads.readBackupSchedules({ database }), database.attachment);
       step.detail(found ? describeSchedule(found) : 'no schedule');
       return found;
     });
@@ -192,25 +298,18 @@ export async function scheduleBackups(input: ScheduleBackupsInput): Promise<Sche
     if (same) run.skip('schedule', `already ${describeSchedule(current)}`);
     else {
       await run.step('schedule', async (step) => {
-        await heroku.setBackupSchedule({ database, ...wanted });
+        await setSchedule(run, database, wanted, current);
         step.detail(`${current ? 'replaced' : 'set'}: ${describeSchedule(wanted)}`);
       });
-      await run.audit(
-        'change',
-        `backup schedule of ${name} ${current ? `changed from ${describeSchedule(current)} to` : 'set to'} ${describeSchedule(wanted)}`,
-        {
-          previous: current,
-          schedule: wanted,
-        },
-      );
     }
     const schedule = await run.step('verify', async (step) => {
-      const readBack = (await heroku.readBackupSchedules({ database })).find((s) => s.name.toUpperCase() === name);
+      const readBack = findSchedule(await reads.readBackupSchedules({ database }), database.attachment);
       if (!readBack || readBack.hour !== wanted.hour || readBack.timezone !== wanted.timezone) {
-        throw ApplicationFailure.nonRetryable(
-          `After scheduling, Heroku reports ${readBack ? describeSchedule(readBack) : 'no schedule'} for ${name}, not ${describeSchedule(wanted)}. Check \`heroku pg:backups:schedules -a ${target.app}\`.`,
-          'ScheduleMismatch',
-        );
+        throw ApplicationFailure.create({
+          type: FailureTypes.ScheduleMismatch,
+          nonRetryable: true,
+          message: `After scheduling, Heroku reports ${readBack ? describeSchedule(readBack) : 'no schedule'} for ${name}, not ${describeSchedule(wanted)}. Check \`heroku pg:backups:schedules -a ${target.app}\`.`,
+        });
       }
       step.detail(describeSchedule(readBack));
       return readBack;
@@ -229,4 +328,26 @@ export async function scheduleBackups(input: ScheduleBackupsInput): Promise<Sche
         : `${target.app}'s ${name} is now backed up ${describeSchedule(schedule)}${current ? ` (was ${describeSchedule(current)})` : ''}.`,
     };
   });
+}
+
+/** Sets the database's daily backup schedule (one per database: it replaces another), on the record. */
+export async function setSchedule(
+  run: RunbookRun,
+  database: DatabaseRef,
+  wanted: { hour: number; timezone: string },
+  previous: { hour: number; timezone: string } | null,
+): Promise<{ changed: boolean }> {
+  const name = `${database.attachment}_URL`;
+  return run.change(
+    'setBackupSchedule',
+    { database, hour: wanted.hour, timezone: wanted.timezone },
+    {
+      intent: `schedule daily backups of ${name} ${describeSchedule(wanted)}`,
+      details: { previous, schedule: wanted },
+      done: ({ changed }) =>
+        changed
+          ? `backup schedule of ${name} ${previous ? `changed from ${describeSchedule(previous)} to` : 'set to'} ${describeSchedule(wanted)}`
+          : `backup schedule of ${name} already ${describeSchedule(wanted)}`,
+    },
+  );
 }

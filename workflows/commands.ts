@@ -1,17 +1,17 @@
 import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import { commandMarker, REBUILD_INDEX_COMMAND, type DynoRun, type RunCommandResult } from '../common/commands';
 import type { ResolvedTarget } from '../common/environments';
-import { RebuildSearchIndexInput, RunCommandInput } from '../common/inputs';
-import { parseRunbookInput } from '../common/validation';
-import { heroku, watchers } from './activities';
+import { describeDuration } from '../common/durations';
+import { FailureTypes } from '../common/errors';
+import type { RebuildSearchIndexInput, RunCommandInput } from '../common/inputs';
+import { watchers } from './activities';
 import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 import type { StepHandle } from '../common/progress';
 
 /** `heroku run:detached -- <command>`, waited for: fails with the exit status and last lines if it fails. */
 export async function runCommand(input: RunCommandInput): Promise<RunCommandResult> {
-  return runbook('run-command', input, async (run) => {
+  return runbook('run-command', input, async (run, parsed) => {
     declare(run);
-    const parsed = parseRunbookInput(run.name, RunCommandInput, input);
     const target = await resolveTargetStep(run, parsed);
     return runOneOff(run, target, parsed.command, timeoutSeconds(parsed), parsed.timing);
   });
@@ -19,9 +19,8 @@ export async function runCommand(input: RunCommandInput): Promise<RunCommandResu
 
 /** The runbook's `heroku run python manage.py rebuild_index` — needed after every restore. */
 export async function rebuildSearchIndex(input: RebuildSearchIndexInput): Promise<RunCommandResult> {
-  return runbook('rebuild-search-index', input, async (run) => {
+  return runbook('rebuild-search-index', input, async (run, parsed) => {
     declare(run);
-    const parsed = parseRunbookInput(run.name, RebuildSearchIndexInput, input);
     const target = await resolveTargetStep(run, parsed);
     return runOneOff(run, target, REBUILD_INDEX_COMMAND, timeoutSeconds(parsed), parsed.timing);
   });
@@ -79,20 +78,28 @@ export async function runDetached(
   { app, command, markerStep, timeoutSeconds, timing }: DetachedCommand,
 ): Promise<DynoRun> {
   const dynos = watchers(timing);
-  // Not cancellable: a cancellation that arrives while the dyno starts (or is recorded) must still learn its name,
-  // so that the watch below, cancelled at once, stops it.
-  const { name } = await CancellationScope.nonCancellable(async () => {
-    const started = await dynos.startOneOffDyno({
+  const { workflowId, runId } = workflowInfo();
+  // A change runs to its end even when the run is cancelled meanwhile: the cancellation then reaches the watch below,
+  // which stops the dyno — it never goes on running unwatched.
+  const { name } = await run.change(
+    'startOneOffDyno',
+    {
       app,
       command,
-      marker: commandMarker(workflowInfo().workflowId, markerStep),
+      marker: commandMarker(workflowId, runId, markerStep),
       // Heroku stops it too if nobody is left to: a little after our own timeout.
       timeToLiveSeconds: timeoutSeconds + 300,
-    });
-    if (!started.adopted)
-      await run.audit('change', `started \`${command}\` in ${started.name}`, { dyno: started.name, command });
-    return started;
-  });
+    },
+    {
+      intent: `run \`${command}\` in a detached one-off dyno on ${app}`,
+      details: { command },
+      done: ({ name, adopted }) => ({
+        summary: `started \`${command}\` in ${name}${adopted ? ' (found it started by an earlier attempt)' : ''}`,
+        details: { dyno: name, adopted },
+      }),
+    },
+    { timing },
+  );
   let watched: DynoRun;
   try {
     watched = await CancellationScope.withTimeout(`${timeoutSeconds} seconds`, async () => {
@@ -105,21 +112,28 @@ export async function runDetached(
     });
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    // Timed out or cancelled: the dyno must not go on running unwatched.
-    const { stopped } = await CancellationScope.nonCancellable(() => heroku.stopOneOffDyno({ app, name }));
-    await CancellationScope.nonCancellable(() =>
-      run.audit('change', `stopped ${name} (\`${command}\`)`, { dyno: name, stopped }),
+    // Timed out or cancelled: the dyno must not go on running unwatched. Stopping what this run started is safe
+    // even when its lock was broken.
+    await run.change(
+      'stopOneOffDyno',
+      { app, name },
+      {
+        intent: `stop ${name} (\`${command}\`) on ${app}`,
+        details: { dyno: name, command },
+        done: ({ stopped }) => (stopped ? `stopped ${name} (\`${command}\`)` : `${name} had already exited`),
+      },
+      { despiteBrokenLock: true },
     );
     if (CancellationScope.current().consideredCancelled) throw err;
     throw ApplicationFailure.create({
-      type: 'CommandTimedOut',
+      type: FailureTypes.CommandTimedOut,
       nonRetryable: true,
       message: `\`${command}\` ran longer than ${describeDuration(timeoutSeconds)} in ${name}; it was stopped. Look at \`heroku logs --dyno ${name} -a ${app}\`.`,
     });
   }
   if (watched.exitStatus !== 0) {
     throw ApplicationFailure.create({
-      type: 'CommandFailed',
+      type: FailureTypes.CommandFailed,
       nonRetryable: true,
       message: `\`${command}\` ${watched.exitStatus === null ? 'ended without an exit status in its logs' : `exited with status ${watched.exitStatus}`} in ${name}; last log lines: ${watched.lastLines.join(' | ')}`,
       details: [watched],
@@ -127,9 +141,4 @@ export async function runDetached(
   }
   step.detail(`${name}: exited with status 0`);
   return watched;
-}
-
-/** "5 minutes", or "90 seconds" when it is not a whole number of minutes. */
-export function describeDuration(seconds: number): string {
-  return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} seconds`;
 }

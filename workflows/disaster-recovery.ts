@@ -1,50 +1,51 @@
 import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { describeSchedule, formatBytes } from '../common/backups';
-import {
-  DR_STEPS,
-  type ApprovalDecision,
-  type DisasterRecoveryPlan,
-  type DisasterRecoveryResult,
-  type HashedPlan,
-  type RecoveryCheckpoint,
+import type {
+  ApprovalDecision,
+  DisasterRecoveryPlan,
+  DisasterRecoveryResult,
+  HashedPlan,
+  RecoveryCheckpoint,
 } from '../common/disaster-recovery';
+import { describeDuration } from '../common/durations';
 import type { ResolvedTarget } from '../common/environments';
 import { FailureTypes } from '../common/errors';
 import { describeFormation } from '../common/formation';
-import { DisasterRecoveryInput } from '../common/inputs';
-import { parseRunbookInput } from '../common/validation';
-import { heroku } from './activities';
-import { describeDuration } from './commands';
-import { ApprovalGate } from './approval';
+import type { DisasterRecoveryInput } from '../common/inputs';
 import { checkpointQuery } from '../common/messages';
-import { compensateFully, RecoveryExecution } from './recovery-execution';
-import { resolveTargetStep, rootMessage, runbook, type RunbookRun } from './runbook';
+import { RECOVERY_STEPS } from '../common/recovery-steps';
+import { reads } from './activities';
+import { ApprovalGate } from './approval';
+import { RecoveryExecution } from './recovery-execution';
+import { resolveTargetStep, rootMessage, runbook, type CheckedInput, type RunbookRun } from './runbook';
+
+type PlanRequest = Parameters<typeof reads.planDisasterRecovery>[0];
 
 /**
  * Restores an app's database from a backup, as the runbook's disaster-recovery procedure: with the site in
  * maintenance and background jobs quiet, a safety backup first, the backup schedule re-created, caches and queues
  * cleared, the search index rebuilt and the site back up — after a second person approved the plan — and, if
- * anything fails, the app left in a stated, safe state.
+ * anything fails, the app left in a stated, safe state. The steps are the table in common/recovery-steps.ts: the
+ * plan is made from it, and execution walks the approved plan.
  */
 export async function disasterRecovery(input: DisasterRecoveryInput): Promise<DisasterRecoveryResult> {
-  return runbook('disaster-recovery', input, async (run) => {
-    run.declare([...DR_STEPS]);
+  return runbook('disaster-recovery', input, async (run, parsed) => {
+    run.declare(RECOVERY_STEPS.map(({ name, title }) => ({ name, title })));
     let checkpoint: RecoveryCheckpoint | null = null;
-    setHandler(checkpointQuery, () => checkpoint, {
+    let execution: RecoveryExecution | null = null;
+    setHandler(checkpointQuery, () => execution?.checkpoint ?? checkpoint, {
       description: 'What this run recorded and completed, for `runbook retry`',
     });
     const gate = new ApprovalGate(run);
-    const parsed = parseRunbookInput(run.name, DisasterRecoveryInput, input);
     const dryRun = parsed.dryRun ?? false;
 
     const target = await resolveTargetStep(run, parsed, { lock: !dryRun });
     if (dryRun) run.skip('lock', 'dry run: reads only');
-    const settings = target.disasterRecovery;
-    gate.require(settings.approval.required && !dryRun);
+    gate.require(target.disasterRecovery.approval.required && !dryRun);
 
     const earlier = parsed.resumeFrom ? await readEarlierRun(run, target, parsed.resumeFrom) : null;
     if (!earlier) run.skip('resume', 'a new recovery');
-    const planRequest = {
+    const planRequest: PlanRequest = {
       target,
       requester: run.operator,
       backup: parsed.backup,
@@ -54,28 +55,8 @@ export async function disasterRecovery(input: DisasterRecoveryInput): Promise<Di
       checkpoint: earlier,
     };
 
-    let hashed = await run.step('preflight', async (step) => {
-      const planned = await heroku.planDisasterRecovery(planRequest);
-      const { plan } = planned;
-      step.detail(
-        `${plan.backup.name} (${formatBytes(plan.backup.sizeBytes)}) usable; formation ${describeFormation(plan.formation)}; schedule ${plan.schedule ? describeSchedule(plan.schedule) : 'none'}`,
-      );
-      return planned;
-    });
-    checkpoint = {
-      workflowId: workflowInfo().workflowId,
-      runId: workflowInfo().runId,
-      app: target.app,
-      backup: hashed.plan.backup.name,
-      formation: hashed.plan.formation,
-      schedule: hashed.plan.schedule,
-      maintenanceOnBefore: hashed.plan.maintenance.onBefore,
-      safetyBackup:
-        earlier?.safetyBackup && hashed.plan.resumedFrom?.done.includes('safety-backup') ? earlier.safetyBackup : null,
-      restore: earlier?.restore && hashed.plan.resumedFrom?.done.includes('restore') ? earlier.restore : null,
-      done: [...(hashed.plan.resumedFrom?.done ?? [])],
-      failedStep: null,
-    };
+    let hashed = await preflight(run, planRequest);
+    checkpoint = firstCheckpoint(target, hashed, earlier);
     await run.step('plan', async (step) => {
       const changes = hashed.plan.steps.filter((s) => !s.skip && s.change).length;
       step.detail(
@@ -89,7 +70,7 @@ export async function disasterRecovery(input: DisasterRecoveryInput): Promise<Di
     });
 
     if (dryRun) {
-      for (const { name } of DR_STEPS)
+      for (const { name } of RECOVERY_STEPS)
         if (run.progress().steps.find((s) => s.name === name)?.status === 'pending') run.skip(name, 'dry run');
       return result(run, target, hashed, null, null, true);
     }
@@ -97,20 +78,11 @@ export async function disasterRecovery(input: DisasterRecoveryInput): Promise<Di
     const approval = await approve(run, target, gate, hashed, parsed, planRequest);
     hashed = approval.hashed;
 
-    const execution = new RecoveryExecution(run, target, hashed.plan, checkpoint, parsed.timing);
+    execution = new RecoveryExecution(run, target, hashed.plan, checkpoint, parsed.timing);
     try {
-      await bothSettled([execution.maintenanceOn(), execution.quiet()]);
-      await execution.takeSafetyBackup();
-      await execution.restoreBackup();
-      await execution.recreateSchedule();
-      await execution.runMigrations();
-      await execution.clearCachesAndQueues();
-      await execution.rebuildIndex();
-      await execution.scaleBack();
-      await execution.maintenanceOff();
-      await execution.verify();
+      await execution.execute();
     } catch (err) {
-      const left = await compensateFully(execution, err);
+      const left = await execution.compensate(err);
       if (isCancellation(err)) throw err;
       throw ApplicationFailure.create({
         type: FailureTypes.DisasterRecoveryFailed,
@@ -123,11 +95,38 @@ export async function disasterRecovery(input: DisasterRecoveryInput): Promise<Di
   });
 }
 
-/** Waits for both, like Promise.all, but never leaves one running while the failure of the other is handled. */
-async function bothSettled(steps: Promise<void>[]): Promise<void> {
-  const settled = await Promise.allSettled(steps);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
+/** Live reads of the app, its database and the backup: the plan (and its hash) comes from them. */
+function preflight(run: RunbookRun, planRequest: PlanRequest): Promise<HashedPlan> {
+  return run.step('preflight', async (step) => {
+    const planned = await reads.planDisasterRecovery(planRequest);
+    const { plan } = planned;
+    step.detail(
+      `${plan.backup.name} (${formatBytes(plan.backup.sizeBytes)}) usable; formation ${describeFormation(plan.formation)}; schedule ${plan.schedule ? describeSchedule(plan.schedule) : 'none'}`,
+    );
+    return planned;
+  });
+}
+
+/** What a retry needs should this run stop: the state before anything changed, and what is already done. */
+function firstCheckpoint(
+  target: ResolvedTarget,
+  { plan }: HashedPlan,
+  earlier: RecoveryCheckpoint | null,
+): RecoveryCheckpoint {
+  const doneEarlier = plan.resumedFrom?.done ?? [];
+  return {
+    workflowId: workflowInfo().workflowId,
+    runId: workflowInfo().runId,
+    app: target.app,
+    backup: plan.backup.name,
+    formation: plan.formation,
+    schedule: plan.schedule,
+    maintenanceOnBefore: plan.maintenance.onBefore,
+    safetyBackup: earlier?.safetyBackup && doneEarlier.includes('safety-backup') ? earlier.safetyBackup : null,
+    restore: earlier?.restore && doneEarlier.includes('restore') ? earlier.restore : null,
+    done: [...doneEarlier],
+    failedStep: null,
+  };
 }
 
 async function readEarlierRun(
@@ -136,7 +135,7 @@ async function readEarlierRun(
   from: { workflowId: string; runId: string },
 ): Promise<RecoveryCheckpoint> {
   return run.step('resume', async (step) => {
-    const earlier = await heroku.readRecoveryCheckpoint(from);
+    const earlier = await reads.readRecoveryCheckpoint(from);
     if (earlier.app !== target.app) {
       throw ApplicationFailure.create({
         type: FailureTypes.InvalidRunbookInput,
@@ -161,8 +160,8 @@ async function approve(
   target: ResolvedTarget,
   gate: ApprovalGate,
   planned: HashedPlan,
-  input: DisasterRecoveryInput,
-  planRequest: Parameters<typeof heroku.planDisasterRecovery>[0],
+  input: CheckedInput<'disaster-recovery'>,
+  planRequest: PlanRequest,
 ): Promise<{ hashed: HashedPlan; decision: ApprovalDecision | null }> {
   const settings = target.disasterRecovery;
   if (!settings.approval.required || !planned.plan.destructive) {
@@ -180,10 +179,7 @@ async function approve(
     run.skip('drift-check', 'no approval to check against');
     return { hashed: planned, decision: null };
   }
-  const timeoutMinutes =
-    input.timing?.approvalTimeoutSeconds !== undefined
-      ? input.timing.approvalTimeoutSeconds / 60
-      : (input.approvalTimeoutMinutes ?? settings.approval.timeoutMinutes);
+  const timeoutMinutes = input.approvalTimeoutMinutes ?? settings.approval.timeoutMinutes;
   let hashed = planned;
   let drift: string | null = null;
   for (;;) {
@@ -192,6 +188,7 @@ async function approve(
         `plan ${hashed.hash} waits for a second person (not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``,
       );
       const made = await gate.awaitDecision(hashed, timeoutMinutes, drift);
+      run.stopIfLockBroken('go on after approval');
       if (!made) {
         throw ApplicationFailure.create({
           type: FailureTypes.NotApproved,
@@ -203,6 +200,7 @@ async function approve(
         'approval',
         `plan ${made.planHash} ${made.decision} by ${made.by}${made.reason ? `: ${made.reason}` : ''}`,
         { decision: made },
+        { actor: made.by },
       );
       if (made.decision === 'rejected') {
         throw ApplicationFailure.create({
@@ -215,7 +213,7 @@ async function approve(
       return made;
     });
     const fresh = await run.step('drift-check', async (step) => {
-      const again = await heroku.planDisasterRecovery(planRequest);
+      const again = await reads.planDisasterRecovery(planRequest);
       step.detail(
         again.hash === hashed.hash
           ? `unchanged (plan ${again.hash})`

@@ -1,20 +1,23 @@
 import type { MaintenanceChange, MaintenanceResult } from '../common/maintenance';
-import { MaintenanceInput } from '../common/inputs';
-import { parseRunbookInput } from '../common/validation';
-import { heroku } from './activities';
-import { runbook, type RunbookRun } from './runbook';
+import type { MaintenanceInput } from '../common/inputs';
+import { reads } from './activities';
+import { resolveTargetStep, runbook, type CheckedInput, type RunbookRun } from './runbook';
 
 /** Puts an app in maintenance mode: the site shows its maintenance page while work is done behind it. */
 export async function maintenanceOn(input: MaintenanceInput): Promise<MaintenanceResult> {
-  return runbook('maintenance-on', input, (run) => switchMaintenance(run, input, true));
+  return runbook('maintenance-on', input, (run, checked) => switchMaintenance(run, checked, true));
 }
 
 /** Takes an app out of maintenance mode. */
 export async function maintenanceOff(input: MaintenanceInput): Promise<MaintenanceResult> {
-  return runbook('maintenance-off', input, (run) => switchMaintenance(run, input, false));
+  return runbook('maintenance-off', input, (run, checked) => switchMaintenance(run, checked, false));
 }
 
-async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean): Promise<MaintenanceResult> {
+async function switchMaintenance(
+  run: RunbookRun,
+  input: CheckedInput<'maintenance-on'>,
+  on: boolean,
+): Promise<MaintenanceResult> {
   const name = run.name as MaintenanceResult['runbook'];
   run.declare([
     { name: 'resolve', title: 'Resolve the app and its settings' },
@@ -22,36 +25,30 @@ async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean
     { name: 'platform-flag', title: `Turn Heroku's maintenance flag ${on ? 'on' : 'off'}` },
     { name: 'config-var', title: `${on ? 'Set' : 'Clear'} the maintenance config var` },
   ]);
-  const input = parseRunbookInput(name, MaintenanceInput, rawInput);
-  const target = await run.step('resolve', async (step) => {
-    const resolved = await heroku.resolveTarget({ environment: input.environment, app: input.app });
-    step.detail(
-      `${resolved.app}${resolved.environment ? ` (${resolved.environment})` : ''}, strategy ${resolved.maintenance.strategy}`,
-    );
-    return resolved;
-  });
-  run.setTarget(target);
-  await run.lockApp(target, input.waitForLock ?? false);
+  const target = await resolveTargetStep(run, input);
   const { strategy } = target.maintenance;
 
   // Read first: a second run on an app already as asked changes nothing (no release, no restart).
   const before = await run.step('read', () =>
-    heroku.readMaintenanceState({ app: target.app, settings: target.maintenance }),
+    reads.readMaintenanceState({ app: target.app, settings: target.maintenance }),
   );
   const changes: MaintenanceChange[] = [];
-  const changed = async (change: MaintenanceChange) => {
-    changes.push(change);
-    await run.audit('change', describeChange(change), { change });
-  };
 
   if (strategy === 'config-var') run.skip('platform-flag', 'not used by the config-var strategy');
   else if (before.platformFlag === on) run.skip('platform-flag', `already ${on ? 'on' : 'off'}`);
   else {
     await run.step('platform-flag', async (step) => {
-      await heroku.setPlatformMaintenance({ app: target.app, on });
       const change: MaintenanceChange = { what: 'platform-flag', from: before.platformFlag, to: on };
+      await run.change(
+        'setPlatformMaintenance',
+        { app: target.app, on },
+        {
+          intent: `turn Heroku's maintenance flag ${on ? 'on' : 'off'} for ${target.app}`,
+          done: () => describeChange(change),
+        },
+      );
       step.detail(describeChange(change));
-      await changed(change);
+      changes.push(change);
     });
   }
 
@@ -60,12 +57,26 @@ async function switchMaintenance(run: RunbookRun, rawInput: unknown, on: boolean
     run.skip('config-var', `${before.configVar.key} already ${before.configVar.state}`);
   else {
     const { key, state: from } = before.configVar;
+    const to = on ? 'on' : target.maintenance.offValue === null ? 'unset' : 'off';
     await run.step('config-var', async (step) => {
-      const { release } = await heroku.setMaintenanceConfigVar({ app: target.app, settings: target.maintenance, on });
-      const to = on ? 'on' : target.maintenance.offValue === null ? 'unset' : 'off';
+      const { release } = await run.change(
+        'setMaintenanceConfigVar',
+        { app: target.app, settings: target.maintenance, on },
+        {
+          intent: `${
+            to === 'unset'
+              ? `remove ${key} from`
+              : `set ${key}=${on ? target.maintenance.onValue : target.maintenance.offValue} on`
+          } ${target.app} (a release and a restart)`,
+          done: ({ release }) => {
+            const change: MaintenanceChange = { what: 'config-var', key, from, to, release };
+            return { summary: describeChange(change), details: { change } };
+          },
+        },
+      );
       const change: MaintenanceChange = { what: 'config-var', key, from, to, release };
       step.detail(describeChange(change));
-      await changed(change);
+      changes.push(change);
     });
   }
 

@@ -1,234 +1,218 @@
-import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import { describeSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
-import type { AppLeftState, DisasterRecoveryPlan, RecoveryCheckpoint } from '../common/disaster-recovery';
+import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import {
+  describeSchedule,
+  findSchedule,
+  transferDeadlineSeconds,
+  type DatabaseRef,
+  type TransferSummary,
+} from '../common/backups';
+import type { AppLeftState, DisasterRecoveryPlan, PlannedStep, RecoveryCheckpoint } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
+import { FailureTypes } from '../common/errors';
 import { describeFormation, type ProcessFormation } from '../common/formation';
 import { isInMaintenance } from '../common/maintenance';
-import { heroku, watchers } from './activities';
-import { waitForTransfer } from './backups';
+import type { StepHandle } from '../common/progress';
+import {
+  decideCompensation,
+  describeLeftState,
+  restoreToStop,
+  type CompensationFacts,
+  type CompensationOutcomes,
+  type RestoreFact,
+} from '../common/recovery-compensation';
+import { reads, type WatchTiming } from './activities';
+import { captureOnce, restoreOnce, setSchedule, waitForTransfer } from './backups';
 import { runDetached } from './commands';
 import { rootMessage, type RunbookRun } from './runbook';
-import type { StepHandle } from '../common/progress';
+
+export interface ExecutionTiming extends WatchTiming {
+  commandTimeoutSeconds?: number;
+}
 
 /**
- * The changing part of a disaster recovery, step by step, keeping what a compensation and a later retry need to
- * know: what was touched, which destructive steps completed (the checkpoint), and what is still to do.
+ * The changing part of a disaster recovery: it walks the APPROVED plan's steps in order (steps of one stage side by
+ * side), runs each one the plan does not skip, and keeps what a compensation and a later retry need to know — what
+ * was touched, and which steps completed (the checkpoint, which this class owns and the `checkpoint` query serves).
  */
 export class RecoveryExecution {
   private database: DatabaseRef | null = null;
   private maintenanceTouched = false;
   private quietTouched = false;
-  private restore: TransferSummary | null = null;
-  private restoreSucceeded: boolean;
-  /** Asked Heroku to restore: from then on the database may be inconsistent until the restore succeeded. */
-  private restoreRequested = false;
-  private migrationsStarted = false;
-  private migrationsSucceeded = false;
+  /** The restore as last seen; `restoreAsked` from the moment it was asked for (the answer may be lost). */
+  private restoreAsked = false;
+  private migrations: CompensationFacts['migrations'] = 'not-run';
+  /** Set when the restore's wait ended early and cancelled it on Heroku (the run cancelled, or its deadline). */
+  private restoreStopped: CompensationOutcomes['stoppedRestore'] = undefined;
+  private readonly state: RecoveryCheckpoint;
 
   constructor(
     private readonly run: RunbookRun,
     private readonly target: ResolvedTarget,
     private readonly plan: DisasterRecoveryPlan,
-    private readonly checkpoint: RecoveryCheckpoint,
-    private readonly timing: { heartbeatTimeoutSeconds?: number; commandTimeoutSeconds?: number } = {},
+    checkpoint: RecoveryCheckpoint,
+    private readonly timing: ExecutionTiming = {},
   ) {
-    this.restoreSucceeded = this.isDone('restore');
+    this.state = { ...checkpoint, done: [...checkpoint.done] };
+  }
+
+  /** What this run recorded and completed, for `runbook retry` (a copy: the query's answer cannot change it). */
+  get checkpoint(): RecoveryCheckpoint {
+    return { ...this.state, done: [...this.state.done] };
   }
 
   get restored(): TransferSummary | null {
-    return this.checkpoint.restore;
+    return this.state.restore;
   }
 
   get safetyBackup(): TransferSummary | null {
-    return this.checkpoint.safetyBackup;
+    return this.state.safetyBackup;
   }
 
-  // ── The steps ────────────────────────────────────────────────────────────────────────────────────────────
+  /** Runs the plan's steps in order, stage by stage; a skipped step is marked with the plan's reason. */
+  async execute(): Promise<void> {
+    const stages = new Map<number, PlannedStep[]>();
+    this.plan.steps.forEach((step, index) => {
+      const stage = step.stage ?? index;
+      stages.set(stage, [...(stages.get(stage) ?? []), step]);
+    });
+    for (const stage of [...stages.keys()].sort((a, b) => a - b)) {
+      await allSettledOrThrow(stages.get(stage)!.map((step) => this.runPlanned(step)));
+    }
+  }
 
-  async maintenanceOn(): Promise<void> {
-    if (this.plan.maintenance.onBefore) return this.run.skip('maintenance-on', 'already on');
-    await this.step('maintenance-on', async (step) => {
+  private async runPlanned(planned: PlannedStep): Promise<void> {
+    if (planned.skip) return this.run.skip(planned.name, planned.skip);
+    const body = this.bodies[planned.name];
+    if (!body) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.DisasterRecoveryFailed,
+        nonRetryable: true,
+        message: `The plan names a step this runbook does not know ("${planned.name}"). Nothing more was done.`,
+      });
+    }
+    try {
+      await this.run.step(planned.name, body);
+      this.state.done.push(planned.name);
+    } catch (err) {
+      this.state.failedStep ??= planned.name;
+      throw err;
+    }
+  }
+
+  // ── The steps, by name: what each one that the plan does not skip does ─────────────────────────────────────
+
+  private readonly bodies: Record<string, (step: StepHandle) => Promise<void>> = {
+    'maintenance-on': async (step) => {
       this.maintenanceTouched = true;
       step.detail(await this.switchMaintenance(true));
-    });
-  }
+    },
 
-  async quiet(): Promise<void> {
-    if (this.plan.quiet.length === 0) return this.run.skip('quiet', 'no background process is running');
-    await this.step('quiet', async (step) => {
+    quiet: async (step) => {
       this.quietTouched = true;
-      const after = await heroku.scaleFormation({
-        app: this.target.app,
-        updates: this.plan.quiet.map((type) => ({ type, quantity: 0 })),
-      });
-      const now = describeFormation(after.filter((p) => this.plan.quiet.includes(p.type)));
-      await this.run.audit('change', `quieted ${now} (was ${describeFormation(this.recorded())})`, {
-        previous: this.recorded(),
-        current: after,
-      });
-      step.detail(now);
-    });
-  }
-
-  async takeSafetyBackup(): Promise<void> {
-    if (!this.plan.safetyBackup) return this.run.skip('safety-backup', 'off (safetyBackup: false)');
-    if (this.isDone('safety-backup'))
-      return this.run.skip('safety-backup', `done in ${this.resumed()} (${this.checkpoint.safetyBackup?.name})`);
-    await this.step('safety-backup', async (step) => {
-      const database = await this.db();
-      const transfers = watchers(this.timing);
-      const stepStartedAt = new Date().toISOString();
-      const started = await CancellationScope.nonCancellable(() =>
-        transfers.startBackupCapture({ database, stepStartedAt }),
+      const after = await this.run.change(
+        'scaleFormation',
+        { app: this.target.app, updates: this.plan.quiet.map((type) => ({ type, quantity: 0 })) },
+        {
+          intent: `quiet ${this.plan.quiet.join(', ')} on ${this.target.app} (scale to 0; was ${describeFormation(this.recorded())})`,
+          details: { previous: this.recorded() },
+          done: (formation) => ({
+            summary: `quieted ${describeFormation(this.quieted(formation))} (was ${describeFormation(this.recorded())})`,
+            details: { current: formation },
+          }),
+        },
       );
-      this.checkpoint.safetyBackup = started;
-      await this.run.audit('change', `started safety backup ${started.name} of ${database.attachment}_URL`, {
-        backup: started.name,
-      });
-      this.checkpoint.safetyBackup = await waitForTransfer(
-        transfers,
-        database.appName,
+      step.detail(describeFormation(this.quieted(after)));
+    },
+
+    'safety-backup': async (step) => {
+      const database = await this.db();
+      const started = await captureOnce(this.run, database, this.timing);
+      this.state.safetyBackup = started;
+      this.state.safetyBackup = await waitForTransfer(this.run, {
+        app: database.appName,
         started,
         step,
-        `capturing ${started.name}`,
-      );
-    });
-  }
+        verb: `capturing ${started.name}`,
+        totalBytes: this.plan.backup.sizeBytes,
+        deadlineSeconds: transferDeadlineSeconds(this.plan.backup.sizeBytes, this.target.backups.transferDeadline),
+        timing: this.timing,
+      });
+    },
 
-  async restoreBackup(): Promise<void> {
-    if (this.isDone('restore'))
-      return this.run.skip('restore', `done in ${this.resumed()} (${this.checkpoint.restore?.name}), verified`);
-    await this.step('restore', async (step) => {
+    restore: async (step) => {
       const database = await this.db();
-      const transfers = watchers(this.timing);
       const backup = this.plan.backup.name;
-      this.restoreRequested = true;
-      // Not cancellable: once asked, Heroku may have started it, and a cancellation must know which one to stop.
-      const stepStartedAt = new Date().toISOString();
-      const started = await CancellationScope.nonCancellable(() =>
-        transfers.startRestore({ database, backup, stepStartedAt }),
-      );
-      this.restore = this.checkpoint.restore = started;
-      await this.run.audit('change', `started restore ${started.name} of ${backup} into ${database.attachment}_URL`, {
-        restore: started.name,
-        backup,
-        database: database.addonName,
-      });
-      this.restore = this.checkpoint.restore = await waitForTransfer(
-        transfers,
-        database.appName,
+      this.restoreAsked = true;
+      const started = await restoreOnce(this.run, database, backup, this.timing);
+      this.state.restore = started;
+      this.state.restore = await waitForTransfer(this.run, {
+        app: database.appName,
         started,
         step,
-        `restoring ${backup}`,
-        this.plan.backup.sizeBytes,
-      );
-      this.restoreSucceeded = true;
-    });
-  }
-
-  async recreateSchedule(): Promise<void> {
-    const wanted = this.plan.schedule;
-    if (!wanted) return this.run.skip('schedule', 'no schedule recorded or configured');
-    await this.step('schedule', async (step) => {
-      const database = await this.db();
-      const { changed } = await heroku.setBackupSchedule({ database, hour: wanted.hour, timezone: wanted.timezone });
-      if (changed)
-        await this.run.audit(
-          'change',
-          `backup schedule of ${database.attachment}_URL set to ${describeSchedule(wanted)}`,
-          { schedule: wanted },
-        );
-      step.detail(`${changed ? 're-created' : 'already in place'}: ${describeSchedule(wanted)}`);
-    });
-  }
-
-  async runMigrations(): Promise<void> {
-    const command = this.plan.migrations;
-    if (!command) return this.run.skip('migrations', 'not asked: --migrate / runMigrations is off');
-    if (this.isDone('migrations')) return this.run.skip('migrations', `done in ${this.resumed()}`);
-    await this.step('migrations', async (step) => {
-      this.migrationsStarted = true;
-      await runDetached(this.run, step, {
-        app: this.target.app,
-        command,
-        markerStep: 'migrations',
-        timeoutSeconds: this.commandTimeout(),
+        verb: `restoring ${backup}`,
+        totalBytes: this.plan.backup.sizeBytes,
+        deadlineSeconds: transferDeadlineSeconds(this.plan.backup.sizeBytes, this.target.backups.transferDeadline),
         timing: this.timing,
+        onStopped: (transfer, cancelled) => {
+          this.state.restore = transfer;
+          this.restoreStopped = { cancelled, status: transfer.status, processedBytes: transfer.processedBytes };
+        },
       });
-      this.migrationsSucceeded = true;
-    });
-  }
+    },
 
-  async clearCachesAndQueues(): Promise<void> {
-    const commands = this.plan.clearCommands;
-    if (commands.length === 0) return this.run.skip('clear', 'no clear commands configured');
-    if (this.isDone('clear')) return this.run.skip('clear', `done in ${this.resumed()}`);
-    await this.step('clear', async (step) => {
-      for (const [i, command] of commands.entries()) {
-        await runDetached(this.run, step, {
-          app: this.target.app,
-          command,
-          markerStep: `clear-${i + 1}`,
-          timeoutSeconds: this.commandTimeout(),
-          timing: this.timing,
-        });
-      }
+    schedule: async (step) => {
+      const wanted = this.plan.schedule!;
+      const { changed } = await setSchedule(this.run, await this.db(), wanted, null);
+      step.detail(`${changed ? 're-created' : 'already in place'}: ${describeSchedule(wanted)}`);
+    },
+
+    migrations: async (step) => {
+      this.migrations = 'started';
+      await this.oneOff(step, this.plan.migrations!, 'migrations');
+      this.migrations = 'succeeded';
+    },
+
+    clear: async (step) => {
+      const commands = this.plan.clearCommands;
+      for (const [i, command] of commands.entries()) await this.oneOff(step, command, `clear-${i + 1}`);
       step.detail(`${commands.length} command${commands.length === 1 ? '' : 's'} exited with status 0`);
-    });
-  }
+    },
 
-  async rebuildIndex(): Promise<void> {
-    if (this.isDone('index')) return this.run.skip('index', `done in ${this.resumed()}`);
-    await this.step('index', (step) =>
-      runDetached(this.run, step, {
-        app: this.target.app,
-        command: this.plan.indexCommand,
-        markerStep: 'index',
-        timeoutSeconds: this.commandTimeout(),
-        timing: this.timing,
-      }),
-    );
-  }
+    index: async (step) => {
+      await this.oneOff(step, this.plan.indexCommand, 'index');
+    },
 
-  async scaleBack(): Promise<void> {
-    if (this.plan.quiet.length === 0) return this.run.skip('scale-back', 'nothing was quieted');
-    await this.step('scale-back', async (step) => step.detail(await this.restoreFormation()));
-  }
+    'scale-back': async (step) => {
+      step.detail(await this.scaleBack());
+    },
 
-  async maintenanceOff(): Promise<void> {
-    if (this.plan.maintenance.onBefore)
-      return this.run.skip('maintenance-off', 'it was on before this run: it stays on');
-    await this.step('maintenance-off', async (step) => step.detail(await this.switchMaintenance(false)));
-  }
+    'maintenance-off': async (step) => {
+      step.detail(await this.switchMaintenance(false));
+    },
 
-  /** Reads back what the run promised: the schedule in place, the formation as before, maintenance as before. */
-  async verify(): Promise<void> {
-    await this.step('verify', async (step) => {
+    /** Reads back what the run promised: the schedule in place, the formation as before, maintenance as before. */
+    verify: async (step) => {
       const problems: string[] = [];
       const database = await this.db();
       if (this.plan.schedule) {
         const { hour, timezone } = this.plan.schedule;
-        const schedules = await heroku.readBackupSchedules({ database });
-        const name = `${database.attachment}_URL`;
-        if (!schedules.some((s) => s.name.toUpperCase() === name && s.hour === hour && s.timezone === timezone)) {
-          problems.push(`no backup schedule ${describeSchedule(this.plan.schedule)} for ${name}`);
+        const schedule = findSchedule(await reads.readBackupSchedules({ database }), database.attachment);
+        if (!schedule || schedule.hour !== hour || schedule.timezone !== timezone) {
+          problems.push(`no backup schedule ${describeSchedule(this.plan.schedule)} for ${database.attachment}_URL`);
         }
       }
-      const formation = await heroku.readFormation({ app: this.target.app });
+      const formation = await reads.readFormation({ app: this.target.app });
       for (const before of this.plan.formation) {
         const now = formation.find((p) => p.type === before.type);
         if (!now || now.quantity !== before.quantity)
           problems.push(`${before.type} is ${now?.quantity ?? 'missing'}, was ${before.quantity}`);
       }
-      const maintenance = await heroku.readMaintenanceState({
-        app: this.target.app,
-        settings: this.target.maintenance,
-      });
+      const maintenance = await reads.readMaintenanceState({ app: this.target.app, settings: this.target.maintenance });
       const on = isInMaintenance(maintenance);
       if (on !== this.plan.maintenance.onBefore) problems.push(`maintenance is ${on ? 'on' : 'off'}`);
       if (problems.length > 0) {
         throw ApplicationFailure.create({
-          type: 'VerificationFailed',
+          type: FailureTypes.VerificationFailed,
           nonRetryable: true,
           message: `After the recovery, ${this.target.app} is not as planned: ${problems.join('; ')}. Check \`heroku ps\`, \`heroku pg:backups:schedules\` and \`heroku config\` for ${this.target.app}.`,
         });
@@ -236,104 +220,55 @@ export class RecoveryExecution {
       step.detail(
         `schedule ${this.plan.schedule ? describeSchedule(this.plan.schedule) : 'none (as planned)'}; ${describeFormation(formation)}; maintenance ${on ? 'on' : 'off'}`,
       );
-    });
-  }
+    },
+  };
 
   // ── Compensation ─────────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Undoes what can be undone after a failure or a cancellation: a restore still running is stopped, quieted
-   * processes are scaled back, and maintenance is turned off — unless the database may be inconsistent or still
-   * holds caches and queues from before the restore, in which case the site stays in maintenance. Returns the
-   * state the app was left in, with the next manual step.
+   * After a failure or a cancellation: the facts → stop a restore still running → the decision (the data-safety
+   * policy, common/recovery-compensation.ts) → its actions → the paragraph saying how the app was left, with the
+   * next manual step. Runs to its end even when the run is being cancelled.
    */
   async compensate(err: unknown): Promise<AppLeftState> {
-    const { app } = this.target;
-    const { workflowId } = workflowInfo();
-    const cancelled = isCancellation(err);
-    const notes: string[] = [];
-
-    if (this.restore && !this.restoreSucceeded) {
-      try {
-        const { transfer: after, cancelled: stopped } = await heroku.cancelTransfer({
-          app: (await this.db()).appName,
-          uuid: this.restore.uuid,
-        });
-        this.restore = this.checkpoint.restore = after;
-        notes.push(
-          stopped
-            ? `restore ${after.name} was stopped at ${after.processedBytes ?? 0} bytes (${after.status})`
-            : after.status === 'succeeded'
-              ? `restore ${after.name} finished before it could be stopped`
-              : `restore ${after.name} ${after.status}`,
-        );
-        if (after.status === 'succeeded') {
-          this.restoreSucceeded = true;
-          this.checkpoint.done.push('restore');
-        }
-      } catch (cancelError) {
-        notes.push(
-          `restore ${this.restore.name} could not be stopped (${rootMessage(cancelError)}): check \`heroku pg:backups -a ${app}\``,
+    return CancellationScope.nonCancellable(async () => {
+      const outcomes: CompensationOutcomes = { stoppedRestore: this.restoreStopped };
+      let facts = this.facts(err);
+      if (restoreToStop(facts)) {
+        outcomes.stoppedRestore = await this.stopRestore();
+        facts = this.facts(err);
+      }
+      const decision = decideCompensation(facts);
+      if (decision.scaleBack) {
+        outcomes.scaledBack = await this.compensationStep(
+          'compensate-scale-back',
+          'Compensation: scale processes back',
+          () => this.scaleBack(),
         );
       }
-    }
-
-    let processes: AppLeftState['processes'] = 'as before';
-    if (this.quietTouched) {
-      this.run.declare([{ name: 'compensate-scale-back', title: 'Compensation: scale processes back' }]);
-      try {
-        notes.push(
-          `processes scaled back (${await this.run.step('compensate-scale-back', async (step) => {
-            const done = await this.restoreFormation();
-            step.detail(done);
-            return done;
-          })})`,
-        );
-      } catch (scaleError) {
-        processes = 'quiet';
-        notes.push(
-          `processes could NOT be scaled back (${rootMessage(scaleError)}): run \`heroku ps:scale ${this.recorded()
-            .map((p) => `${p.type}=${p.quantity}`)
-            .join(' ')} -a ${app}\``,
+      if (decision.maintenanceOff) {
+        outcomes.maintenanceOff = await this.compensationStep(
+          'compensate-maintenance',
+          'Compensation: maintenance off',
+          () => this.switchMaintenance(false),
         );
       }
-    }
+      const left = describeLeftState(facts, decision, outcomes);
+      this.run.leave(left.statement);
+      await this.run
+        .audit('compensation', left.statement, { left, checkpoint: this.checkpoint, decision })
+        .catch(() => undefined); // an unwritable trail is what the run's failure then says
+      return left;
+    });
+  }
 
-    const dataUnsafe = (this.restore !== null || this.restoreRequested) && !this.restoreSucceeded;
-    const schemaUnsafe = this.migrationsStarted && !this.migrationsSucceeded;
-    const staleCaches =
-      this.restoreSucceeded && this.plan.clearCommands.length > 0 && !this.checkpoint.done.includes('clear');
-    let maintenance: AppLeftState['maintenance'] = this.plan.maintenance.onBefore ? 'on' : 'off';
-    if (this.maintenanceTouched) {
-      if (dataUnsafe || schemaUnsafe || staleCaches) {
-        maintenance = 'on';
-        const why = dataUnsafe
-          ? `the database may be inconsistent: restore ${this.restore?.name ?? '(started, name unknown)'} of ${this.plan.backup.name} did not complete`
-          : schemaUnsafe
-            ? 'the database may be inconsistent: the migrations did not complete'
-            : `caches and queues from before the restore were not cleared, so the site would serve stale data`;
-        notes.push(`maintenance left ON because ${why}`);
-      } else if (!this.plan.maintenance.onBefore) {
-        this.run.declare([{ name: 'compensate-maintenance', title: 'Compensation: maintenance off' }]);
-        try {
-          await this.run.step('compensate-maintenance', async (step) =>
-            step.detail(await this.switchMaintenance(false)),
-          );
-          notes.push('maintenance turned off again');
-        } catch (maintenanceError) {
-          maintenance = 'unknown';
-          notes.push(
-            `maintenance could NOT be turned off (${rootMessage(maintenanceError)}): run \`runbook run maintenance-off --app ${app}\``,
-          );
-        }
-      }
-    }
-
-    const database: AppLeftState['database'] = this.restoreSucceeded
-      ? 'restored'
-      : dataUnsafe
-        ? 'may be inconsistent'
-        : 'untouched';
+  private facts(err: unknown): CompensationFacts {
+    const restore = this.state.restore;
+    const restoreFact: RestoreFact = restore
+      ? { state: restore.status === 'pending' ? 'running' : restore.status, name: restore.name }
+      : this.restoreAsked
+        ? { state: 'asked' }
+        : { state: 'not-asked' };
     const notDone = this.run
       .progress()
       .steps.filter(
@@ -342,56 +277,90 @@ export class RecoveryExecution {
           (s.status === 'pending' || s.status === 'failed' || s.status === 'running'),
       )
       .map((s) => s.title.toLowerCase());
-    const retry = `\`runbook retry ${workflowId}\``;
-    const next =
-      database === 'may be inconsistent' || schemaUnsafe
-        ? `fix the cause, then ${retry} (it restores ${this.plan.backup.name} again and carries on); by hand: \`heroku pg:backups:restore ${this.plan.backup.name} ${this.plan.database.attachment}_URL --app ${app} --confirm ${app}\`, then the remaining steps (\`runbook manual disaster-recovery\`)`
-        : database === 'restored'
-          ? `${retry} continues from "${this.checkpoint.failedStep ?? 'the failed step'}" without restoring again`
-          : `nothing was restored; fix the cause and ${retry} (or start a new disaster recovery)`;
-    const statement = [
-      `${cancelled ? 'Cancelled' : 'Failed'}${this.checkpoint.failedStep ? ` at "${this.checkpoint.failedStep}"` : ''}.`,
-      `State of ${app}: database ${database === 'restored' ? `restored from ${this.plan.backup.name} (${this.checkpoint.restore?.name})` : database}; maintenance ${maintenance.toUpperCase()}; processes ${processes === 'quiet' ? 'still quiet' : this.quietTouched ? 'scaled back' : 'not touched'}.`,
-      notes.length ? `Compensation: ${notes.join('; ')}.` : 'Compensation: nothing to undo.',
-      notDone.length && database === 'restored' ? `Not done: ${notDone.join(', ')}.` : '',
-      `Next: ${next}.`,
-    ]
-      .filter(Boolean)
-      .join(' ');
-    const left: AppLeftState = { maintenance, processes, database, statement, next };
-    this.run.leftState = statement;
-    await this.run.audit('compensation', statement, { left, checkpoint: this.checkpoint });
-    return left;
+    return {
+      app: this.target.app,
+      workflowId: this.state.workflowId,
+      backup: this.plan.backup.name,
+      databaseVar: `${this.plan.database.attachment}_URL`,
+      cancelled: isCancellation(err),
+      failedStep: this.state.failedStep,
+      lockBroken: this.run.lockBroken !== null,
+      maintenanceOnBefore: this.plan.maintenance.onBefore,
+      maintenanceTouched: this.maintenanceTouched,
+      quietTouched: this.quietTouched,
+      recordedScale: this.recorded()
+        .map((p) => `${p.type}=${p.quantity}`)
+        .join(' '),
+      restore: restoreFact,
+      migrations: this.migrations,
+      clearConfigured: this.plan.clearCommands.length > 0,
+      clearDone: this.state.done.includes('clear'),
+      notDone,
+    };
+  }
+
+  /** Cancels this run's own restore on Heroku (safe even when the lock was broken). */
+  private async stopRestore(): Promise<CompensationOutcomes['stoppedRestore']> {
+    const restore = this.state.restore!;
+    try {
+      const database = await this.db();
+      const { transfer, cancelled } = await this.run.change(
+        'cancelTransfer',
+        { app: database.appName, uuid: restore.uuid },
+        {
+          intent: `cancel restore ${restore.name} on Heroku (the recovery stopped)`,
+          details: { restore: restore.name },
+          done: ({ transfer, cancelled }) =>
+            cancelled
+              ? `cancelled restore ${transfer.name} on Heroku`
+              : `restore ${transfer.name} had already ${transfer.status}`,
+        },
+        { despiteBrokenLock: true },
+      );
+      this.state.restore = transfer;
+      if (transfer.status === 'succeeded') this.state.done.push('restore');
+      return { cancelled, status: transfer.status, processedBytes: transfer.processedBytes };
+    } catch (cancelError) {
+      return { error: rootMessage(cancelError) };
+    }
+  }
+
+  private async compensationStep(
+    name: string,
+    title: string,
+    body: () => Promise<string>,
+  ): Promise<{ done: string } | { error: string }> {
+    this.run.declare([{ name, title }]);
+    try {
+      return {
+        done: await this.run.step(name, async (step) => {
+          const done = await body();
+          step.detail(done);
+          return done;
+        }),
+      };
+    } catch (err) {
+      return { error: rootMessage(err) };
+    }
   }
 
   // ── Helpers ──────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Runs a step, keeping the checkpoint: done steps are added, the failed one is named. */
-  private async step<T>(name: string, body: (step: StepHandle) => Promise<T>): Promise<T> {
-    try {
-      const result = await this.run.step(name, body);
-      this.checkpoint.done.push(name);
-      return result;
-    } catch (err) {
-      this.checkpoint.failedStep ??= name;
-      throw err;
-    }
-  }
-
-  private isDone(step: string): boolean {
-    return this.plan.resumedFrom?.done.includes(step) ?? false;
-  }
-
-  private resumed(): string {
-    return this.plan.resumedFrom?.workflowId ?? 'an earlier run';
-  }
-
-  private commandTimeout(): number {
-    return this.timing.commandTimeoutSeconds ?? this.target.disasterRecovery.commandTimeoutMinutes * 60;
+  private oneOff(step: StepHandle, command: string, markerStep: string): Promise<unknown> {
+    return runDetached(this.run, step, {
+      app: this.target.app,
+      command,
+      markerStep,
+      timeoutSeconds: this.timing.commandTimeoutSeconds ?? this.target.disasterRecovery.commandTimeoutMinutes * 60,
+      timing: this.timing,
+    });
   }
 
   private async db(): Promise<DatabaseRef> {
-    this.database ??= await heroku.resolveDatabase({ app: this.target.app, attachment: this.plan.database.attachment });
+    this.database ??= await reads.resolveDatabase({
+      app: this.target.app,
+      attachment: this.plan.database.attachment,
+    });
     return this.database;
   }
 
@@ -400,39 +369,63 @@ export class RecoveryExecution {
     return this.plan.formation.filter((p) => this.plan.quiet.includes(p.type));
   }
 
-  private async restoreFormation(): Promise<string> {
+  private quieted(formation: ProcessFormation[]): ProcessFormation[] {
+    return formation.filter((p) => this.plan.quiet.includes(p.type));
+  }
+
+  /** Scales the quieted process types back to their recorded quantities (and sizes). */
+  private async scaleBack(): Promise<string> {
     const recorded = this.recorded();
-    const after = await heroku.scaleFormation({
-      app: this.target.app,
-      updates: recorded.map(({ type, quantity, size }) => ({ type, quantity, size })),
-    });
-    const now = describeFormation(after.filter((p) => this.plan.quiet.includes(p.type)));
-    await this.run.audit('change', `scaled back to ${now}`, { restored: recorded });
-    return now;
+    const after = await this.run.change(
+      'scaleFormation',
+      { app: this.target.app, updates: recorded.map(({ type, quantity, size }) => ({ type, quantity, size })) },
+      {
+        intent: `scale ${this.target.app} back to ${describeFormation(recorded)}`,
+        details: { restored: recorded },
+        done: (formation) => `scaled back to ${describeFormation(this.quieted(formation))}`,
+      },
+    );
+    return describeFormation(this.quieted(after));
   }
 
   /** Maintenance on or off by the environment's strategy, changing only what differs. */
   private async switchMaintenance(on: boolean): Promise<string> {
     const { app, maintenance: settings } = this.target;
-    const state = await heroku.readMaintenanceState({ app, settings });
+    const state = await reads.readMaintenanceState({ app, settings });
     const changes: string[] = [];
     if (settings.strategy !== 'config-var' && state.platformFlag !== on) {
-      await heroku.setPlatformMaintenance({ app, on });
+      await this.run.change(
+        'setPlatformMaintenance',
+        { app, on },
+        {
+          intent: `turn Heroku's maintenance flag ${on ? 'on' : 'off'} for ${app}`,
+          done: () => `maintenance ${on ? 'on' : 'off'}: Heroku maintenance flag ${on ? 'on' : 'off'}`,
+        },
+      );
       changes.push(`Heroku maintenance flag ${on ? 'on' : 'off'}`);
     }
     if (state.configVar && (state.configVar.state === 'on') !== on) {
-      const { release } = await heroku.setMaintenanceConfigVar({ app, settings, on });
-      changes.push(
-        `${on ? `set ${settings.configVar}` : `cleared ${settings.configVar}`}${release ? ` (release v${release.version})` : ''}`,
+      const what = on ? `set ${settings.configVar}` : `cleared ${settings.configVar}`;
+      const { release } = await this.run.change(
+        'setMaintenanceConfigVar',
+        { app, settings, on },
+        {
+          intent: `${on ? `set ${settings.configVar}=${settings.onValue}` : `clear ${settings.configVar}`} on ${app} (a release and a restart)`,
+          done: ({ release }) => ({
+            summary: `maintenance ${on ? 'on' : 'off'}: ${what}${release ? ` (release v${release.version})` : ''}`,
+            details: { release },
+          }),
+        },
       );
+      changes.push(`${what}${release ? ` (release v${release.version})` : ''}`);
     }
-    if (changes.length > 0)
-      await this.run.audit('change', `maintenance ${on ? 'on' : 'off'}: ${changes.join('; ')}`, { on, changes });
     return changes.length ? changes.join('; ') : `already ${on ? 'on' : 'off'}`;
   }
 }
 
-/** Makes sure compensation runs to its end even when the run is being cancelled. */
-export function compensateFully(execution: RecoveryExecution, err: unknown): Promise<AppLeftState> {
-  return CancellationScope.nonCancellable(() => execution.compensate(err));
+/** Like Promise.all, but never leaves one step running while the failure of another is handled. */
+async function allSettledOrThrow(steps: Promise<void>[]): Promise<void> {
+  const settled = await Promise.allSettled(steps);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }

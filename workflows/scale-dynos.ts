@@ -1,20 +1,19 @@
 import { ApplicationFailure } from '@temporalio/workflow';
+import { FailureTypes } from '../common/errors';
 import { describeFormation, differsFrom, type ScaleDynosResult, type ScaleRequest } from '../common/formation';
-import { ScaleDynosInput } from '../common/inputs';
-import { parseRunbookInput } from '../common/validation';
-import { heroku } from './activities';
+import type { ScaleDynosInput } from '../common/inputs';
+import { reads } from './activities';
 import { resolveTargetStep, runbook } from './runbook';
 
 /** `heroku ps:scale`: sets absolute quantities (and sizes) per process type; returns the formation it replaced. */
 export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResult> {
-  return runbook('scale-dynos', input, async (run) => {
+  return runbook('scale-dynos', input, async (run, { processes, ...rest }) => {
     run.declare([
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'read', title: 'Record the current formation' },
       { name: 'scale', title: 'Scale the process types' },
       { name: 'verify', title: 'Read the formation back' },
     ]);
-    const { processes, ...rest } = parseRunbookInput(run.name, ScaleDynosInput, input);
     const updates: ScaleRequest[] = Object.entries(processes).map(([type, scale]) => {
       const [quantity, size] = String(scale).split(':');
       return { type, quantity: Number(quantity), ...(size && { size }) };
@@ -22,7 +21,7 @@ export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResu
 
     const target = await resolveTargetStep(run, rest);
     const previous = await run.step('read', async (step) => {
-      const formation = await heroku.readFormation({ app: target.app });
+      const formation = await reads.readFormation({ app: target.app });
       step.detail(describeFormation(formation));
       return formation;
     });
@@ -36,23 +35,24 @@ export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResu
     let current = previous;
     if (differs.length === 0) run.skip('scale', 'already as asked');
     else {
+      const touched = (formation: typeof previous) => formation.filter((p) => differs.some((u) => u.type === p.type));
       current = await run.step('scale', async (step) => {
-        const after = await heroku.scaleFormation({ app: target.app, updates: differs });
-        step.detail(describeFormation(after.filter((p) => differs.some((u) => u.type === p.type))));
+        const after = await run.change(
+          'scaleFormation',
+          { app: target.app, updates: differs },
+          {
+            intent: `scale ${target.app}: ${differs.map((u) => `${u.type}=${u.quantity}${u.size ? `:${u.size}` : ''}`).join(' ')}`,
+            details: { previous: touched(previous), requested: differs },
+            done: (formation) => `scaled ${describeFormation(touched(formation))}`,
+          },
+        );
+        step.detail(describeFormation(touched(after)));
         return after;
       });
-      await run.audit(
-        'change',
-        `scaled ${describeFormation(current.filter((p) => differs.some((u) => u.type === p.type)))}`,
-        {
-          previous: previous.filter((p) => differs.some((u) => u.type === p.type)),
-          requested: differs,
-        },
-      );
     }
 
     await run.step('verify', async (step) => {
-      const readBack = await heroku.readFormation({ app: target.app });
+      const readBack = await reads.readFormation({ app: target.app });
       const wrong = updates.filter((update) =>
         differsFrom(
           readBack.find((p) => p.type === update.type),
@@ -62,7 +62,7 @@ export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResu
       if (wrong.length > 0) {
         throw ApplicationFailure.nonRetryable(
           `After scaling, Heroku reports ${describeFormation(readBack)}, not what was asked (${wrong.map((w) => w.type).join(', ')}). Check \`heroku ps -a ${target.app}\`.`,
-          'FormationMismatch',
+          FailureTypes.FormationMismatch,
         );
       }
       step.detail(describeFormation(readBack));

@@ -1,34 +1,33 @@
 import { describeSchedule, describeTransfer } from '../common/backups';
 import { describeFormation } from '../common/formation';
-import { AppStatusInput, parseScheduleTime, VerifyBackupScheduleInput } from '../common/inputs';
+import { parseScheduleTime, type AppStatusInput, type VerifyBackupScheduleInput } from '../common/inputs';
 import { isInMaintenance } from '../common/maintenance';
 import type { AppStatusResult, ScheduleDrift, VerifyBackupScheduleResult } from '../common/status';
-import { parseRunbookInput } from '../common/validation';
-import { heroku } from './activities';
+import { reads } from './activities';
 import { resolveTargetStep, runbook } from './runbook';
 
 /** Read-only: maintenance, formation, add-ons, config var names, latest backups, backup schedule, latest release. */
 export async function appStatus(input: AppStatusInput): Promise<AppStatusResult> {
-  return runbook('app-status', input, async (run) => {
+  return runbook('app-status', input, async (run, parsed) => {
     run.declare([
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'read', title: 'Read the app, its dynos and add-ons' },
       { name: 'backups', title: 'Read backups and the backup schedule' },
     ]);
-    const target = await resolveTargetStep(run, parseRunbookInput(run.name, AppStatusInput, input));
+    const target = await resolveTargetStep(run, parsed);
     const app = target.app;
     const [maintenance, formation, overview] = await run.step('read', () =>
       Promise.all([
-        heroku.readMaintenanceState({ app, settings: target.maintenance }),
-        heroku.readFormation({ app }),
-        heroku.readAppOverview({ app }),
+        reads.readMaintenanceState({ app, settings: target.maintenance }),
+        reads.readFormation({ app }),
+        reads.readAppOverview({ app }),
       ]),
     );
     const { latestBackups, backupSchedule } = await run.step('backups', async () => {
-      const database = await heroku.resolveDatabase({ app, attachment: target.backups.database });
+      const database = await reads.resolveDatabase({ app, attachment: target.backups.database });
       const [transfers, schedules] = await Promise.all([
-        heroku.listTransfers({ app: database.appName }),
-        heroku.readBackupSchedules({ database }),
+        reads.listTransfers({ app: database.appName }),
+        reads.readBackupSchedules({ database }),
       ]);
       const name = `${database.attachment}_URL`;
       return {
@@ -60,20 +59,20 @@ export async function appStatus(input: AppStatusInput): Promise<AppStatusResult>
 
 /** Read-only: compares the database's backup schedule with the one the environment's config asks for. */
 export async function verifyBackupSchedule(input: VerifyBackupScheduleInput): Promise<VerifyBackupScheduleResult> {
-  return runbook('verify-backup-schedule', input, async (run) => {
+  return runbook('verify-backup-schedule', input, async (run, parsed) => {
     run.declare([
       { name: 'resolve', title: 'Resolve the app and its configured schedule' },
       { name: 'read', title: 'Read the backup schedule' },
     ]);
-    const target = await resolveTargetStep(run, parseRunbookInput(run.name, VerifyBackupScheduleInput, input));
+    const target = await resolveTargetStep(run, parsed);
     const expected = target.backups.schedule ? parseScheduleTime(target.backups.schedule) : null;
     const { database, actual } = await run.step('read', async () => {
-      const found = await heroku.resolveDatabase({ app: target.app, attachment: target.backups.database });
+      const found = await reads.resolveDatabase({ app: target.app, attachment: target.backups.database });
       const name = `${found.attachment}_URL`;
       return {
         database: name,
         actual:
-          (await heroku.readBackupSchedules({ database: found })).find((s) => s.name.toUpperCase() === name) ?? null,
+          (await reads.readBackupSchedules({ database: found })).find((s) => s.name.toUpperCase() === name) ?? null,
       };
     });
     const drift: ScheduleDrift =

@@ -16,12 +16,19 @@ import type { AuditEntry } from '../../common/audit';
 export class SqliteAuditLog implements AuditLog {
   private readonly db: Database.Database;
 
-  constructor(readonly location: string) {
+  /**
+   * `busyTimeoutMs`: how long one statement waits for another writer. better-sqlite3 waits synchronously, blocking
+   * the worker's event loop, so this is short; the audit activity tries again (asynchronously) until its deadline.
+   */
+  constructor(
+    readonly location: string,
+    { busyTimeoutMs = 1000 }: { busyTimeoutMs?: number } = {},
+  ) {
     mkdirSync(path.dirname(path.resolve(location)), { recursive: true });
     this.db = new Database(location);
     // WAL lets the CLI read while a worker writes; busy_timeout makes concurrent writers wait instead of failing.
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS runbook_audit (
         workflow_id TEXT NOT NULL,

@@ -37,7 +37,7 @@ test('rebuild-search-index runs rebuild_index in one detached dyno and reports i
   ]);
   expect(String(creates[0].command)).toMatch(
     new RegExp(
-      `^python manage\\.py rebuild_index --noinput # heroku-runbooks:${outcome.workflowId.replace(/\./g, '\\.')}:run$`,
+      `^python manage\\.py rebuild_index --noinput # heroku-runbooks:${outcome.workflowId.replace(/\./g, '\\.')}:${outcome.runId}:run$`,
     ),
   );
 });

@@ -268,21 +268,26 @@ describe('records', () => {
     const trail = (await harness.audit.query({ workflowId: on.workflowId })).reverse();
     expect(trail.map((entry) => [entry.seq, entry.event])).toEqual([
       [0, 'started'],
-      [1, 'change'],
-      [2, 'succeeded'],
+      [1, 'intent'],
+      [2, 'change'],
+      [3, 'succeeded'],
     ]);
     for (const entry of trail) {
       expect(entry).toMatchObject({ runbook: 'maintenance-on', operator: 'erin', runId: on.runId });
       expect(Date.parse(entry.at)).not.toBeNaN();
     }
     expect(trail[0].details).toEqual({ input: { environment: 'staging', operator: 'erin', reason: 'audit test' } });
-    expect(trail[1]).toMatchObject({
+    // The change is on the record before it is made, and again with its outcome.
+    expect(trail[1].summary).toBe(
+      'about to set MAINTENANCE_MODE=True on csis-reconasia-bravo (a release and a restart)',
+    );
+    expect(trail[2]).toMatchObject({
       app: STAGING,
       environment: 'staging',
-      details: { change: { what: 'config-var', key: 'MAINTENANCE_MODE', to: 'on' } },
+      details: { outcome: 'done', change: { what: 'config-var', key: 'MAINTENANCE_MODE', to: 'on' } },
     });
-    expect(trail[1].summary).toMatch(/^set MAINTENANCE_MODE on \(release v\d+\)$/);
-    expect(trail[2].summary).toBe(on.status === 'succeeded' ? on.result.summary : 'unreachable');
+    expect(trail[2].summary).toMatch(/^set MAINTENANCE_MODE on \(release v\d+\)$/);
+    expect(trail[3].summary).toBe(on.status === 'succeeded' ? on.result.summary : 'unreachable');
 
     // A run that failed is in the trail too, with the reason.
     const failed = await run('maintenance-on', { app: 'no-such-app-here', operator: 'erin' });
@@ -322,7 +327,7 @@ describe('records', () => {
       currentStep: null,
     });
     expect(progress.steps.map((step) => [step.name, step.status, step.detail])).toEqual([
-      ['resolve', 'succeeded', 'csis-reconasia-bravo (staging), strategy config-var'],
+      ['resolve', 'succeeded', 'csis-reconasia-bravo (staging)'],
       [
         'lock',
         'succeeded',

@@ -38,7 +38,9 @@ export class RunbookHarness {
   ): Promise<RunbookHarness> {
     const sim = await TestSimulator.start();
     const server = await connectTestServer();
-    const audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`));
+    const audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`), {
+      busyTimeoutMs: 100,
+    });
     // Its own app locks: test files share the dev server, and each has its own simulated apps.
     const config = RunbookConfig.parse({ lockPrefix: `app-lock-${randomUUID().slice(0, 8)}`, ...configFile });
     const harness = new RunbookHarness(sim, server, audit, config, uniqueTaskQueue('runbooks'));
@@ -64,6 +66,8 @@ export class RunbookHarness {
       configSource: 'test config',
       audit: this.audit,
       rateLimitPauseMs: options.rateLimitPauseMs ?? 300,
+      // A locked audit store fails a run in seconds here (tests lock it on purpose); 20 s by default.
+      auditWriteTimeoutMs: 3_000,
       // Waits poll fast in tests: the simulator's transfers and dynos finish in seconds (or less, sped up).
       polling: { initialMs: 100, maxMs: 500, watchMs: 2_000 },
     };
