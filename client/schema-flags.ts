@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { z } from 'zod';
+import { UsageError } from './usage-error';
 
 // Command-line flags derived from a runbook's zod input schema, so the CLI and the Temporal UI take exactly the
 // same inputs and a new runbook field is a new flag with no CLI change.
@@ -113,9 +114,19 @@ export function optionFor(spec: FlagSpec): Option {
   return option;
 }
 
+/**
+ * One `KEY=value` of a map flag. A malformed one is a usage error (exit 2) that never repeats what was typed: after
+ * `--set` it may be a secret (`--set pk.live…` forgot the key), and stderr ends up in terminals' scrollback and CI
+ * logs. Not commander's InvalidArgumentError: commander would print the value in its own message.
+ */
 function addPair(flag: string, value: string, previous: Record<string, string>): Record<string, string> {
   const at = value.indexOf('=');
-  if (at <= 0) throw new Error(`${flag} takes key=value, got "${value}"`);
+  if (at <= 0) {
+    throw new UsageError(
+      `${flag} takes KEY=value (a name, "=", then the value)${at === 0 ? ', and the name is missing' : ', and no "=" was given'}; ` +
+        `what followed ${flag} is not repeated here, as it may be a secret.`,
+    );
+  }
   return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
 }
 

@@ -166,6 +166,17 @@ test('bad flags exit 2 naming the flag, and nothing reaches Heroku', async () =>
   expect(await sim.calls()).toEqual([]);
 });
 
+test('a malformed --set pair exits 2 naming --set and KEY=value, and never repeats what was typed', async () => {
+  // A forgotten key, a forgotten "=", a pasted token: what follows --set may be a secret.
+  for (const typed of ['SECRET_TOKEN', '=s3cr3t-value-typed', 'pk.live-0123456789abcdef']) {
+    const { code, stdout, stderr } = await runCli(['run', 'set-config-vars', '--env', 'staging', '--set', typed], env);
+    expect({ typed, code }).toEqual({ typed, code: 2 });
+    expect(stderr).toContain('--set takes KEY=value');
+    expect(stdout + stderr).not.toContain(typed.replace(/^=/, ''));
+  }
+  expect(await sim.calls()).toEqual([]);
+});
+
 test('with no worker on the task queue the CLI says so; Ctrl-C stops the waiting, not the run', async () => {
   const lonelyQueue = uniqueTaskQueue('no-worker');
   const { child, stderr } = await startCli(

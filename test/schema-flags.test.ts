@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { flagsFor, inputFromFlags, optionFor } from '../client/schema-flags';
+import { UsageError } from '../client/usage-error';
 import { DisasterRecoveryInput, MaintenanceInput } from '../common/inputs';
 
 const schema = z
@@ -111,7 +112,12 @@ test('parsed flags become the input object the schema takes', () => {
 
 test('bad values are refused naming the flag', () => {
   expect(() => parse(['--mode', 'reckless'])).toThrow(/--mode.*Allowed choices are fast, safe/);
-  expect(() => parse(['--process', 'worker'])).toThrow(/--process takes key=value, got "worker"/);
+  expect(() => parse(['--process', 'worker'])).toThrow(/^--process takes KEY=value \(a name, "=", then the value\)/);
+  // What was typed may be a secret (`--set pk.live…` without its key): the message never repeats it.
+  for (const typed of ['worker', '=hunter2', 'pk.live-xyz']) {
+    expect(() => parse(['--process', typed])).toThrow(UsageError);
+    expect(() => parse(['--process', typed])).not.toThrow(typed);
+  }
 });
 
 test('the maintenance runbooks take --env, --app, --wait-for-lock, --operator and --reason', () => {
