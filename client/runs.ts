@@ -5,6 +5,8 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import type { ApprovalState } from '../common/disaster-recovery';
 import type { RunbookProgress } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
@@ -30,12 +32,17 @@ export interface RunView {
   outcome: string | null;
   startedAt: string;
   closedAt: string | null;
+  /** The run's `progress` and `approval` queries; for a closed run, as they stood when it ended. */
   progress: RunbookProgress | null;
   approval: ApprovalState | null;
   taskQueue: string;
   /** Whether a worker polls the run's task queue (without one, its steps cannot be read). */
   workerPolling: boolean;
-  /** Why the run failed (its root failure), for a closed run that did not succeed. */
+  /**
+   * Why the run failed (its root failure), for a closed run that did not succeed. A run ended in Temporal rather
+   * than by its own code says so: `{ type: 'Terminated', message: 'terminated in Temporal by <identity>: <reason>' }`,
+   * `{ type: 'TimedOut', … }`.
+   */
   failure: { type?: string; message: string } | null;
   result: unknown;
 }
@@ -73,7 +80,14 @@ export async function describeRun(
   const approval = description.type === 'disasterRecovery' ? await ask<ApprovalState>(approvalQuery) : null;
   let failure: RunView['failure'] = null;
   let result: unknown = null;
-  if (state !== 'RUNNING') {
+  if (state === 'TERMINATED' || state === 'TIMED_OUT') {
+    // Temporal, not the run, ended it: its queries replay it only up to that moment (still "waiting for approval",
+    // say). How it ended is in the close event of its history.
+    failure = await endedInTemporal(client, description).catch((err: Error) => ({
+      type: state === 'TERMINATED' ? 'Terminated' : 'TimedOut',
+      message: `${state === 'TERMINATED' ? 'terminated' : 'timed out'} in Temporal (its history could not be read: ${err.message})`,
+    }));
+  } else if (state !== 'RUNNING') {
     const outcome: Outcome<unknown> = await waitForRunbook(
       client.workflow.getHandle(workflowId, description.runId) as never,
     ).catch(
@@ -107,6 +121,43 @@ export async function describeRun(
   };
 }
 
+/** How Temporal ended a TERMINATED or TIMED_OUT run, from the close event of its history. */
+async function endedInTemporal(
+  client: Client,
+  description: WorkflowExecutionDescription,
+): Promise<NonNullable<RunView['failure']>> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: description.workflowId, runId: description.runId },
+    historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+  });
+  const event = history?.events?.at(-1);
+  const terminated = event?.workflowExecutionTerminatedEventAttributes;
+  if (terminated) {
+    return {
+      type: 'Terminated',
+      message: `terminated in Temporal by ${terminated.identity || 'an unnamed client'}: ${terminated.reason || '(no reason given)'}`,
+    };
+  }
+  const config = description.raw.executionConfig;
+  const timeouts = [
+    ['run timeout', config?.workflowRunTimeout],
+    ['execution timeout', config?.workflowExecutionTimeout],
+  ] as const;
+  const limit = timeouts.find(([, duration]) => duration && tsToMs(duration) > 0);
+  return {
+    type: 'TimedOut',
+    message: `timed out in Temporal: it did not finish within its workflow ${limit ? `${limit[0]} (${describeMs(tsToMs(limit[1]))})` : 'timeout'}`,
+  };
+}
+
+function describeMs(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+}
+
 /** The input a run was started with: the first event of its history. */
 export async function startInput(handle: WorkflowHandle): Promise<Record<string, unknown>> {
   const history = await handle.fetchHistory();
@@ -132,11 +183,13 @@ export function formatRun(view: RunView, link: string): string {
     `  State: ${view.state}${view.outcome ? ` (${view.outcome})` : ''}; started ${view.startedAt}${view.closedAt ? `, ended ${view.closedAt}` : ''}`,
   ];
   const progress = view.progress;
-  if (progress?.currentStep) {
+  // A closed run is waiting for nothing and doing nothing: its queries tell where it was when it ended.
+  const live = view.state === 'RUNNING';
+  if (live && progress?.currentStep) {
     const step = progress.steps.find((s) => s.name === progress.currentStep);
     lines.push(`  Now: ${step?.title ?? progress.currentStep}${step?.detail ? ` — ${step.detail}` : ''}`);
   }
-  if (view.approval?.status === 'waiting') {
+  if (live && view.approval?.status === 'waiting') {
     lines.push(
       `  Waiting for approval of plan ${view.approval.planHash} (requested by ${view.approval.requester}, until ${view.approval.expiresAt}):`,
     );
@@ -147,9 +200,11 @@ export function formatRun(view: RunView, link: string): string {
     lines.push('  Steps:');
     const width = Math.max(...progress.steps.map((s) => s.name.length));
     for (const step of progress.steps) {
-      lines.push(
-        `    ${MARK[step.status] ?? '?'} ${step.name.padEnd(width)}  ${step.status}${step.detail ? `: ${step.detail}` : ''}`,
-      );
+      // A step still "running" in a closed run was cut off; its detail said what it was waiting for, so it goes.
+      const stopped = !live && step.status === 'running';
+      const status = stopped ? `stopped when the run ended (${view.state})` : step.status;
+      const detail = !stopped && step.detail ? `: ${step.detail}` : '';
+      lines.push(`    ${stopped ? '■' : (MARK[step.status] ?? '?')} ${step.name.padEnd(width)}  ${status}${detail}`);
     }
   } else {
     lines.push(
@@ -160,6 +215,11 @@ export function formatRun(view: RunView, link: string): string {
   }
   if (view.failure)
     lines.push(`  Outcome: ${view.failure.type ? `${view.failure.type}: ` : ''}${view.failure.message}`);
+  if (view.state === 'TERMINATED' || view.state === 'TIMED_OUT') {
+    lines.push(
+      '  Ended by Temporal, not by the runbook: no compensation ran, so what its finished steps changed stays as they left it.',
+    );
+  }
   const summary = (view.result as { summary?: unknown } | null)?.summary;
   if (typeof summary === 'string') lines.push(`  Outcome: ${summary}`);
   if (progress?.leftState && !view.failure?.message.includes(progress.leftState)) lines.push(`  ${progress.leftState}`);
