@@ -7,6 +7,9 @@ import { PRODUCTION, RunbookHarness } from './support/harness';
 // `runbook status` of a run that Temporal ended (terminated, timed out) while it waited: its queries replay it to
 // that moment, which still says "waiting for approval"; the status must say how it ended instead.
 
+// The waits below give up on their own, with what they saw, well before this.
+jest.setTimeout(300_000);
+
 let harness: RunbookHarness;
 const started: WorkflowHandle[] = [];
 const LINK = 'http://127.0.0.1:8233/namespaces/default/workflows/x';
