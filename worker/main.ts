@@ -8,6 +8,7 @@ import { createLogger, temporalLogger } from './logger';
 import { loadRunbookConfig } from '../lib/runbook-config';
 import { createRunbookWorker } from './worker';
 import { temporalSettingsFromEnv } from '../lib/temporal-settings';
+import { checkHerokuAccount, checkSearchAttributes } from './startup-checks';
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -29,6 +30,9 @@ export function workerCommand(): Command {
         : undefined;
       if (rateLimitPauseMs !== undefined && !(rateLimitPauseMs > 0))
         throw new Error('RUNBOOK_RATE_LIMIT_PAUSE_MS must be a positive number of milliseconds');
+      // A refused token would fail every runbook at its first Heroku call: refuse to start instead.
+      const account = await checkHerokuAccount(heroku);
+      if (account.warning) logger.warn({ heroku: heroku.apiUrl }, account.warning);
       const audit = openAuditLog();
       try {
         await audit.query({ limit: 1 });
@@ -40,6 +44,9 @@ export function workerCommand(): Command {
       Runtime.install({ logger: temporalLogger(logger) });
       const connection = await NativeConnection.connect({ address: settings.address });
       try {
+        // Without them, every run would fail its first workflow task on upserting them, and retry it forever.
+        const attributes = await checkSearchAttributes(connection, settings.namespace, settings.address);
+        if (attributes.warning) logger.warn({ namespace: settings.namespace }, attributes.warning);
         const worker = await createRunbookWorker({
           connection,
           namespace: settings.namespace,
@@ -52,6 +59,8 @@ export function workerCommand(): Command {
             taskQueue: worker.options.taskQueue,
             temporal: settings.address,
             heroku: heroku.apiUrl,
+            herokuAccount: account.email,
+            namespace: settings.namespace,
             config: source,
             audit: audit.location,
             sealedConfigValues: secrets ? 'enabled' : 'disabled (no RUNBOOK_SECRETS_KEY)',

@@ -1,4 +1,4 @@
-import type { App, ConfigVars, Dyno, Formation, Release } from '@heroku-cli/schema';
+import type { Account, App, ConfigVars, Dyno, Formation, Release } from '@heroku-cli/schema';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../common/errors';
 import type { ReleaseRef } from '../../common/maintenance';
@@ -12,6 +12,11 @@ export type ConfigVarPatch = Record<string, string | null>;
 export class PlatformApi extends HerokuApiClient {
   constructor(connection: HerokuConnection, rateLimitPauseMs?: number) {
     super(connection.apiUrl, connection.apiKey, rateLimitPauseMs);
+  }
+
+  /** The account the token belongs to: the worker checks its token with this before it starts. */
+  account(): Promise<Account> {
+    return this.request('GET', '/account');
   }
 
   getApp(app: string): Promise<App> {
