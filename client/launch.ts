@@ -6,6 +6,7 @@ import { RUNBOOKS, type RunbookId } from '../common/runbooks';
 import { Environment, HerokuApp, Operator, RunbookName } from '../common/search-attributes';
 import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
 import { describeIssues } from '../common/validation';
+import { DEFAULT_LOCK_PREFIX, workflowIdProblem } from '../common/workflow-ids';
 
 export type RunbookInput<N extends RunbookId> = z.input<(typeof RUNBOOKS)[N]['input']>;
 
@@ -16,6 +17,19 @@ export class InvalidRunbookInputError extends Error {
   ) {
     super(`Invalid input for ${runbook}: ${describeIssues(issues)}`);
   }
+}
+
+/** A workflow ID the runbooks refuse (control characters, a lock's prefix): nothing was started. */
+export class InvalidWorkflowIdError extends Error {}
+
+/**
+ * Refuses a workflow ID the runbooks would refuse: control characters (it reaches dyno commands and logs), or the
+ * app locks' prefix. The workflow refuses these too — that is the guarantee; this says so before anything starts.
+ */
+export function checkWorkflowId(workflowId: string | undefined): void {
+  if (workflowId === undefined) return;
+  const problem = workflowIdProblem(workflowId, process.env.RUNBOOK_LOCK_PREFIX || DEFAULT_LOCK_PREFIX);
+  if (problem) throw new InvalidWorkflowIdError(`--workflow-id ${problem}`);
 }
 
 export interface LaunchOptions {
@@ -36,6 +50,7 @@ export async function startRunbook<N extends RunbookId>(
   const definition = RUNBOOKS[name];
   const parsed = definition.input.safeParse(input);
   if (!parsed.success) throw new InvalidRunbookInputError(name, parsed.error);
+  checkWorkflowId(options.workflowId);
   const target = input as { environment?: string; app?: string; operator?: string; reason?: string };
 
   // Visible in the UI's list from the moment the run exists, before a worker has picked it up.

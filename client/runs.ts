@@ -5,12 +5,11 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { tsToMs } from '@temporalio/common/lib/time';
-import { temporal } from '@temporalio/proto';
 import type { ApprovalState } from '../common/disaster-recovery';
 import type { RunbookProgress } from '../common/progress';
 import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
 import { approvalQuery, progressQuery } from '../common/messages';
+import { endedInTemporal } from '../lib/temporal-ends';
 import { waitForRunbook, type RunbookOutcome as Outcome } from './launch';
 import { hasWorkflowPollers } from './pollers';
 
@@ -119,43 +118,6 @@ export async function describeRun(
       workerPolling,
     },
   };
-}
-
-/** How Temporal ended a TERMINATED or TIMED_OUT run, from the close event of its history. */
-async function endedInTemporal(
-  client: Client,
-  description: WorkflowExecutionDescription,
-): Promise<NonNullable<RunView['failure']>> {
-  const { history } = await client.workflowService.getWorkflowExecutionHistory({
-    namespace: client.options.namespace,
-    execution: { workflowId: description.workflowId, runId: description.runId },
-    historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
-  });
-  const event = history?.events?.at(-1);
-  const terminated = event?.workflowExecutionTerminatedEventAttributes;
-  if (terminated) {
-    return {
-      type: 'Terminated',
-      message: `terminated in Temporal by ${terminated.identity || 'an unnamed client'}: ${terminated.reason || '(no reason given)'}`,
-    };
-  }
-  const config = description.raw.executionConfig;
-  const timeouts = [
-    ['run timeout', config?.workflowRunTimeout],
-    ['execution timeout', config?.workflowExecutionTimeout],
-  ] as const;
-  const limit = timeouts.find(([, duration]) => duration && tsToMs(duration) > 0);
-  return {
-    type: 'TimedOut',
-    message: `timed out in Temporal: it did not finish within its workflow ${limit ? `${limit[0]} (${describeMs(tsToMs(limit[1]))})` : 'timeout'}`,
-  };
-}
-
-function describeMs(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 120) return `${seconds} s`;
-  const minutes = Math.round(seconds / 60);
-  return minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
 }
 
 /** The input a run was started with: the first event of its history. */

@@ -94,7 +94,7 @@ test('run disaster-recovery on production as alice; bob approves with `runbook a
   expect(noTty.code).toBe(2);
   expect(noTty.stdout).toContain('Restore b016 (9.59 MB');
   expect(noTty.stdout).toContain(`Plan hash: ${hash}`);
-  expect(noTty.stdout).toMatch(/Quiet background processes: scale worker 1 → 0, scheduler 1 → 0/);
+  expect(noTty.stdout).toMatch(/Quiet background processes \(scale to 0\): scale worker 1 → 0, scheduler 1 → 0/);
   expect(noTty.stderr).toMatch(/No terminal to confirm on: read the plan above, then run again with --yes/);
 
   // The requester cannot approve.
@@ -244,9 +244,15 @@ test('in a terminal, `runbook approve` asks; only "yes" approves', async () => {
         env: { ...process.env, ...as('bob') },
       });
       let output = '';
+      let answered = false;
+      // The answer is typed once; the terminal may close before more output arrives (no write after that).
+      child.stdin.on('error', () => undefined);
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk;
-        if (output.includes('Type "yes" to approve')) child.stdin.write(`${answer}\n`);
+        if (!answered && output.includes('Type "yes" to approve')) {
+          answered = true;
+          child.stdin.write(`${answer}\n`);
+        }
       });
       child.on('close', (code) => resolve({ code, output }));
     });

@@ -105,6 +105,7 @@ test('runbook audit shows who did what, filtered, as text or JSON', async () => 
   expect(JSON.parse(json.stdout).map((entry: { event: string }) => entry.event)).toEqual([
     'succeeded',
     'change',
+    'intent',
     'started',
   ]);
 

@@ -55,7 +55,7 @@ test('the demo runs maintenance on and off on staging and a disaster recovery of
     expect(stdout).toMatch(/^ {2}restore: name "r\d{3}", backup "b016"$/m);
     expect(stdout).toMatch(/^ {2}dyno-exit: name "run\.\d+", status 0$/m);
     expect(stdout).toMatch(
-      /demo-tester {2}disaster-recovery {2}approval: plan [0-9a-f]{16} approved by on-call-lead: drill/,
+      /on-call-lead {2}disaster-recovery {2}approval: plan [0-9a-f]{16} approved by on-call-lead: drill/,
     );
 
     // It stopped what it started: the dev server (by its PID file) and the worker.

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { openAuditLog } from '../lib/audit/open-audit-log';
 import { pollingFromEnv } from '../activities/backups';
@@ -9,6 +10,8 @@ import { loadRunbookConfig } from '../lib/runbook-config';
 import { createRunbookWorker } from './worker';
 import { temporalSettingsFromEnv } from '../lib/temporal-settings';
 import { checkHerokuAccount, checkSearchAttributes } from './startup-checks';
+import { DEFAULT_RECONCILE_INTERVAL_MS, EndReconciler } from './end-reconciler';
+import { millisecondsFromEnv } from './env-settings';
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -25,11 +28,9 @@ export function workerCommand(): Command {
       // Optional: without it, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
       const secrets = process.env.RUNBOOK_SECRETS_KEY ? SecretBox.fromEnv() : undefined;
       const polling = pollingFromEnv();
-      const rateLimitPauseMs = process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS
-        ? Number(process.env.RUNBOOK_RATE_LIMIT_PAUSE_MS)
-        : undefined;
-      if (rateLimitPauseMs !== undefined && !(rateLimitPauseMs > 0))
-        throw new Error('RUNBOOK_RATE_LIMIT_PAUSE_MS must be a positive number of milliseconds');
+      const rateLimitPauseMs = millisecondsFromEnv('RUNBOOK_RATE_LIMIT_PAUSE_MS');
+      const auditWriteTimeoutMs = millisecondsFromEnv('RUNBOOK_AUDIT_WRITE_TIMEOUT_MS');
+      const reconcileIntervalMs = millisecondsFromEnv('RUNBOOK_RECONCILE_INTERVAL_MS') ?? DEFAULT_RECONCILE_INTERVAL_MS;
       // A refused token would fail every runbook at its first Heroku call: refuse to start instead.
       const account = await checkHerokuAccount(heroku);
       if (account.warning) logger.warn({ heroku: heroku.apiUrl }, account.warning);
@@ -52,8 +53,19 @@ export function workerCommand(): Command {
           namespace: settings.namespace,
           taskQueue: flags.taskQueue ?? settings.taskQueue,
           workflowBundlePath: process.env.RUNBOOK_WORKFLOW_BUNDLE,
-          activities: { heroku, config, configSource: source, audit, secrets, polling, rateLimitPauseMs },
+          activities: {
+            heroku,
+            config,
+            configSource: source,
+            audit,
+            secrets,
+            polling,
+            rateLimitPauseMs,
+            auditWriteTimeoutMs,
+          },
         });
+        // Runs that Temporal ended by itself (terminated, timed out) get their end in the trail from here.
+        const reconciler = new EndReconciler(new Client({ connection, namespace: settings.namespace }), audit, logger);
         logger.info(
           {
             taskQueue: worker.options.taskQueue,
@@ -68,7 +80,12 @@ export function workerCommand(): Command {
           },
           'worker ready',
         );
-        await worker.run();
+        reconciler.start(reconcileIntervalMs);
+        try {
+          await worker.run();
+        } finally {
+          await reconciler.stop();
+        }
         logger.info('worker stopped');
       } finally {
         await connection.close();

@@ -117,7 +117,7 @@ export async function captureBackup(input: CaptureBackupInput): Promise<CaptureB
     const backup = await run.step('capture', async (step) => {
       // The last backup's size is the best guess of this one's: it sets how long the capture may take.
       const previous = newestBackup(await reads.listTransfers({ app: database.appName }));
-      const sizeGuess = previous?.sourceBytes ?? previous?.processedBytes ?? null;
+      const sizeGuess = previous?.processedBytes ?? previous?.sourceBytes ?? null;
       const started = await captureOnce(run, database, parsed.timing);
       return waitForTransfer(run, {
         app: database.appName,

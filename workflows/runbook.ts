@@ -305,7 +305,6 @@ export class RunbookRun {
         type: FailureTypes.AuditUnavailable,
         nonRetryable: true,
         message: `${rootMessage(err)}; ${consequence}. Fix the audit store (RUNBOOK_AUDIT_DB), then check the app and run the runbook again.`,
-        cause: err instanceof Error ? err : undefined,
       });
     }
   }
@@ -377,7 +376,8 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
     await run.settle();
     const cancelled = isCancellation(err);
     run.finish(cancelled ? 'cancelled' : 'failed');
-    upsertSearchAttributes([{ key: RunbookOutcome, value: cancelled ? 'cancelled' : outcomeOf(err) }]);
+    const outcome = cancelled ? 'cancelled' : run.lockBroken ? 'lock-broken' : outcomeOf(err);
+    upsertSearchAttributes([{ key: RunbookOutcome, value: outcome }]);
     const left = run.leftState;
     // Written even when the run was cancelled: the trail must say how every run ended. If the trail itself is what
     // failed, this may fail too: the run's failure (in Temporal) says so.

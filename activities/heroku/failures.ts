@@ -28,7 +28,13 @@ export const DEFAULT_RATE_LIMIT_PAUSE_MS = 10_000;
 export function herokuFailure(
   e: HerokuRequestError,
   rateLimitPauseMs = DEFAULT_RATE_LIMIT_PAUSE_MS,
+  /** Set on the activity's last attempt: the failure then says it gave up, not that it retries. */
+  gaveUpAfter?: number,
 ): ApplicationFailure {
+  const retrying = (what: string) =>
+    gaveUpAfter
+      ? `gave up after ${gaveUpAfter} attempts. Heroku may be having trouble (status.heroku.com): run the runbook again when it answers`
+      : what;
   const request = `${e.method} ${e.path}`;
   const heroku = e.id || e.message ? ` (${[e.id, e.message].filter(Boolean).join(': ')})` : '';
   const ref = e.requestId ? ` [Heroku Request-Id ${e.requestId}]` : '';
@@ -37,7 +43,7 @@ export function herokuFailure(
   if (e.status === undefined) {
     return ApplicationFailure.create({
       type: FailureTypes.HerokuUnavailable,
-      message: `Could not reach Heroku for ${request}: ${e.networkCode ?? 'network error'}. Retrying; if it persists, check HEROKU_API_URL and the network.`,
+      message: `Could not reach Heroku for ${request}: ${e.networkCode ?? 'network error'}; ${retrying('retrying. If it persists, check HEROKU_API_URL and the network')}.`,
       details,
     });
   }
@@ -68,7 +74,7 @@ export function herokuFailure(
     case 429:
       return ApplicationFailure.create({
         type: FailureTypes.HerokuRateLimited,
-        message: `Heroku's API rate limit is exhausted${e.rateLimitRemaining !== undefined ? ` (RateLimit-Remaining: ${e.rateLimitRemaining})` : ''} on ${request}; retrying after a pause.`,
+        message: `Heroku's API rate limit is exhausted${e.rateLimitRemaining !== undefined ? ` (RateLimit-Remaining: ${e.rateLimitRemaining})` : ''} on ${request}; ${retrying('retrying after a pause')}.`,
         nextRetryDelay: rateLimitPauseMs,
         details,
       });
@@ -76,7 +82,7 @@ export function herokuFailure(
       if (e.status >= 500) {
         return ApplicationFailure.create({
           type: FailureTypes.HerokuUnavailable,
-          message: `Heroku answered ${e.status} to ${request}${heroku}${ref}; retrying with backoff.`,
+          message: `Heroku answered ${e.status} to ${request}${heroku}${ref}; ${retrying('retrying with backoff')}.`,
           details,
         });
       }

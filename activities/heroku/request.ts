@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { activityInfo } from '@temporalio/activity';
 import Heroku from 'heroku-client';
 import { herokuFailure, type HerokuRequestError } from './failures';
 
@@ -49,9 +50,21 @@ export class HerokuApiClient {
         },
       } as Parameters<Heroku['request']>[0]);
     } catch (err) {
-      throw herokuFailure(describeFailure(method, path, err, response), this.rateLimitPauseMs);
+      throw herokuFailure(describeFailure(method, path, err, response), this.rateLimitPauseMs, lastAttempt());
     }
   }
+}
+
+/** In an activity's last attempt (by its retry policy): how many attempts that makes. Else undefined. */
+function lastAttempt(): number | undefined {
+  let info: ReturnType<typeof activityInfo>;
+  try {
+    info = activityInfo();
+  } catch {
+    return undefined; // not in an activity (the worker's start-up checks, tests)
+  }
+  const maximum = info.retryPolicy?.maximumAttempts;
+  return maximum && info.attempt >= maximum ? info.attempt : undefined;
 }
 
 function describeFailure(

@@ -4,7 +4,7 @@ import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../../common/r
 import { connectClient } from '../connection';
 import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
 import { followRun } from '../follow';
-import { InvalidRunbookInputError, startRunbook } from '../launch';
+import { checkWorkflowId, InvalidRunbookInputError, InvalidWorkflowIdError, startRunbook } from '../launch';
 import { resolveOperator } from '../operator';
 import { InputPreparationError, prepareInput } from '../prepare-input';
 import { flagsFor, inputFromFlags, optionFor, type FlagSpec } from '../schema-flags';
@@ -64,8 +64,10 @@ async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): P
       ...inputFromFlags(specs, flags),
       operator: resolveOperator(flags.operator as string | undefined),
     });
+    checkWorkflowId(flags.workflowId);
   } catch (err) {
-    if (err instanceof InputPreparationError) throw new UsageError(err.message);
+    if (err instanceof InputPreparationError || err instanceof InvalidWorkflowIdError)
+      throw new UsageError(err.message);
     throw err;
   }
   const settings = temporalSettingsFromEnv();
@@ -76,6 +78,7 @@ async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): P
     client = await connectClient(settings);
     handle = await startRunbook(client, name, input as never, { taskQueue, workflowId: flags.workflowId });
   } catch (err) {
+    if (err instanceof InvalidWorkflowIdError) throw new UsageError(err.message);
     if (err instanceof InvalidRunbookInputError) {
       const problems = err.issues.issues.map((issue) => {
         const field = String(issue.path[0] ?? '');

@@ -1,4 +1,4 @@
-import type { AuditEntry, AuditEvent } from '../../common/audit';
+import { END_EVENTS, type AuditEntry, type AuditEvent } from '../../common/audit';
 
 export interface AuditQuery {
   app?: string;
@@ -21,7 +21,59 @@ export interface AuditLog {
   write(entry: AuditEntry): Promise<boolean>;
   /** Matching entries, newest first. */
   query(query?: AuditQuery): Promise<AuditEntry[]>;
+  /** Runs whose trail has a start and no end, started before the given time: oldest first. */
+  openRuns(query: { startedBefore: string; limit?: number }): Promise<OpenRun[]>;
   close(): Promise<void>;
+}
+
+/** A run whose trail has no end record (yet): still running, or ended in Temporal without writing one. */
+export interface OpenRun {
+  workflowId: string;
+  runId: string;
+  runbook: string;
+  operator: string;
+  /** The app from its latest record that names one. */
+  app: string | null;
+  environment: string | null;
+  startedAt: string;
+  /** The run's highest record position: an end written for it goes after. */
+  lastSeq: number;
+}
+
+/** The open runs' SQL, the same for SQLite and Postgres but for how parameters are spelled. */
+export function openRunsSql(placeholder: (n: number) => string): string {
+  const ends = END_EVENTS.map((event) => `'${event}'`).join(', ');
+  const same = 'o.workflow_id = s.workflow_id AND o.run_id = s.run_id';
+  return `SELECT s.workflow_id, s.run_id, s.runbook, s.operator, s.at,
+      (SELECT MAX(o.seq) FROM runbook_audit o WHERE ${same}) AS last_seq,
+      (SELECT o.app FROM runbook_audit o WHERE ${same} AND o.app IS NOT NULL ORDER BY o.seq DESC LIMIT 1) AS app,
+      (SELECT o.environment FROM runbook_audit o WHERE ${same} AND o.environment IS NOT NULL ORDER BY o.seq DESC LIMIT 1) AS environment
+    FROM runbook_audit s
+    WHERE s.event = 'started' AND s.at < ${placeholder(1)}
+      AND NOT EXISTS (SELECT 1 FROM runbook_audit o WHERE ${same} AND o.event IN (${ends}))
+    ORDER BY s.at LIMIT ${placeholder(2)}`;
+}
+
+export function fromOpenRunRow(row: {
+  workflow_id: string;
+  run_id: string;
+  runbook: string;
+  operator: string;
+  at: string | Date;
+  last_seq: number | string;
+  app: string | null;
+  environment: string | null;
+}): OpenRun {
+  return {
+    workflowId: row.workflow_id,
+    runId: row.run_id,
+    runbook: row.runbook,
+    operator: row.operator,
+    app: row.app,
+    environment: row.environment,
+    startedAt: row.at instanceof Date ? row.at.toISOString() : row.at,
+    lastSeq: Number(row.last_seq),
+  };
 }
 
 export const AUDIT_COLUMNS = [

@@ -1,12 +1,15 @@
 import { Pool } from 'pg';
 import {
   AUDIT_COLUMNS,
+  fromOpenRunRow,
   fromRow,
+  openRunsSql,
   toParams,
   whereClause,
   type AuditLog,
   type AuditQuery,
   type AuditRow,
+  type OpenRun,
 } from './audit-log';
 import type { AuditEntry } from '../../common/audit';
 
@@ -71,6 +74,15 @@ export class PostgresAuditLog implements AuditLog {
       [...params, query.limit ?? 100],
     );
     return result.rows.map(fromRow);
+  }
+
+  async openRuns({ startedBefore, limit = 100 }: { startedBefore: string; limit?: number }): Promise<OpenRun[]> {
+    await this.ensureTable();
+    const result = await this.pool.query<Parameters<typeof fromOpenRunRow>[0]>(openRunsSql((n) => `$${n}`), [
+      startedBefore,
+      limit,
+    ]);
+    return result.rows.map(fromOpenRunRow);
   }
 
   async close(): Promise<void> {

@@ -3,12 +3,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   AUDIT_COLUMNS,
+  fromOpenRunRow,
   fromRow,
+  openRunsSql,
   toParams,
   whereClause,
   type AuditLog,
   type AuditQuery,
   type AuditRow,
+  type OpenRun,
 } from './audit-log';
 import type { AuditEntry } from '../../common/audit';
 
@@ -65,6 +68,11 @@ export class SqliteAuditLog implements AuditLog {
       .prepare(`SELECT * FROM runbook_audit ${sql} ORDER BY at DESC, workflow_id, seq DESC LIMIT ?`)
       .all(...params, query.limit ?? 100) as AuditRow[];
     return rows.map(fromRow);
+  }
+
+  async openRuns({ startedBefore, limit = 100 }: { startedBefore: string; limit?: number }): Promise<OpenRun[]> {
+    const rows = this.db.prepare(openRunsSql(() => '?')).all(startedBefore, limit) as Parameters<typeof fromOpenRunRow>[0][];
+    return rows.map(fromOpenRunRow);
   }
 
   async close(): Promise<void> {
