@@ -18,7 +18,7 @@ import type { RunbookId } from '../common/runbooks';
 import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
 import { PACKAGE_ROOT } from '../lib/paths';
 import { createRunbookWorker } from '../worker/worker';
-import { approvalQuery, approveUpdate } from '../common/messages';
+import { approvalQuery, approveSignal, approveUpdate } from '../common/messages';
 import { buildWorkflowBundle } from './build-workflow-bundle';
 
 export const HISTORIES_DIR = path.join(PACKAGE_ROOT, 'test', 'histories');
@@ -45,6 +45,29 @@ async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Waits until a disaster recovery's plan is offered for approval; returns its hash. */
+async function planOffered(handle: WorkflowHandle): Promise<string> {
+  for (;;) {
+    const state = await handle.query(approvalQuery).catch(() => null);
+    if (state?.status === 'waiting') return state.planHash!;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Refused approvals first — the requester's own (an Update), a stale hash (a Signal) — then a second person's. */
+async function refuseThenApprove(handle: WorkflowHandle): Promise<void> {
+  const planHash = await planOffered(handle);
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'recorder', planHash }] }).catch(() => undefined);
+  await handle.signal(approveSignal, { approver: 'second-recorder', planHash: '0000000000000000' });
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'second-recorder', planHash, reason: 'recording' }] });
+}
+
+/** Breaks the run's app lock from outside while it waits for approval: the run must notice and stop. */
+async function breakTheLock(handle: WorkflowHandle): Promise<void> {
+  await planOffered(handle);
+  await handle.client.getHandle('app-lock.csis-reconasia-alfa').terminate('recording a broken lock');
 }
 
 const SCENARIOS: Scenario[] = [
@@ -126,6 +149,18 @@ const SCENARIOS: Scenario[] = [
     runbook: 'disaster-recovery',
     input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', operator: 'recorder' },
     simulator: [{ method: 'POST', path: 'dyno-outcomes', body: { pattern: 'rebuild_index', exitStatus: 1 } }],
+  },
+  {
+    name: 'disaster-recovery-refused-then-approved',
+    runbook: 'disaster-recovery',
+    input: { environment: 'production', backup: 'b016', operator: 'recorder' },
+    during: refuseThenApprove,
+  },
+  {
+    name: 'disaster-recovery-lock-broken',
+    runbook: 'disaster-recovery',
+    input: { environment: 'production', backup: 'b016', operator: 'recorder' },
+    during: breakTheLock,
   },
   {
     name: 'disaster-recovery-dry-run',

@@ -78,10 +78,10 @@ export class PostgresAuditLog implements AuditLog {
 
   async openRuns({ startedBefore, limit = 100 }: { startedBefore: string; limit?: number }): Promise<OpenRun[]> {
     await this.ensureTable();
-    const result = await this.pool.query<Parameters<typeof fromOpenRunRow>[0]>(openRunsSql((n) => `$${n}`), [
-      startedBefore,
-      limit,
-    ]);
+    const result = await this.pool.query<Parameters<typeof fromOpenRunRow>[0]>(
+      openRunsSql((n) => `$${n}`),
+      [startedBefore, limit],
+    );
     return result.rows.map(fromOpenRunRow);
   }
 

@@ -71,7 +71,9 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   async openRuns({ startedBefore, limit = 100 }: { startedBefore: string; limit?: number }): Promise<OpenRun[]> {
-    const rows = this.db.prepare(openRunsSql(() => '?')).all(startedBefore, limit) as Parameters<typeof fromOpenRunRow>[0][];
+    const rows = this.db.prepare(openRunsSql(() => '?')).all(startedBefore, limit) as Parameters<
+      typeof fromOpenRunRow
+    >[0][];
     return rows.map(fromOpenRunRow);
   }
 

@@ -1,7 +1,7 @@
 // Cancel means cancel, and every wait has a deadline: a cancelled or overdue backup or restore is cancelled on
 // Heroku too (the simulator shows the transfer cancelled), and the run says how it left the database.
 import type { WorkflowHandle } from '@temporalio/client';
-import { waitForRunbook, type RunbookInput } from '../../client/launch';
+import type { RunbookInput } from '../../client/launch';
 import { progressQuery } from '../../common/messages';
 import type { RunbookProgress } from '../../common/progress';
 import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
