@@ -119,17 +119,16 @@ export function describeLeftState(
   const { app } = facts;
   const notes: string[] = [];
   const stopped = outcomes.stoppedRestore;
+  const restore = `restore ${'name' in facts.restore ? facts.restore.name : '(name unknown)'}`;
   if (stopped && 'error' in stopped) {
-    notes.push(
-      `${restoreDescription(facts)} could not be stopped (${stopped.error}): check \`heroku pg:backups -a ${app}\``,
-    );
+    notes.push(`${restore} could not be stopped (${stopped.error}): check \`heroku pg:backups -a ${app}\``);
   } else if (stopped) {
     notes.push(
       stopped.cancelled
-        ? `${restoreDescription(facts)} was stopped at ${stopped.processedBytes ?? 0} bytes (${stopped.status})`
+        ? `${restore} was stopped at ${stopped.processedBytes ?? 0} bytes (${stopped.status})`
         : stopped.status === 'succeeded'
-          ? `${restoreDescription(facts)} finished before it could be stopped`
-          : `${restoreDescription(facts)} ${stopped.status}`,
+          ? `${restore} finished before it could be stopped`
+          : `${restore} ${stopped.status}`,
     );
   }
 

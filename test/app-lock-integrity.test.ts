@@ -111,8 +111,9 @@ test('a terminated lock: the holder takes it back at once, a second runbook is r
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: approval.planHash! }] });
   await until(
     () => handle.query(progressQuery),
-    (p: RunbookProgress) => p.currentStep === 'index',
-    'the index rebuild to run',
+    (p: RunbookProgress) =>
+      p.currentStep === 'index' && /^run\.\d+: /.test(p.steps.find((s) => s.name === 'index')?.detail ?? ''),
+    'the index rebuild to run in its dyno',
     60_000,
   );
   const before = (await changingEffects()).length;

@@ -166,7 +166,7 @@ describe('describeLeftState', () => {
       scaledBack: { done: 'worker=1 scheduler=1' },
     });
     expect(left).toMatchObject({ maintenance: 'on', database: 'may be inconsistent' });
-    expect(left.statement).toMatch(/restore r005 of b016 was stopped at 1024 bytes/);
+    expect(left.statement).toMatch(/restore r005 was stopped at 1024 bytes/);
     expect(left.statement).toMatch(/maintenance left ON because the database may be inconsistent/);
     expect(left.next).toMatch(/^fix the cause, then `runbook retry dr-1` \(it restores b016 again/);
   });

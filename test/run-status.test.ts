@@ -3,6 +3,7 @@ import { describeRun, formatRun, type RunView } from '../client/runs';
 import type { ApprovalState } from '../common/disaster-recovery';
 import { approvalQuery } from '../common/messages';
 import { PRODUCTION, RunbookHarness } from './support/harness';
+import { until } from './support/until';
 
 // `runbook status` of a run that Temporal ended (terminated, timed out) while it waited: its queries replay it to
 // that moment, which still says "waiting for approval"; the status must say how it ended instead.
@@ -24,29 +25,13 @@ afterEach(async () => {
   for (const handle of started.splice(0)) await handle.terminate('test cleanup').catch(() => undefined);
 });
 
-/** Polls until `ok` holds; fails naming what it waited for and the last value. */
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await read();
-      if (ok(value)) return value;
-      last = value;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 /** The run as `runbook status` shows it, once a worker has answered its queries (a replay can be slow). */
 const statusOf = (workflowId: string, state: string) =>
   until(
     () => describeRun(harness.client, workflowId).then(({ view }) => view),
     (view: RunView) => view.state === state && view.progress !== null,
     `${workflowId} to be ${state} with its steps readable`,
+    90_000,
   );
 
 function expectNoLiveLines(text: string): void {
@@ -106,6 +91,8 @@ test('a disaster recovery terminated while it waited for approval shows who term
   expect(identity).toBeTruthy();
   expect(view.failure).toEqual({
     type: 'Terminated',
+    identity,
+    reason: 'hostile test',
     message: `terminated in Temporal by ${identity}: hostile test`,
   });
   // `runbook status --json` prints the view: it says so too.

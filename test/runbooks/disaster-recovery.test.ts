@@ -4,6 +4,7 @@ import type { ApprovalState, DisasterRecoveryResult } from '../../common/disaste
 import { waitForRunbook, type RunbookInput } from '../../client/launch';
 import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../../common/messages';
 import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
+import { until } from '../support/until';
 
 let harness: RunbookHarness;
 let heroku: ReturnType<typeof createActivities>;
@@ -48,21 +49,6 @@ async function launch(input: Partial<DrInput> & { operator?: string }) {
   } as DrInput);
   started.push(handle);
   return handle;
-}
-
-async function until<T>(
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read().catch((err: Error) => ({ notYet: err.message }) as T);
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const waitingApproval = (handle: WorkflowHandle) =>

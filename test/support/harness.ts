@@ -10,6 +10,7 @@ import { RunbookConfig, type RunbookConfigFile } from '../../common/environments
 import type { RunbookId } from '../../common/runbooks';
 import { TestSimulator } from './simulator';
 import { connectTestServer, createTestWorker, uniqueTaskQueue } from './temporal';
+import { stopPolling } from './until';
 
 export const STAGING = 'csis-reconasia-bravo';
 export const PRODUCTION = 'csis-reconasia-alfa';
@@ -96,11 +97,16 @@ export class RunbookHarness {
     return outcome.result;
   }
 
+  /** Stops the file's polls first (they query through the worker), then everything the harness started. */
   async stop(): Promise<void> {
+    await stopPolling();
     this.worker?.shutdown();
     await this.workerRun;
-    await this.server.close();
-    await this.sim.close();
-    await this.audit.close();
+    try {
+      await this.server.close();
+    } finally {
+      await this.sim.close();
+      await this.audit.close();
+    }
   }
 }
