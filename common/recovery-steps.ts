@@ -94,6 +94,20 @@ const readMaintenance = (context: ManualContext): string[][] => [
   ...(usesPlatform(context.maintenance.strategy) ? [['maintenance', ...appFlag(context)]] : []),
 ];
 
+/** `heroku maintenance:on|off` and/or the config var, as the environment's strategy switches maintenance. */
+function switchMaintenance(context: ManualContext, on: boolean): string[][] {
+  const { strategy, configVar, onValue, offValue } = context.maintenance;
+  const configVarCommand = on
+    ? ['config:set', `${configVar}=${onValue}`]
+    : offValue === null
+      ? ['config:unset', configVar]
+      : ['config:set', `${configVar}=${offValue}`];
+  return [
+    ...(usesPlatform(strategy) ? [[on ? 'maintenance:on' : 'maintenance:off', ...appFlag(context)]] : []),
+    ...(usesConfigVar(strategy) ? [[...configVarCommand, ...appFlag(context)]] : []),
+  ];
+}
+
 /** A shell word no POSIX shell interprets: printed as is. */
 export const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
@@ -173,18 +187,10 @@ export const RECOVERY_STEPS: readonly RecoveryStep[] = [
         ? { change: null, skip: 'already on' }
         : { change: `turn maintenance on (${facts.strategy})`, skip: null },
     // The platform flag first, then the config var, as the runbook switches it.
-    manual: (context) => {
-      const { maintenance } = context;
-      return {
-        commands: [
-          ...(usesPlatform(maintenance.strategy) ? [['maintenance:on', ...appFlag(context)]] : []),
-          ...(usesConfigVar(maintenance.strategy)
-            ? [['config:set', `${maintenance.configVar}=${maintenance.onValue}`, ...appFlag(context)]]
-            : []),
-        ],
-        note: `Strategy ${maintenance.strategy}.${usesConfigVar(maintenance.strategy) ? ' A config var change makes a release and restarts the dynos.' : ''} If step 1 showed maintenance already on, skip this step (and leave it on at the end).`,
-      };
-    },
+    manual: (context) => ({
+      commands: switchMaintenance(context, true),
+      note: `Strategy ${context.maintenance.strategy}.${usesConfigVar(context.maintenance.strategy) ? ' A config var change makes a release and restarts the dynos.' : ''} If step 1 showed maintenance already on, skip this step (and leave it on at the end).`,
+    }),
   },
   {
     name: 'quiet',
@@ -381,22 +387,10 @@ export const RECOVERY_STEPS: readonly RecoveryStep[] = [
       facts.maintenanceOnBefore
         ? { change: null, skip: 'it was on before this run: it stays on' }
         : { change: 'turn maintenance off', skip: null },
-    manual: (context) => {
-      const { maintenance } = context;
-      return {
-        commands: [
-          ...(usesPlatform(maintenance.strategy) ? [['maintenance:off', ...appFlag(context)]] : []),
-          ...(usesConfigVar(maintenance.strategy)
-            ? [
-                maintenance.offValue === null
-                  ? ['config:unset', maintenance.configVar, ...appFlag(context)]
-                  : ['config:set', `${maintenance.configVar}=${maintenance.offValue}`, ...appFlag(context)],
-              ]
-            : []),
-        ],
-        note: 'Skip this step if step 1 showed maintenance already on: the runbook leaves it as it found it.',
-      };
-    },
+    manual: (context) => ({
+      commands: switchMaintenance(context, false),
+      note: 'Skip this step if step 1 showed maintenance already on: the runbook leaves it as it found it.',
+    }),
   },
   {
     name: 'verify',

@@ -33,20 +33,6 @@ interface Scenario {
   during?: (handle: WorkflowHandle) => Promise<void>;
 }
 
-/** Approves a disaster recovery's plan as a second person, once it is offered. */
-async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
-  for (;;) {
-    const state = await handle.query(approvalQuery).catch(() => null);
-    if (state?.status === 'waiting') {
-      await handle.executeUpdate(approveUpdate, {
-        args: [{ approver: 'second-recorder', planHash: state.planHash!, reason: 'recording' }],
-      });
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** Waits until a disaster recovery's plan is offered for approval; returns its hash. */
 async function planOffered(handle: WorkflowHandle): Promise<string> {
   for (;;) {
@@ -54,6 +40,12 @@ async function planOffered(handle: WorkflowHandle): Promise<string> {
     if (state?.status === 'waiting') return state.planHash!;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Approves a disaster recovery's plan as a second person, once it is offered. */
+async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
+  const planHash = await planOffered(handle);
+  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'second-recorder', planHash, reason: 'recording' }] });
 }
 
 /** Refused approvals first — the requester's own (an Update), a stale hash (a Signal) — then a second person's. */

@@ -2,73 +2,41 @@
 // that does not name the holder is ignored; a lock started by hand holds nothing; a run cannot wait on itself, nor
 // forever; and when the lock is broken anyway (terminated, or released by a forged signal), its holder notices,
 // takes it back, makes no further change, and says so. Effects are read from the simulator.
-import type { WorkflowHandle } from '@temporalio/client';
-import { waitForRunbook, type RunbookInput } from '../client/launch';
-import type { ApprovalState } from '../common/disaster-recovery';
+import { waitForRunbook } from '../client/launch';
 import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../common/messages';
 import type { RunbookProgress } from '../common/progress';
-import { PRODUCTION, RunbookHarness, STAGING } from './support/harness';
+import { PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
 import { until } from './support/until';
 
-let harness: RunbookHarness;
-const started: WorkflowHandle[] = [];
+const setup = useRunbookHarness({ environments: { production: { app: PRODUCTION }, staging: { app: STAGING } } });
+const { started } = setup;
 
-beforeAll(async () => {
-  harness = await RunbookHarness.start({
-    environments: { production: { app: PRODUCTION }, staging: { app: STAGING } },
-  });
-});
-afterAll(() => harness?.stop());
-beforeEach(async () => {
-  await harness.sim.reset();
-  await harness.sim.control('PUT', 'clock', { speed: 60 });
-});
-afterEach(async () => {
-  for (const handle of started.splice(0)) await handle.terminate('test cleanup').catch(() => undefined);
-});
-
-const lockId = (app: string) => `${harness.config.lockPrefix}.${app}`;
-const FAST = { heartbeatTimeoutSeconds: 5 };
-
-async function recoveryWaitingForApproval(): Promise<{ handle: WorkflowHandle; approval: ApprovalState }> {
-  const handle = await harness.start('disaster-recovery', {
-    environment: 'production',
-    backup: 'b016',
-    operator: 'alice',
-    timing: FAST,
-  } as RunbookInput<'disaster-recovery'>);
-  started.push(handle);
-  const approval = await until(
-    () => handle.query(approvalQuery),
-    (state) => state.status === 'waiting',
-    'the plan to wait for approval',
-  );
-  return { handle, approval };
-}
+const lockId = (app: string) => `${setup.harness.config.lockPrefix}.${app}`;
 
 const lockStatus = async (app: string) =>
   (
-    await harness.client.workflow
+    await setup.harness.client.workflow
       .getHandle(lockId(app))
       .describe()
       .catch(() => null)
   )?.status.name ?? 'none';
 
-const changingEffects = async () => (await harness.sim.effects()).filter((effect) => effect.kind !== 'log-session');
+const changingEffects = async () =>
+  (await setup.harness.sim.effects()).filter((effect) => effect.kind !== 'log-session');
 
 test('a release signal that does not name the holder is ignored and recorded; the app stays locked', async () => {
-  const { handle } = await recoveryWaitingForApproval();
-  const lock = harness.client.workflow.getHandle(lockId(PRODUCTION));
+  const { handle } = await setup.harness.recoveryAwaitingApproval(started);
+  const lock = setup.harness.client.workflow.getHandle(lockId(PRODUCTION));
   await lock.signal('release');
   await lock.signal('release', {});
   await lock.signal('release', { workflowId: 'someone-else', runId: 'not-the-holder' });
 
   await until(
-    () => harness.audit.query({ app: PRODUCTION, runbook: 'app-lock' }),
+    () => setup.harness.audit.query({ app: PRODUCTION, runbook: 'app-lock' }),
     (entries) => entries.length === 3,
     'three notices of ignored releases',
   );
-  const notices = await harness.audit.query({ app: PRODUCTION, runbook: 'app-lock' });
+  const notices = await setup.harness.audit.query({ app: PRODUCTION, runbook: 'app-lock' });
   for (const notice of notices) {
     expect(notice).toMatchObject({ event: 'notice', workflowId: lockId(PRODUCTION) });
     expect(notice.summary).toMatch(/^ignored a release signal at .* that does not name the lock's holder/);
@@ -77,15 +45,15 @@ test('a release signal that does not name the holder is ignored and recorded; th
   expect(await lockStatus(PRODUCTION)).toBe('RUNNING');
 
   // A second changing runbook is still refused, and the recovery still waits, holding the lock.
-  const second = await harness.run('maintenance-off', { environment: 'production', operator: 'mallory' });
+  const second = await setup.harness.run('maintenance-off', { environment: 'production', operator: 'mallory' });
   expect(second.status === 'failed' && second.error.type).toBe('AppLocked');
   expect((await handle.query(approvalQuery)).status).toBe('waiting');
   expect(await changingEffects()).toEqual([]);
 });
 
 test('a forged release that names the holder ends the lock: the holder stops, changes nothing, and says so', async () => {
-  const { handle } = await recoveryWaitingForApproval();
-  const lock = harness.client.workflow.getHandle(lockId(PRODUCTION));
+  const { handle } = await setup.harness.recoveryAwaitingApproval(started);
+  const lock = setup.harness.client.workflow.getHandle(lockId(PRODUCTION));
   const { runId } = await handle.describe();
   await lock.signal('release', { workflowId: handle.workflowId, runId });
 
@@ -97,7 +65,7 @@ test('a forged release that names the holder ends the lock: the holder stops, ch
     /^The app lock of csis-reconasia-alfa was broken from outside at \S+ \(released by a release signal that names this run, which this run did not send\): another runbook may be changing csis-reconasia-alfa, so this run stopped/,
   );
   expect(await changingEffects()).toEqual([]);
-  const trail = await harness.audit.query({ workflowId: handle.workflowId });
+  const trail = await setup.harness.audit.query({ workflowId: handle.workflowId });
   expect(trail.some((entry) => entry.event === 'notice' && /was broken from outside/.test(entry.summary))).toBe(true);
   expect(trail[0]).toMatchObject({ event: 'failed' });
   const described = await handle.describe();
@@ -106,8 +74,8 @@ test('a forged release that names the holder ends the lock: the holder stops, ch
 
 test('a terminated lock: the holder takes it back at once, a second runbook is refused, and the holder stops before its next change', async () => {
   // The index rebuild runs 20 s (at 60×): the lock is broken while it runs.
-  await harness.sim.control('POST', 'dyno-outcomes', { pattern: 'rebuild_index', durationSeconds: 1200 });
-  const { handle, approval } = await recoveryWaitingForApproval();
+  await setup.harness.sim.control('POST', 'dyno-outcomes', { pattern: 'rebuild_index', durationSeconds: 1200 });
+  const { handle, approval } = await setup.harness.recoveryAwaitingApproval(started);
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: approval.planHash! }] });
   await until(
     () => handle.query(progressQuery),
@@ -117,7 +85,7 @@ test('a terminated lock: the holder takes it back at once, a second runbook is r
     60_000,
   );
   const before = (await changingEffects()).length;
-  await harness.client.workflow.getHandle(lockId(PRODUCTION)).terminate('mallory breaks the lock');
+  await setup.harness.client.workflow.getHandle(lockId(PRODUCTION)).terminate('mallory breaks the lock');
 
   const broken = await until(
     () => handle.query(progressQuery),
@@ -130,7 +98,7 @@ test('a terminated lock: the holder takes it back at once, a second runbook is r
   });
   expect(broken.currentStep).toBe('index');
   expect(await lockStatus(PRODUCTION)).toBe('RUNNING');
-  const second = await harness.run('maintenance-off', { environment: 'production', operator: 'mallory' });
+  const second = await setup.harness.run('maintenance-off', { environment: 'production', operator: 'mallory' });
   expect(second.status === 'failed' && second.error.type).toBe('AppLocked');
 
   // The rebuild finishes; the next change (scaling back) is not made, nor any compensation under a broken lock.
@@ -143,28 +111,28 @@ test('a terminated lock: the holder takes it back at once, a second runbook is r
   expect(outcome.error.message).toMatch(/processes left quiet because the app lock was broken/);
   const after = (await changingEffects()).slice(before);
   expect(after.map((effect) => effect.kind)).toEqual(['dyno-exit']);
-  const config = await harness.sim.api().get(`/apps/${PRODUCTION}/config-vars`);
+  const config = await setup.harness.sim.api().get(`/apps/${PRODUCTION}/config-vars`);
   expect(config.MAINTENANCE_MODE).toBe('True');
-  const trail = await harness.audit.query({ workflowId: handle.workflowId, event: 'intent' });
+  const trail = await setup.harness.audit.query({ workflowId: handle.workflowId, event: 'intent' });
   expect(trail.some((entry) => /scale .* back/.test(entry.summary))).toBe(false);
 }, 120_000);
 
 test('a lock started by hand ends at once, holding nothing', async () => {
-  const squat = await harness.client.workflow.start('appLock', {
+  const squat = await setup.harness.client.workflow.start('appLock', {
     args: [{}],
-    taskQueue: harness.taskQueue,
+    taskQueue: setup.harness.taskQueue,
     workflowId: lockId(STAGING),
   });
   expect(await squat.result()).toMatchObject({ held: false, why: expect.stringMatching(/not started by a runbook/) });
-  const outcome = await harness.run('maintenance-on', { environment: 'staging' });
+  const outcome = await setup.harness.run('maintenance-on', { environment: 'staging' });
   expect(outcome.status).toBe('succeeded');
 });
 
 test("a run whose workflow ID is a lock's ID is refused, waiting or not", async () => {
   for (const workflowId of [lockId(STAGING), lockId(PRODUCTION)]) {
-    const handle = await harness.client.workflow.start('maintenanceOn', {
+    const handle = await setup.harness.client.workflow.start('maintenanceOn', {
       args: [{ environment: 'staging', waitForLock: true }],
-      taskQueue: harness.taskQueue,
+      taskQueue: setup.harness.taskQueue,
       workflowId,
     });
     const outcome = await waitForRunbook(handle as never);
@@ -177,8 +145,8 @@ test("a run whose workflow ID is a lock's ID is refused, waiting or not", async 
 });
 
 test('waiting for the lock ends at its deadline, naming the holder', async () => {
-  const { handle } = await recoveryWaitingForApproval();
-  const waiting = await harness.run('maintenance-on', {
+  const { handle } = await setup.harness.recoveryAwaitingApproval(started);
+  const waiting = await setup.harness.run('maintenance-on', {
     environment: 'production',
     waitForLock: true,
     lockWaitMinutes: 0.05,

@@ -3,38 +3,23 @@
 // redacted; refused approvals are recorded however they arrived, under the name they claimed; and a run Temporal
 // ended by itself gets its end from the worker's reconciler. Effects are read from the simulator.
 import Database from 'better-sqlite3';
-import type { WorkflowHandle } from '@temporalio/client';
-import { waitForRunbook, type RunbookInput } from '../client/launch';
-import type { ApprovalState } from '../common/disaster-recovery';
-import { approvalQuery, approveSignal, approveUpdate } from '../common/messages';
+import { waitForRunbook } from '../client/launch';
+import { approveSignal, approveUpdate } from '../common/messages';
 import { EndReconciler } from '../worker/end-reconciler';
-import { PRODUCTION, RunbookHarness, STAGING } from './support/harness';
+import { PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
 import { uniqueTaskQueue } from './support/temporal';
 import { until } from './support/until';
 
-let harness: RunbookHarness;
-const started: WorkflowHandle[] = [];
+const setup = useRunbookHarness({ environments: { production: { app: PRODUCTION }, staging: { app: STAGING } } });
+const { started } = setup;
 
-beforeAll(async () => {
-  harness = await RunbookHarness.start({
-    environments: { production: { app: PRODUCTION }, staging: { app: STAGING } },
-  });
-});
-afterAll(() => harness?.stop());
-beforeEach(async () => {
-  await harness.sim.reset();
-  await harness.sim.control('PUT', 'clock', { speed: 60 });
-});
-afterEach(async () => {
-  for (const handle of started.splice(0)) await handle.terminate('test cleanup').catch(() => undefined);
-});
-
-const changingEffects = async () => (await harness.sim.effects()).filter((effect) => effect.kind !== 'log-session');
-const trailOf = async (workflowId: string) => (await harness.audit.query({ workflowId })).reverse();
+const changingEffects = async () =>
+  (await setup.harness.sim.effects()).filter((effect) => effect.kind !== 'log-session');
+const trailOf = async (workflowId: string) => (await setup.harness.audit.query({ workflowId })).reverse();
 
 /** Holds the audit store's write lock, as a stuck migration or a backup tool would, until released. */
 function lockAuditStore(): () => void {
-  const db = new Database(harness.audit.location);
+  const db = new Database(setup.harness.audit.location);
   db.exec('BEGIN EXCLUSIVE');
   return () => {
     db.exec('ROLLBACK');
@@ -44,36 +29,20 @@ function lockAuditStore(): () => void {
 
 /** Starts a workflow the way the Temporal UI does: one JSON object, no client-side checks. */
 async function startFromUi(workflowType: string, input: unknown, workflowId = uniqueTaskQueue('ui')) {
-  const handle = await harness.client.workflow.start(workflowType, {
+  const handle = await setup.harness.client.workflow.start(workflowType, {
     args: [input],
-    taskQueue: harness.taskQueue,
+    taskQueue: setup.harness.taskQueue,
     workflowId,
   });
   started.push(handle);
   return handle;
 }
 
-async function drWaitingForApproval(): Promise<{ handle: WorkflowHandle; approval: ApprovalState }> {
-  const handle = await harness.start('disaster-recovery', {
-    environment: 'production',
-    backup: 'b016',
-    operator: 'alice',
-    timing: { heartbeatTimeoutSeconds: 5 },
-  } as RunbookInput<'disaster-recovery'>);
-  started.push(handle);
-  const approval = await until(
-    () => handle.query(approvalQuery),
-    (state) => state.status === 'waiting',
-    'the plan to wait for approval',
-  );
-  return { handle, approval };
-}
-
 describe('a trail that cannot be written', () => {
   test('locked from the start: the run does not start, and Heroku is not called', async () => {
     const release = lockAuditStore();
     try {
-      const outcome = await harness.run('maintenance-on', { environment: 'staging' });
+      const outcome = await setup.harness.run('maintenance-on', { environment: 'staging' });
       expect(outcome.status === 'failed' && outcome.error).toMatchObject({
         type: 'AuditUnavailable',
         message: expect.stringMatching(
@@ -83,19 +52,19 @@ describe('a trail that cannot be written', () => {
     } finally {
       release();
     }
-    expect(await harness.sim.calls()).toEqual([]);
+    expect(await setup.harness.sim.calls()).toEqual([]);
   });
 
   test('locked after the start: the change is not made, and the run says it stopped before it', async () => {
     // The read of the app waits 3 s: time to lock the trail between the run's start and its change.
-    await harness.sim.control('POST', 'faults', {
+    await setup.harness.sim.control('POST', 'faults', {
       method: 'GET',
       path: `/apps/${STAGING}`,
       action: 'latency',
       latencyMs: 3000,
       count: 1,
     });
-    const handle = await harness.start('maintenance-on', { environment: 'staging' });
+    const handle = await setup.harness.start('maintenance-on', { environment: 'staging' });
     await until(
       () => trailOf(handle.workflowId),
       (trail) => trail.some((entry) => entry.event === 'started'),
@@ -115,11 +84,11 @@ describe('a trail that cannot be written', () => {
       ),
     });
     expect(await changingEffects()).toEqual([]);
-    expect((await harness.sim.calls()).filter((call) => call.method !== 'GET')).toEqual([]);
-    expect((await harness.sim.api().get(`/apps/${STAGING}/config-vars`)).MAINTENANCE_MODE).toBeUndefined();
+    expect((await setup.harness.sim.calls()).filter((call) => call.method !== 'GET')).toEqual([]);
+    expect((await setup.harness.sim.api().get(`/apps/${STAGING}/config-vars`)).MAINTENANCE_MODE).toBeUndefined();
 
     // Its end could not be written either: the reconciler writes it once the trail is back.
-    const reconciler = new EndReconciler(harness.client, harness.audit);
+    const reconciler = new EndReconciler(setup.harness.client, setup.harness.audit);
     const [end] = await reconciler
       .reconcileOnce(0)
       .then((ends) => ends.filter((e) => e.workflowId === handle.workflowId));
@@ -143,7 +112,7 @@ test('a plain config value from the UI is refused and never reaches the trail', 
   expect(trail.map((entry) => entry.event)).toEqual(['started', 'failed']);
   expect(trail[0].details).toEqual({ input: { fields: ['environment', 'set'] } });
   expect(JSON.stringify(trail)).not.toContain(secret);
-  expect(await harness.sim.calls()).toEqual([]);
+  expect(await setup.harness.sim.calls()).toEqual([]);
 });
 
 test('a 3,000-character operator from the UI is refused naming the field, on the record, with the run ended cleanly', async () => {
@@ -163,7 +132,7 @@ test('a 3,000-character operator from the UI is refused naming the field, on the
 });
 
 test('refused approvals are recorded however they arrived, under the name they claimed; the approver is the actor', async () => {
-  const { handle, approval } = await drWaitingForApproval();
+  const { handle, approval } = await setup.harness.recoveryAwaitingApproval(started);
   const refused = (update: Promise<unknown>) =>
     update.then(
       () => 'accepted',
@@ -178,28 +147,28 @@ test('refused approvals are recorded however they arrived, under the name they c
   expect(await refused(handle.executeUpdate('approve', { args: [{}] }))).not.toBe('accepted');
   await handle.signal(approveSignal, { approver: 'Alice', planHash: approval.planHash! });
   await until(
-    () => harness.audit.query({ workflowId: handle.workflowId, event: 'approval' }),
+    () => setup.harness.audit.query({ workflowId: handle.workflowId, event: 'approval' }),
     (entries) => entries.filter((entry) => /refused/.test(entry.summary)).length === 3,
     'three refusals on the record',
   );
   await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: approval.planHash! }] });
   await waitForRunbook(handle as never);
 
-  const approvals = (await harness.audit.query({ workflowId: handle.workflowId, event: 'approval' })).reverse();
+  const approvals = (await setup.harness.audit.query({ workflowId: handle.workflowId, event: 'approval' })).reverse();
   const refusals = approvals.filter((entry) => /refused/.test(entry.summary));
   expect(refusals.map((entry) => entry.operator).sort()).toEqual(['Alice', 'mallory', 'unknown']);
   expect(refusals.find((entry) => entry.operator === 'Alice')?.summary).toMatch(/cannot approve it/);
   // `runbook audit --operator bob` finds bob's approval.
-  const bobs = await harness.audit.query({ operator: 'bob', event: 'approval' });
+  const bobs = await setup.harness.audit.query({ operator: 'bob', event: 'approval' });
   expect(bobs.some((entry) => entry.workflowId === handle.workflowId && /approved by bob/.test(entry.summary))).toBe(
     true,
   );
 });
 
 test('a run terminated in Temporal gets its end in the trail from the reconciler, once', async () => {
-  const { handle } = await drWaitingForApproval();
+  const { handle } = await setup.harness.recoveryAwaitingApproval(started);
   await handle.terminate('ops: wrong backup');
-  const reconciler = new EndReconciler(harness.client, harness.audit);
+  const reconciler = new EndReconciler(setup.harness.client, setup.harness.audit);
   const ends = (await reconciler.reconcileOnce(0)).filter((end) => end.workflowId === handle.workflowId);
   expect(ends).toHaveLength(1);
   expect(ends[0]).toMatchObject({
@@ -219,7 +188,7 @@ test('a run terminated in Temporal gets its end in the trail from the reconciler
 });
 
 test('a change is recorded as intended before it is made, and with its outcome after', async () => {
-  const outcome = await harness.run('scale-dynos', { environment: 'staging', processes: { worker: 0 } });
+  const outcome = await setup.harness.run('scale-dynos', { environment: 'staging', processes: { worker: 0 } });
   expect(outcome.status).toBe('succeeded');
   const trail = await trailOf(outcome.workflowId);
   const intent = trail.find((entry) => entry.event === 'intent')!;
@@ -231,7 +200,7 @@ test('a change is recorded as intended before it is made, and with its outcome a
 });
 
 test('a change Heroku refuses is on the record as intended and as failed', async () => {
-  const outcome = await harness.run('scale-dynos', { environment: 'staging', processes: { clock: 1 } });
+  const outcome = await setup.harness.run('scale-dynos', { environment: 'staging', processes: { clock: 1 } });
   expect(outcome.status === 'failed' && outcome.error.message).toMatch(/has no process type "clock"/);
   const trail = await trailOf(outcome.workflowId);
   expect(trail.map((entry) => entry.event)).toEqual(['started', 'intent', 'change', 'failed']);

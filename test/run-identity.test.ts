@@ -6,25 +6,14 @@ import { waitForRunbook } from '../client/launch';
 import type { RunCommandResult } from '../common/commands';
 import { carriesMarker, commandMarker } from '../common/commands';
 import { PlatformApi } from '../activities/heroku/platform-api';
-import { PRODUCTION, RunbookHarness, STAGING } from './support/harness';
+import { PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
 import { runCli } from './support/cli';
 import { uniqueTaskQueue } from './support/temporal';
 
-let harness: RunbookHarness;
-
-beforeAll(async () => {
-  harness = await RunbookHarness.start({
-    environments: { production: { app: PRODUCTION }, staging: { app: STAGING } },
-  });
-});
-afterAll(() => harness?.stop());
-beforeEach(async () => {
-  await harness.sim.reset();
-  await harness.sim.control('PUT', 'clock', { speed: 60 });
-});
+const setup = useRunbookHarness({ environments: { production: { app: PRODUCTION }, staging: { app: STAGING } } });
 
 const dynoCreates = async () =>
-  (await harness.sim.effects()).filter((effect) => effect.kind === 'dyno-create') as unknown as Array<{
+  (await setup.harness.sim.effects()).filter((effect) => effect.kind === 'dyno-create') as unknown as Array<{
     name: string;
     command: string;
   }>;
@@ -32,16 +21,16 @@ const dynoCreates = async () =>
 test("a re-used workflow ID runs its own command: a retry never adopts the earlier run's dyno", async () => {
   const workflowId = uniqueTaskQueue('reused');
   const start = (command: string) =>
-    harness.client.workflow.start('runCommand', {
+    setup.harness.client.workflow.start('runCommand', {
       args: [{ environment: 'staging', command, operator: 'alice' }],
-      taskQueue: harness.taskQueue,
+      taskQueue: setup.harness.taskQueue,
       workflowId,
     });
   const first = await waitForRunbook<RunCommandResult>(await start('python manage.py send_newsletter'));
   expect(first.status).toBe('succeeded');
 
   // The second run's first dyno create fails without being applied: its retry looks for a dyno it started.
-  await harness.sim.control('POST', 'faults', {
+  await setup.harness.sim.control('POST', 'faults', {
     method: 'POST',
     path: `/apps/${STAGING}/dynos`,
     action: 'error',
@@ -66,9 +55,9 @@ test('a workflow ID with a newline never reaches a dyno: the workflow refuses it
   const hostile = 'x\npython manage.py flush --noinput\n#';
   let refusal: string;
   try {
-    const handle = await harness.client.workflow.start('rebuildSearchIndex', {
+    const handle = await setup.harness.client.workflow.start('rebuildSearchIndex', {
       args: [{ environment: 'production' }],
-      taskQueue: harness.taskQueue,
+      taskQueue: setup.harness.taskQueue,
       workflowId: hostile,
     });
     const outcome = await waitForRunbook(handle);
@@ -106,14 +95,18 @@ test('the dyno marker holds only characters no shell interprets, and matches onl
 });
 
 test("Heroku failing on an activity's last attempt says it gave up, not that it retries", async () => {
-  await harness.sim.control('POST', 'faults', {
+  await setup.harness.sim.control('POST', 'faults', {
     method: 'GET',
     path: `/apps/${STAGING}`,
     action: 'error',
     status: 503,
     count: 2,
   });
-  const platform = new PlatformApi({ apiUrl: harness.sim.url, dataApiUrl: harness.sim.url, apiKey: harness.sim.token });
+  const platform = new PlatformApi({
+    apiUrl: setup.harness.sim.url,
+    dataApiUrl: setup.harness.sim.url,
+    apiKey: setup.harness.sim.token,
+  });
   const messageOn = async (attempt: number) =>
     new MockActivityEnvironment({ attempt, retryPolicy: { maximumAttempts: 10 } })
       .run(() => platform.getApp(STAGING))

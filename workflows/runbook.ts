@@ -114,33 +114,24 @@ export class RunbookRun {
     return this.lock?.broken ?? null;
   }
 
-  /** Fails the run if its lock was broken from outside: called before each change, and by waits that can stop. */
-  stopIfLockBroken(before: string): void {
+  /**
+   * Fails the run if its lock was broken from outside: called before each change (naming it), by waits that can
+   * stop, and at the end (`before` null: the run made all its changes, but the app may have changed beside it).
+   */
+  stopIfLockBroken(before: string | null): void {
     const broken = this.lockBroken;
     if (!broken) return;
     const app = this.target?.app ?? 'the app';
+    const consequence =
+      before === null
+        ? `, after this run's last change: another runbook may have changed ${app} beside it. Check the app (\`runbook run app-status --app ${app}\`).`
+        : `: another runbook may be changing ${app}, so this run stopped before it would ${before} and makes no further change.`;
     throw ApplicationFailure.create({
       type: FailureTypes.LockBroken,
       nonRetryable: true,
       message:
-        `The app lock of ${app} was broken from outside at ${broken.at} (${broken.how}): another runbook may be ` +
-        `changing ${app}, so this run stopped before it would ${before} and makes no further change.` +
+        `The app lock of ${app} was broken from outside at ${broken.at} (${broken.how})${consequence}` +
         (broken.retaken === false ? ' Another run holds the lock now.' : ''),
-      details: [broken],
-    });
-  }
-
-  /** A run that made all its changes but lost its lock on the way still fails: the app may have changed beside it. */
-  failIfLockBrokenAtEnd(): void {
-    const broken = this.lockBroken;
-    if (!broken) return;
-    const app = this.target?.app ?? 'the app';
-    throw ApplicationFailure.create({
-      type: FailureTypes.LockBroken,
-      nonRetryable: true,
-      message:
-        `The app lock of ${app} was broken from outside at ${broken.at} (${broken.how}), after this run's last ` +
-        `change: another runbook may have changed ${app} beside it. Check the app (\`runbook run app-status --app ${app}\`).`,
       details: [broken],
     });
   }
@@ -364,7 +355,7 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
     );
     if (!checked.ok) throw checked.failure;
     const result = await body(run, checked.input);
-    run.failIfLockBrokenAtEnd();
+    run.stopIfLockBroken(null);
     await run.releaseLock();
     await run.settle();
     run.finish('succeeded');

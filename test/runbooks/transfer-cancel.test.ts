@@ -4,14 +4,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { RunbookInput } from '../../client/launch';
 import { progressQuery } from '../../common/messages';
 import type { RunbookProgress } from '../../common/progress';
-import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
+import { PRODUCTION, STAGING, useRunbookHarness } from '../support/harness';
 import { until } from '../support/until';
 
-let harness: RunbookHarness;
-const started: WorkflowHandle[] = [];
-
-beforeAll(async () => {
-  harness = await RunbookHarness.start({
+const setup = useRunbookHarness(
+  {
     environments: {
       staging: { app: STAGING },
       // Deadlines of a few seconds: 3 s at least, and the size at 1 MiB/s.
@@ -22,23 +19,22 @@ beforeAll(async () => {
       },
       production: { app: PRODUCTION },
     },
-  });
-});
-afterAll(() => harness?.stop());
+  },
+  { speed: 1 },
+);
+const { started } = setup;
 beforeEach(async () => {
-  await harness.sim.reset();
-  // A backup or restore of staging's 8 MB database takes about 80 s (simulated = real time here).
-  await harness.sim.control('PUT', 'data-api', { transferBytesPerSecond: 100_000 });
-});
-afterEach(async () => {
-  for (const handle of started.splice(0)) await handle.terminate('test cleanup').catch(() => undefined);
+  // A backup or restore of staging's 9 MB database takes about 90 s (simulated = real time here).
+  await setup.harness.sim.control('PUT', 'data-api', { transferBytesPerSecond: 100_000 });
 });
 
 const FAST = { heartbeatTimeoutSeconds: 5 };
-const effects = async (kind: string) => (await harness.sim.effects()).filter((effect) => effect.kind === kind);
+const effects = async (kind: string) => (await setup.harness.sim.effects()).filter((effect) => effect.kind === kind);
 
 async function transfers(app: string) {
-  return (await harness.sim.api().request({ method: 'GET', path: `/client/v11/apps/${app}/transfers` })) as Array<{
+  return (await setup.harness.sim
+    .api()
+    .request({ method: 'GET', path: `/client/v11/apps/${app}/transfers` })) as Array<{
     num: number;
     canceled_at: string | null;
     finished_at: string | null;
@@ -51,7 +47,7 @@ async function startAndWaitFor<N extends 'capture-backup' | 'restore-backup'>(
   input: RunbookInput<N>,
   step: string,
 ): Promise<WorkflowHandle> {
-  const handle = await harness.start(name, input);
+  const handle = await setup.harness.start(name, input);
   started.push(handle);
   await until(
     () => handle.query(progressQuery),
@@ -74,7 +70,7 @@ test('cancelling capture-backup cancels the backup on Heroku and says so', async
   expect(newest.canceled_at).not.toBeNull();
   const progress = await handle.query(progressQuery);
   expect(progress.leftState).toMatch(/^Backup b\d{3} was cancelled on Heroku at .*; the database is unchanged\.$/);
-  const trail = (await harness.audit.query({ workflowId: handle.workflowId })).reverse();
+  const trail = (await setup.harness.audit.query({ workflowId: handle.workflowId })).reverse();
   expect(trail.map((entry) => entry.event)).toEqual(['started', 'intent', 'change', 'intent', 'change', 'failed']);
   expect(trail[3].summary).toMatch(/^about to cancel b\d{3} on Heroku \(the run was cancelled\)$/);
   expect(trail[4].summary).toMatch(/^cancelled b\d{3} on Heroku at /);
@@ -103,7 +99,7 @@ test('cancelling restore-backup cancels the restore on Heroku and says the datab
 });
 
 test('a backup past its deadline is cancelled on Heroku and the run fails saying why', async () => {
-  const outcome = await harness.run('capture-backup', { environment: 'staging-tight', timing: FAST });
+  const outcome = await setup.harness.run('capture-backup', { environment: 'staging-tight', timing: FAST });
   expect(outcome.status === 'failed' && outcome.error).toMatchObject({
     type: 'TransferTimedOut',
     message: expect.stringMatching(
@@ -114,7 +110,7 @@ test('a backup past its deadline is cancelled on Heroku and the run fails saying
 });
 
 test('a disaster recovery whose restore passes its deadline stops it and fails with maintenance left on', async () => {
-  const outcome = await harness.run('disaster-recovery', {
+  const outcome = await setup.harness.run('disaster-recovery', {
     environment: 'staging-tight',
     backup: 'latest',
     confirm: STAGING,
@@ -127,6 +123,6 @@ test('a disaster recovery whose restore passes its deadline stops it and fails w
   expect(outcome.error.message).toMatch(/State of csis-reconasia-bravo: database may be inconsistent; maintenance ON/);
   expect(outcome.error.message).toMatch(/restore r\d{3} was stopped/);
   expect(await effects('transfer-cancel')).toHaveLength(1);
-  const config = await harness.sim.api().get(`/apps/${STAGING}/config-vars`);
+  const config = await setup.harness.sim.api().get(`/apps/${STAGING}/config-vars`);
   expect(config.MAINTENANCE_MODE).toBe('True');
 });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SqliteAuditLog } from '../../lib/audit/sqlite-audit-log';
@@ -10,7 +10,9 @@ import { RunbookConfig, type RunbookConfigFile } from '../../common/environments
 import type { RunbookId } from '../../common/runbooks';
 import { TestSimulator } from './simulator';
 import { connectTestServer, createTestWorker, uniqueTaskQueue } from './temporal';
-import { stopPolling } from './until';
+import { stopPolling, until } from './until';
+import type { ApprovalState } from '../../common/disaster-recovery';
+import { approvalQuery } from '../../common/messages';
 
 export const STAGING = 'csis-reconasia-bravo';
 export const PRODUCTION = 'csis-reconasia-alfa';
@@ -98,6 +100,30 @@ export class RunbookHarness {
   }
 
   /** Stops the file's polls first (they query through the worker), then everything the harness started. */
+  /**
+   * A production disaster recovery of b016 (as alice unless `input` says otherwise), once its plan waits for
+   * approval. Its handle goes onto `started`, for the file's clean-up.
+   */
+  async recoveryAwaitingApproval(
+    started: WorkflowHandle[],
+    input: Partial<RunbookInput<'disaster-recovery'>> = {},
+  ): Promise<{ handle: WorkflowHandle; approval: ApprovalState }> {
+    const handle = await this.start('disaster-recovery', {
+      environment: 'production',
+      backup: 'b016',
+      operator: 'alice',
+      timing: { heartbeatTimeoutSeconds: 5 },
+      ...input,
+    } as RunbookInput<'disaster-recovery'>);
+    started.push(handle);
+    const approval = await until(
+      () => handle.query(approvalQuery),
+      (state) => state.status === 'waiting',
+      'the plan to wait for approval',
+    );
+    return { handle, approval };
+  }
+
   async stop(): Promise<void> {
     await stopPolling();
     this.worker?.shutdown();
@@ -109,4 +135,35 @@ export class RunbookHarness {
       await this.audit.close();
     }
   }
+}
+
+/**
+ * The usual life of a runbook test file: one harness for the file; before each test a fresh simulated world, its
+ * time `speed` times faster; after each, the runs the test started are terminated (a test that failed half-way must
+ * not leave a run holding its app's lock for the next). Push handles onto `started` to have them cleaned up.
+ */
+export function useRunbookHarness(
+  config: RunbookConfigFile,
+  { speed = 60 }: { speed?: number } = {},
+): { readonly harness: RunbookHarness; readonly started: WorkflowHandle[] } {
+  let harness: RunbookHarness | undefined;
+  const started: WorkflowHandle[] = [];
+  beforeAll(async () => {
+    harness = await RunbookHarness.start(config);
+  });
+  afterAll(() => harness?.stop());
+  beforeEach(async () => {
+    await harness!.sim.reset();
+    await harness!.sim.control('PUT', 'clock', { speed });
+  });
+  afterEach(async () => {
+    for (const handle of started.splice(0)) await handle.terminate('test cleanup').catch(() => undefined);
+  });
+  return {
+    get harness() {
+      if (!harness) throw new Error('the harness starts in beforeAll: use it inside a test');
+      return harness;
+    },
+    started,
+  };
 }
