@@ -9,6 +9,7 @@ import { runCli, startCli, startWorkerProcess, waitForExit } from './support/cli
 import { createTestDatabase } from './support/postgres';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
+import { until } from './support/until';
 
 const address = process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS!;
 let sim: TestSimulator;
@@ -33,6 +34,8 @@ beforeAll(async () => {
     RUNBOOK_AUDIT_DB: auditDatabase.url,
     // The same key on both sides: the CLI seals --set values, the worker opens them.
     RUNBOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
+    // The worker's end reconciler looks every second, not every minute.
+    RUNBOOK_RECONCILE_INTERVAL_MS: '1000',
   };
   ({ child: worker, output: workerOutput } = await startWorkerProcess(env));
   connection = await Connection.connect({ address });
@@ -244,6 +247,49 @@ test('every kind of runbook runs from the CLI: backup, restore (with --confirm),
   });
   expect(noKey.code).toBe(2);
   expect(noKey.stderr).toContain('--set needs RUNBOOK_SECRETS_KEY');
+});
+
+test('a run terminated in Temporal gets its end in the trail from the worker process, with who terminated it and why', async () => {
+  const launched = await runCli(
+    [
+      'run',
+      'disaster-recovery',
+      '--env',
+      'production',
+      '--backup',
+      'b016',
+      '--no-wait',
+      '--json',
+      '--operator',
+      'gina',
+    ],
+    env,
+  );
+  expect(launched.code).toBe(0);
+  const { workflowId } = JSON.parse(launched.stdout);
+  const events = async () =>
+    (
+      JSON.parse((await runCli(['audit', '--workflow-id', workflowId, '--json'], env)).stdout) as Array<{
+        event: string;
+        summary: string;
+        operator: string;
+      }>
+    ).reverse();
+  await until(events, (trail) => trail.some((entry) => entry.event === 'approval'), 'the plan on the record', 60_000);
+  await new Client({ connection }).workflow.getHandle(workflowId).terminate('cli test: an abandoned drill');
+  const trail = await until(
+    events,
+    (entries) => entries.some((entry) => entry.event === 'ended'),
+    'the worker to record the end',
+    60_000,
+  );
+  expect(trail.at(-1)).toMatchObject({
+    event: 'ended',
+    operator: 'gina',
+    summary: expect.stringMatching(
+      /^disaster-recovery was terminated in Temporal by .+: cli test: an abandoned drill, at \S+\. It wrote no end of its own, so how it left csis-reconasia-alfa is not known/,
+    ),
+  });
 });
 
 test('the worker refuses to start without HEROKU_API_KEY or with an invalid config, saying which', async () => {

@@ -28,8 +28,9 @@ export class EndReconciler {
   async reconcileOnce(graceMs = 5_000): Promise<AuditEntry[]> {
     const open = await this.audit.openRuns({ startedBefore: new Date(Date.now() - graceMs).toISOString() });
     const written: AuditEntry[] = [];
+    const retentionMs = open.length ? await this.retentionMs() : 0;
     for (const run of open) {
-      const end = await this.endOf(run);
+      const end = await this.endOf(run, retentionMs);
       if (!end) continue;
       if (await this.audit.write(end)) {
         written.push(end);
@@ -61,8 +62,17 @@ export class EndReconciler {
     await this.running;
   }
 
-  /** The end record for a run that is no longer running, or null while it runs. */
-  private async endOf(run: OpenRun): Promise<AuditEntry | null> {
+  /** The namespace's retention: a run Temporal does not know was either forgotten (older) or is not its own. */
+  private async retentionMs(): Promise<number> {
+    const { config } = await this.client.workflowService.describeNamespace({
+      namespace: this.client.options.namespace,
+    });
+    const ttl = config?.workflowExecutionRetentionTtl;
+    return ttl ? Number(ttl.seconds ?? 0) * 1000 : 24 * 3_600_000;
+  }
+
+  /** The end record for a run that is no longer running, or null while it runs (or when it is not this namespace's). */
+  private async endOf(run: OpenRun, retentionMs: number): Promise<AuditEntry | null> {
     const record = (summary: string, details: Record<string, unknown>): AuditEntry => ({
       workflowId: run.workflowId,
       runId: run.runId,
@@ -84,6 +94,8 @@ export class EndReconciler {
       description = await this.client.workflow.getHandle(run.workflowId, run.runId).describe();
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // Not found: past retention if it started that long ago; otherwise another namespace's run sharing the trail.
+      if (Date.parse(run.startedAt) > Date.now() - retentionMs) return null;
       return record(
         `${run.runbook} is no longer in Temporal (past its retention?): how it ended is not known.${unknownState}`,
         {
