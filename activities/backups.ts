@@ -1,7 +1,8 @@
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { BackupSchedule, DatabaseRef, TransferSummary } from '../common/backups';
+import { findSchedule, type BackupSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
 import { FailureTypes } from '../common/errors';
+import { millisecondsFromEnv } from '../lib/env-settings';
 import { backupNumber, summarize, type DataApi, type Transfer } from './heroku/data-api';
 
 /** How waits poll: a short first interval so completion is seen quickly, growing so long waits cost few calls. */
@@ -29,14 +30,7 @@ export function nextPollInterval(
 
 /** Polling from RUNBOOK_POLL_INITIAL_MS, RUNBOOK_POLL_MAX_MS, RUNBOOK_POLL_WATCH_MS (the defaults where unset). */
 export function pollingFromEnv(env: NodeJS.ProcessEnv = process.env): PollingSettings {
-  const read = (name: string, fallback: number) => {
-    const value = env[name];
-    if (value === undefined || value === '') return fallback;
-    const number = Number(value);
-    if (!Number.isInteger(number) || number <= 0)
-      throw new Error(`${name} must be a whole number of milliseconds, got "${value}"`);
-    return number;
-  };
+  const read = (name: string, fallback: number) => millisecondsFromEnv(name, env, { whole: true }) ?? fallback;
   return {
     initialMs: read('RUNBOOK_POLL_INITIAL_MS', DEFAULT_POLLING.initialMs),
     maxMs: read('RUNBOOK_POLL_MAX_MS', DEFAULT_POLLING.maxMs),
@@ -168,11 +162,9 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
       hour: number;
       timezone: string;
     }): Promise<{ changed: boolean }> {
-      const name = `${database.attachment}_URL`;
-      const current = await data.schedules(database.addonId);
-      if (current.some((s) => s.hour === hour && s.timezone === timezone && s.name.toUpperCase() === name))
-        return { changed: false };
-      await data.setSchedule(database.addonId, { hour, timezone, name });
+      const current = findSchedule(await data.schedules(database.addonId), database.attachment);
+      if (current?.hour === hour && current.timezone === timezone) return { changed: false };
+      await data.setSchedule(database.addonId, { hour, timezone, name: `${database.attachment}_URL` });
       return { changed: true };
     },
 

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
-import { type BackupSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
+import {
+  findSchedule,
+  newestBackup,
+  type BackupSchedule,
+  type DatabaseRef,
+  type TransferSummary,
+} from '../common/backups';
 import {
   type DisasterRecoveryPlan,
   type HashedPlan,
@@ -69,9 +75,7 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       // A continued run restores what the first one planned, never "latest" again (that may be its safety backup).
       const backup = await reads.checkBackup({ app: database.appName, backup: checkpoint?.backup ?? request.backup });
       const transfers = await reads.listTransfers({ app: database.appName });
-      const newest = transfers.find(
-        (t) => (t.kind === 'backup' || t.kind === 'scheduled-backup') && t.status === 'succeeded',
-      );
+      const newest = newestBackup(transfers);
       const formation = checkpoint?.formation ?? (await reads.readFormation({ app: target.app }));
       const maintenanceOnBefore =
         checkpoint?.maintenanceOnBefore ??
@@ -79,7 +83,7 @@ export function disasterRecoveryActivities(reads: PlanningReads) {
       const scheduleName = `${database.attachment}_URL`;
       let schedule: PlannedSchedule | null = checkpoint?.schedule ?? null;
       if (!checkpoint) {
-        const live = (await reads.readBackupSchedules({ database })).find((s) => s.name.toUpperCase() === scheduleName);
+        const live = findSchedule(await reads.readBackupSchedules({ database }), database.attachment);
         const configured = target.backups.schedule ? parseScheduleTime(target.backups.schedule) : null;
         schedule = live
           ? { hour: live.hour, timezone: live.timezone, source: 'recorded' }

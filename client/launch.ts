@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { RUNBOOKS, type RunbookId } from '../common/runbooks';
 import { Environment, HerokuApp, Operator, RunbookName } from '../common/search-attributes';
 import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
+import { causeChain } from '../common/errors';
 import { describeIssues } from '../common/validation';
 import { DEFAULT_LOCK_PREFIX, workflowIdProblem } from '../common/workflow-ids';
 
@@ -94,11 +95,7 @@ export async function waitForRunbook<R>(handle: WorkflowHandleWithFirstExecution
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
     // The root cause is the failure that explains the run: an activity's ApplicationFailure, say.
-    let root: unknown = cause;
-    while (root && typeof root === 'object' && 'cause' in root && (root as { cause?: unknown }).cause) {
-      root = (root as { cause: unknown }).cause;
-    }
-    const failure = (root ?? cause) as { message?: string; type?: string };
+    const failure = (causeChain(cause).at(-1) ?? cause) as { message?: string; type?: string };
     return {
       status: 'failed',
       ...ids,

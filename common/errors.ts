@@ -50,3 +50,13 @@ export const FailureTypes = {
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
+
+/** An error and the causes under it, outermost first (Temporal wraps an activity's failure in an ActivityFailure). */
+export function causeChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = err; current !== undefined && current !== null && chain.length < 20;) {
+    chain.push(current);
+    current = typeof current === 'object' ? (current as { cause?: unknown }).cause : undefined;
+  }
+  return chain;
+}

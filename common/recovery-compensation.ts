@@ -40,8 +40,6 @@ export interface CompensationFacts {
 }
 
 export interface CompensationDecision {
-  /** Cancel the restore on Heroku first: it is still running (or may be). */
-  stopRestore: boolean;
   scaleBack: boolean;
   /** Why the processes are not scaled back, when they were quieted and are not. */
   keepQuietBecause: string | null;
@@ -87,7 +85,6 @@ export function decideCompensation(facts: CompensationFacts): CompensationDecisi
               ? 'it was on before this run'
               : null;
   return {
-    stopRestore: restoreToStop(facts),
     scaleBack: facts.quietTouched && !broken,
     keepQuietBecause: facts.quietTouched && broken ? broken : null,
     maintenanceOff: facts.maintenanceTouched && keepMaintenanceBecause === null,

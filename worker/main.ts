@@ -11,7 +11,7 @@ import { createRunbookWorker } from './worker';
 import { temporalSettingsFromEnv } from '../lib/temporal-settings';
 import { checkHerokuAccount, checkSearchAttributes } from './startup-checks';
 import { DEFAULT_RECONCILE_INTERVAL_MS, EndReconciler } from './end-reconciler';
-import { millisecondsFromEnv } from './env-settings';
+import { millisecondsFromEnv } from '../lib/env-settings';
 
 export function workerCommand(): Command {
   return new Command('worker')

@@ -15,7 +15,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { describeHolder, lockedMessage, type LockEnd, type LockHolder, type LockRelease } from '../common/app-lock';
 import { describeDuration } from '../common/durations';
 import type { ResolvedTarget } from '../common/environments';
-import { FailureTypes } from '../common/errors';
+import { causeChain, FailureTypes } from '../common/errors';
 import { lockHolderQuery, releaseLockSignal } from '../common/messages';
 import type { StepHandle } from '../common/progress';
 import { clip } from '../common/redact';
@@ -122,14 +122,9 @@ export class AppLockClaim {
     step: StepHandle,
     onBreak: (broken: LockBreak) => void,
   ): Promise<AppLockClaim> {
+    // A run whose workflow ID is the lock's (it would wait on itself) never gets here: resolveTargetStep refuses
+    // every workflow ID that starts with the lock prefix.
     const info = workflowInfo();
-    if (info.workflowId === target.lockId) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.InvalidRunbookInput,
-        nonRetryable: true,
-        message: `This run's workflow ID is ${target.app}'s lock ID (${target.lockId}), so it would wait on itself. Launch it with another workflow ID. Nothing was changed.`,
-      });
-    }
     const me: LockHolder = {
       ...holder,
       app: target.app,
@@ -235,13 +230,10 @@ async function startLock(target: ResolvedTarget, me: LockHolder): Promise<LockHa
 }
 
 function describeLockFailure(err: unknown): string {
-  let current = err as { name?: string; message?: string; cause?: unknown } | undefined;
-  while (current) {
-    if (current.name === 'TerminatedFailure') return 'terminated in Temporal';
-    if (current.name === 'TimeoutFailure') return 'timed out in Temporal';
-    if (current.name === 'CancelledFailure') return 'cancelled in Temporal';
-    if (!current.cause) break;
-    current = current.cause as typeof current;
-  }
-  return `ended in Temporal (${current?.message ?? 'unknown failure'})`;
+  const chain = causeChain(err) as { name?: string; message?: string }[];
+  const names = chain.map((failure) => failure.name);
+  if (names.includes('TerminatedFailure')) return 'terminated in Temporal';
+  if (names.includes('TimeoutFailure')) return 'timed out in Temporal';
+  if (names.includes('CancelledFailure')) return 'cancelled in Temporal';
+  return `ended in Temporal (${chain.at(-1)?.message ?? 'unknown failure'})`;
 }

@@ -65,20 +65,7 @@ export async function waitForTransfer(run: RunbookRun, wait: TransferWait): Prom
     if (!isCancellation(err)) throw err;
     const timedOut = !CancellationScope.current().consideredCancelled;
     const why = timedOut ? `it ran past its deadline of ${describeDuration(deadlineSeconds)}` : 'the run was cancelled';
-    // Stopping what this run itself started is safe even when its lock was broken.
-    const { transfer, cancelled } = await run.change(
-      'cancelTransfer',
-      { app, uuid: started.uuid },
-      {
-        intent: `cancel ${started.name} on Heroku (${why})`,
-        details: { transfer: started.name },
-        done: ({ transfer, cancelled }) =>
-          cancelled
-            ? `cancelled ${transfer.name} on Heroku at ${formatBytes(transfer.processedBytes)} (${why})`
-            : `${transfer.name} had already ${transfer.status === 'succeeded' ? 'succeeded' : `ended (${transfer.status})`}`,
-      },
-      { despiteBrokenLock: true },
-    );
+    const { transfer, cancelled } = await cancelOwnTransfer(run, app, started, why);
     step.detail(cancelled ? `${transfer.name} cancelled on Heroku (${why})` : describeTransfer(transfer));
     if (timedOut && transfer.status === 'succeeded') return transfer; // it finished as the deadline passed
     wait.onStopped?.(transfer, cancelled);
@@ -94,6 +81,31 @@ export async function waitForTransfer(run: RunbookRun, wait: TransferWait): Prom
       details: [transfer],
     });
   }
+}
+
+/**
+ * `heroku pg:backups:cancel` of a transfer this run started, on the record. Stopping what this run itself started is
+ * safe even when its lock was broken. One that already ended is left as it is (`cancelled` false).
+ */
+export function cancelOwnTransfer(
+  run: RunbookRun,
+  app: string,
+  transfer: TransferSummary,
+  why: string,
+): Promise<{ transfer: TransferSummary; cancelled: boolean }> {
+  return run.change(
+    'cancelTransfer',
+    { app, uuid: transfer.uuid },
+    {
+      intent: `cancel ${transfer.name} on Heroku (${why})`,
+      details: { transfer: transfer.name },
+      done: ({ transfer: after, cancelled }) =>
+        cancelled
+          ? `cancelled ${after.name} on Heroku at ${formatBytes(after.processedBytes)} (${why})`
+          : `${after.name} had already ${after.status === 'succeeded' ? 'succeeded' : `ended (${after.status})`}`,
+    },
+    { despiteBrokenLock: true },
+  );
 }
 
 async function findDatabase(run: RunbookRun, app: string, attachment = 'DATABASE_URL'): Promise<DatabaseRef> {

@@ -21,7 +21,7 @@ import {
   type RestoreFact,
 } from '../common/recovery-compensation';
 import { reads, type WatchTiming } from './activities';
-import { captureOnce, restoreOnce, setSchedule, waitForTransfer } from './backups';
+import { cancelOwnTransfer, captureOnce, restoreOnce, setSchedule, waitForTransfer } from './backups';
 import { runDetached } from './commands';
 import { rootMessage, type RunbookRun } from './runbook';
 
@@ -299,23 +299,16 @@ export class RecoveryExecution {
     };
   }
 
-  /** Cancels this run's own restore on Heroku (safe even when the lock was broken). */
+  /** Cancels this run's own restore on Heroku, which is safe even when the lock was broken. */
   private async stopRestore(): Promise<CompensationOutcomes['stoppedRestore']> {
     const restore = this.state.restore!;
     try {
       const database = await this.db();
-      const { transfer, cancelled } = await this.run.change(
-        'cancelTransfer',
-        { app: database.appName, uuid: restore.uuid },
-        {
-          intent: `cancel restore ${restore.name} on Heroku (the recovery stopped)`,
-          details: { restore: restore.name },
-          done: ({ transfer, cancelled }) =>
-            cancelled
-              ? `cancelled restore ${transfer.name} on Heroku`
-              : `restore ${transfer.name} had already ${transfer.status}`,
-        },
-        { despiteBrokenLock: true },
+      const { transfer, cancelled } = await cancelOwnTransfer(
+        this.run,
+        database.appName,
+        restore,
+        'the recovery stopped',
       );
       this.state.restore = transfer;
       if (transfer.status === 'succeeded') this.state.done.push('restore');

@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { ChangeActivities, ChangeActivityName } from '../activities';
 import type { AuditEvent } from '../common/audit';
 import type { ResolvedTarget } from '../common/environments';
-import { FailureTypes } from '../common/errors';
+import { causeChain, FailureTypes } from '../common/errors';
 import { progressQuery } from '../common/messages';
 import type { RunbookProgress, RunStatus, StepHandle, StepState } from '../common/progress';
 import { clip, describeRejectedInput, redactInput } from '../common/redact';
@@ -43,7 +43,12 @@ export interface ChangeRecord<R> {
   done(result: R): string | { summary: string; details?: Record<string, unknown> };
 }
 
-const START_ACTIVITIES: readonly string[] = ['startBackupCapture', 'startRestore', 'startOneOffDyno'];
+/** The changes that go through the heartbeating `starters` proxy (its type says which they are). */
+const START_ACTIVITIES: readonly string[] = [
+  'startBackupCapture',
+  'startRestore',
+  'startOneOffDyno',
+] satisfies StartActivityName[];
 
 /** One run of a runbook: who runs it, on what, its steps (the `progress` query), its changes and its audit trail. */
 export class RunbookRun {
@@ -418,23 +423,18 @@ function operatorOf(input: unknown): string {
 
 /** The outcome search attribute of a run that did not succeed: refusals are not failures of the app. */
 function outcomeOf(err: unknown): string {
-  let current = err as { type?: string; cause?: unknown } | undefined;
-  while (current) {
-    if (current.type === FailureTypes.AppLocked) return 'refused';
-    if (current.type === FailureTypes.NotApproved) return 'not-approved';
-    if (current.type === FailureTypes.Rejected) return 'rejected';
-    if (current.type === FailureTypes.LockBroken) return 'lock-broken';
-    if (current.type === FailureTypes.InvalidRunbookInput) return 'refused';
-    current = current.cause as typeof current;
-  }
+  const types = causeChain(err).map((failure) => (failure as { type?: string }).type);
+  if (types.includes(FailureTypes.AppLocked) || types.includes(FailureTypes.InvalidRunbookInput)) return 'refused';
+  if (types.includes(FailureTypes.NotApproved)) return 'not-approved';
+  if (types.includes(FailureTypes.Rejected)) return 'rejected';
+  if (types.includes(FailureTypes.LockBroken)) return 'lock-broken';
   return 'failed';
 }
 
 /** The message of the failure at the bottom of the chain: the one that says what went wrong. */
 export function rootMessage(err: unknown): string {
-  let current = err as { message?: string; cause?: unknown } | undefined;
-  while (current?.cause) current = current.cause as typeof current;
-  return current?.message ?? String(err);
+  const root = causeChain(err).at(-1) as { message?: string } | undefined;
+  return root?.message ?? String(err);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describeSchedule, describeTransfer } from '../common/backups';
+import { describeSchedule, describeTransfer, findSchedule } from '../common/backups';
 import { describeFormation } from '../common/formation';
 import { parseScheduleTime, type AppStatusInput, type VerifyBackupScheduleInput } from '../common/inputs';
 import { isInMaintenance } from '../common/maintenance';
@@ -29,10 +29,9 @@ export async function appStatus(input: AppStatusInput): Promise<AppStatusResult>
         reads.listTransfers({ app: database.appName }),
         reads.readBackupSchedules({ database }),
       ]);
-      const name = `${database.attachment}_URL`;
       return {
         latestBackups: transfers.filter((t) => t.kind === 'backup' || t.kind === 'scheduled-backup').slice(0, 3),
-        backupSchedule: schedules.find((s) => s.name.toUpperCase() === name) ?? null,
+        backupSchedule: findSchedule(schedules, database.attachment),
       };
     });
     const inMaintenance = isInMaintenance(maintenance);
@@ -68,11 +67,9 @@ export async function verifyBackupSchedule(input: VerifyBackupScheduleInput): Pr
     const expected = target.backups.schedule ? parseScheduleTime(target.backups.schedule) : null;
     const { database, actual } = await run.step('read', async () => {
       const found = await reads.resolveDatabase({ app: target.app, attachment: target.backups.database });
-      const name = `${found.attachment}_URL`;
       return {
-        database: name,
-        actual:
-          (await reads.readBackupSchedules({ database: found })).find((s) => s.name.toUpperCase() === name) ?? null,
+        database: `${found.attachment}_URL`,
+        actual: findSchedule(await reads.readBackupSchedules({ database: found }), found.attachment),
       };
     });
     const drift: ScheduleDrift =
