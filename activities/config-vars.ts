@@ -46,17 +46,27 @@ export function configVarActivities(heroku: PlatformApi, secrets: SecretBox | un
 
   async function differing(
     request: ApplyConfigVarsRequest,
-  ): Promise<{ wanted: Record<string, string>; differs: string[] }> {
+  ): Promise<{ wanted: Record<string, string>; differs: string[]; present: string[] }> {
     const wanted = wantedValues(request);
     const current = await heroku.getConfigVars(request.app);
-    return { wanted, differs: Object.keys(wanted).filter((key) => current[key] !== wanted[key]) };
+    const differs = Object.keys(wanted).filter((key) => current[key] !== wanted[key]);
+    return { wanted, differs, present: differs.filter((key) => key in current) };
   }
 
   return {
-    /** Which keys need setting (their value differs from Heroku's) and which already are as asked: keys only. */
-    async planConfigVars(request: ApplyConfigVarsRequest): Promise<{ toSet: string[]; unchanged: string[] }> {
-      const { wanted, differs } = await differing(request);
-      return { toSet: differs, unchanged: Object.keys(wanted).filter((key) => !differs.includes(key)) };
+    /**
+     * Which keys need setting (their value differs from Heroku's), which of those replace a value the app has, and
+     * which already are as asked: keys only.
+     */
+    async planConfigVars(
+      request: ApplyConfigVarsRequest,
+    ): Promise<{ toSet: string[]; unchanged: string[]; replacing: string[] }> {
+      const { wanted, differs, present } = await differing(request);
+      return {
+        toSet: differs,
+        unchanged: Object.keys(wanted).filter((key) => !differs.includes(key)),
+        replacing: present,
+      };
     },
 
     /** Sets what still differs; a retry after the change went through finds nothing left to send. */

@@ -14,7 +14,9 @@ import { formationActivities } from './formation';
 import { maintenanceActivities } from './maintenance';
 import { oneOffDynoActivities } from './one-off-dynos';
 import type { SecretBox } from '../lib/secret-box';
+import type { SealingKeys } from '../lib/sealing';
 import { targetActivities } from './targets';
+import { identityActivities } from './identity';
 
 export interface ActivityDependencies {
   heroku: HerokuConnection;
@@ -25,6 +27,8 @@ export interface ActivityDependencies {
   audit: AuditLog;
   /** Opens config-var values the CLI sealed (RUNBOOK_SECRETS_KEY); without it, config changes fail clearly. */
   secrets?: SecretBox;
+  /** The worker's private sealing keys (RUNBOOK_SEAL_KEYS): open identity proofs (and sealed values). */
+  sealing?: SealingKeys;
   /** Pause before retrying after Heroku's 429; default 10 s. */
   rateLimitPauseMs?: number;
   /** How long an audit write keeps trying before the run is told the trail is unavailable; default 20 s. */
@@ -52,6 +56,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...appLockActivities(),
     ...oneOffDynoActivities(platform, deps.polling),
     ...appOverviewActivities(platform),
+    ...identityActivities(deps.heroku, platform, deps.sealing),
     ...auditActivities(deps.audit, deps.auditWriteTimeoutMs),
   };
 }

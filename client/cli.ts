@@ -4,6 +4,7 @@ import { auditCommand } from './commands/audit';
 import { cancelCommand } from './commands/cancel';
 import { listCommand } from './commands/list';
 import { manualCommand } from './commands/manual';
+import { proofCommand } from './commands/proof';
 import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
@@ -27,6 +28,7 @@ export function buildProgram(programs: Record<string, ProgramCommand> = {}): Com
     approveCommand(),
     rejectCommand(),
     cancelCommand(),
+    proofCommand(),
     retryCommand(),
     manualCommand(),
     auditCommand(),

@@ -6,7 +6,9 @@ import { RUNBOOKS, type RunbookId } from '../common/runbooks';
 import { Environment, HerokuApp, Operator, RunbookName } from '../common/search-attributes';
 import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
 import { causeChain } from '../common/errors';
+import { describePerson, unverified } from '../common/identity';
 import { describeIssues } from '../common/validation';
+import type { IdentityProver } from './identity';
 import { DEFAULT_LOCK_PREFIX, workflowIdProblem } from '../common/workflow-ids';
 
 export type RunbookInput<N extends RunbookId> = z.input<(typeof RUNBOOKS)[N]['input']>;
@@ -36,6 +38,8 @@ export function checkWorkflowId(workflowId: string | undefined): void {
 export interface LaunchOptions {
   taskQueue?: string;
   workflowId?: string;
+  /** Proves who starts the run (their Heroku login); without it the run is recorded as unverified. */
+  prover?: IdentityProver;
 }
 
 /**
@@ -53,22 +57,28 @@ export async function startRunbook<N extends RunbookId>(
   if (!parsed.success) throw new InvalidRunbookInputError(name, parsed.error);
   checkWorkflowId(options.workflowId);
   const target = input as { environment?: string; app?: string; operator?: string; reason?: string };
+  const workflowId = options.workflowId ?? defaultWorkflowId(name, target.environment ?? target.app ?? 'unknown');
+  // The proof is made for this run and this runbook: it opens for no other.
+  const proven = options.prover ? await options.prover.prove('start', workflowId, name) : null;
+  const args = proven ? { ...input, proof: proven.proof } : input;
+  // Until the worker has verified the proof, the requester is what the proof's authorization says (or the claim).
+  const requester = proven?.email ?? describePerson(unverified(target.operator));
 
   // Visible in the UI's list from the moment the run exists, before a worker has picked it up.
   const searchAttributes: SearchAttributePair[] = [
     { key: RunbookName, value: name },
-    { key: Operator, value: target.operator ?? 'unknown' },
+    { key: Operator, value: requester },
   ];
   if (target.app) searchAttributes.push({ key: HerokuApp, value: target.app });
   if (target.environment) searchAttributes.push({ key: Environment, value: target.environment });
 
   return client.workflow.start(definition.workflowType, {
-    args: [input],
+    args: [args],
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowId: options.workflowId ?? defaultWorkflowId(name, target.environment ?? target.app ?? 'unknown'),
+    workflowId,
     typedSearchAttributes: searchAttributes,
     // Shown on the run's page in the Temporal UI: what, where, who, why.
-    staticSummary: `${name} on ${target.environment ?? target.app ?? 'unknown'} by ${target.operator ?? 'unknown'}${target.reason ? `: ${target.reason}` : ''}`,
+    staticSummary: `${name} on ${target.environment ?? target.app ?? 'unknown'} by ${requester}${proven ? ' (proven with Heroku)' : ''}${target.reason ? `: ${target.reason}` : ''}`,
   });
 }
 

@@ -76,7 +76,8 @@ export async function describeRun(
       ? client.withDeadline(Date.now() + 5_000, () => handle.query(query as never) as Promise<T>).catch(() => null)
       : null;
   const progress = await ask<RunbookProgress>(progressQuery);
-  const approval = description.type === 'disasterRecovery' ? await ask<ApprovalState>(approvalQuery) : null;
+  // Every runbook answers it (most refuse approvals: they ask for none); older runs may not, and answer null.
+  const approval = await ask<ApprovalState>(approvalQuery);
   let failure: RunView['failure'] = null;
   let result: unknown = null;
   if (state === 'TERMINATED' || state === 'TIMED_OUT') {
@@ -154,6 +155,9 @@ export function formatRun(view: RunView, link: string): string {
   if (live && view.approval?.status === 'waiting') {
     lines.push(
       `  Waiting for approval of plan ${view.approval.planHash} (requested by ${view.approval.requester}, until ${view.approval.expiresAt}):`,
+    );
+    lines.push(
+      `    needs ${view.approval.needed} verified approver${view.approval.needed === 1 ? '' : 's'} (${view.approval.approvers ?? 'see the rules'}); approved so far: ${view.approval.approvals?.map((a) => a.by).join(', ') || 'nobody'}`,
     );
     lines.push(`    runbook approve ${view.workflowId}    or    runbook reject ${view.workflowId} --reason "…"`);
     if (view.approval.drift) lines.push(`    Note: ${view.approval.drift}`);

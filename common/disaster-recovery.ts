@@ -61,37 +61,69 @@ export interface HashedPlan {
   hash: string;
 }
 
+/**
+ * An approval. `proof` is what counts: an identity proof the CLI sealed for this run and plan hash (common/identity.ts);
+ * `approver` is only a claim, recorded when the proof is missing or refused.
+ */
 export interface ApproveRequest {
-  approver: string;
+  approver?: string;
   planHash: string;
   reason?: string;
+  proof?: string;
 }
 
 export interface RejectRequest {
-  approver: string;
+  approver?: string;
   reason: string;
+  proof?: string;
+}
+
+/** A cancellation on the record: who asks (proven), and why. The CLI sends it, then cancels the run. */
+export interface CancelRequest {
+  reason?: string;
+  proof?: string;
+  approver?: string;
 }
 
 export interface ApprovalDecision {
   decision: 'approved' | 'rejected';
+  /** The verified email(s) of who decided: "bob@csis.example", or two joined with " and ". */
   by: string;
   reason: string | null;
   planHash: string;
   /** Workflow time, ISO 8601. */
+  at: string;
+  /** Approvals still needed after this one (0: the plan is approved). */
+  remaining?: number;
+}
+
+/** One verified approval of a plan that needs several. */
+export interface GivenApproval {
+  by: string;
+  reason: string | null;
   at: string;
 }
 
 /** What the `approval` query answers: is the run waiting, for what plan, since when, and until when. */
 export interface ApprovalState {
   status: 'not-required' | 'planning' | 'waiting' | 'approved' | 'rejected' | 'timed-out';
+  /** The requester, verified ("alice@csis.example") or not ("unverified (claims: alice)"). */
   requester: string;
+  requesterVerified: boolean;
   required: boolean;
+  /** The disaster-recovery plan; null for a step runbook, whose plan is `planText` alone. */
   plan: DisasterRecoveryPlan | null;
+  /** The plan as the approver reads it (the CLI prints it). */
+  planText: string | null;
   planHash: string | null;
+  /** How many distinct verified people must approve, who may, and who has so far. */
+  needed: number;
+  approvers: string | null;
+  approvals: GivenApproval[];
   waitingSince: string | null;
   expiresAt: string | null;
   decision: ApprovalDecision | null;
-  /** Approvals refused (self-approval, stale hash), most recent last: Signals cannot be refused to the sender. */
+  /** Approvals refused (self-approval, stale hash, no proof), most recent last: Signals cannot be refused to the sender. */
   refused: { by: string; why: string; at: string }[];
   /** Set when the plan changed after an approval and must be approved again. */
   drift: string | null;

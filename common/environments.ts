@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AccessSettings, type ResolvedAccess } from './access';
 import { EnvironmentName, HerokuAppName, ScheduleTime } from './inputs';
 
 // The environments file (RUNBOOK_CONFIG, default config/environments.json): which Heroku app each environment
@@ -62,7 +63,7 @@ const ProcessType = z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a
 export const DisasterRecoverySettings = z.strictObject({
   approval: z
     .strictObject({
-      /** A second person must approve the plan (four-eyes). Default: production only. */
+      /** A second person must approve the plan (four-eyes). Default: as `access.approval.runbooks` says (production). */
       required: z.boolean().optional(),
       /** How long the plan waits for approval before the run ends "not approved". */
       timeoutMinutes: z
@@ -101,14 +102,19 @@ export interface ResolvedDisasterRecoverySettings extends Omit<DisasterRecoveryS
   safetyBackup: boolean;
 }
 
+/** `approvalByDefault`: whether the environment's access rules list disaster-recovery among the approved runbooks. */
 export function resolveDisasterRecoverySettings(
   settings: DisasterRecoverySettings,
   environment: string | null,
+  approvalByDefault: boolean,
 ): ResolvedDisasterRecoverySettings {
   const production = environment === 'production';
   return {
     ...settings,
-    approval: { required: settings.approval.required ?? production, timeoutMinutes: settings.approval.timeoutMinutes },
+    approval: {
+      required: settings.approval.required ?? approvalByDefault,
+      timeoutMinutes: settings.approval.timeoutMinutes,
+    },
     safetyBackup: settings.safetyBackup ?? production,
   };
 }
@@ -119,6 +125,8 @@ export const EnvironmentSettings = z.strictObject({
   maintenance: MaintenanceSettings.prefault({}),
   backups: BackupSettings.prefault({}),
   disasterRecovery: DisasterRecoverySettings.prefault({}),
+  /** Who may run and approve runbooks here (see common/access.ts for the defaults). */
+  access: AccessSettings.prefault({}),
 });
 export type EnvironmentSettings = z.infer<typeof EnvironmentSettings>;
 
@@ -130,6 +138,7 @@ export const RunbookConfig = z.strictObject({
       maintenance: MaintenanceSettings.prefault({}),
       backups: BackupSettings.prefault({}),
       disasterRecovery: DisasterRecoverySettings.prefault({}),
+      access: AccessSettings.prefault({}),
     })
     .prefault({}),
   /**
@@ -158,6 +167,8 @@ export interface ResolvedTarget {
   maintenance: MaintenanceSettings;
   backups: BackupSettings;
   disasterRecovery: ResolvedDisasterRecoverySettings;
+  /** Who may run and approve runbooks on this app. */
+  access: ResolvedAccess;
   /** The workflow ID whose single running execution is the app's lock (see workflows/app-lock.ts). */
   lockId: string;
   /** The prefix of every app lock's workflow ID: no runbook run may have a workflow ID that starts with it. */

@@ -47,6 +47,10 @@ export const FailureTypes = {
   VerificationFailed: 'VerificationFailed',
   /** An approval or rejection was refused (self-approval, a stale plan hash, a run not waiting). */
   ApprovalRefused: 'ApprovalRefused',
+  /** An identity proof did not verify (not made for this run or action, expired, revoked, used already). */
+  ProofRefused: 'ProofRefused',
+  /** The person (or an unverified requester) may not do this here, by the environment's access rules. */
+  AccessDenied: 'AccessDenied',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];

@@ -22,8 +22,15 @@ const target = {
 
 /** Who launched the run and why: recorded with every run (search attribute, result). */
 const provenance = {
-  operator: OperatorName.optional().describe('who runs this runbook (default: RUNBOOK_OPERATOR, else the OS user)'),
+  operator: OperatorName.optional().describe(
+    'who you say you are, where no proof is sent (the Temporal UI): recorded as "unverified (claims: …)"',
+  ),
   reason: z.string().max(500).optional().describe('why, in a sentence: kept with the run'),
+  proof: z
+    .string()
+    .max(4000)
+    .optional()
+    .describe('advanced: who starts the run, proven (the CLI makes it from your Heroku login); never typed'),
 };
 
 /**

@@ -3,6 +3,7 @@ import type {
   ApprovalDecision,
   ApprovalState,
   ApproveRequest,
+  CancelRequest,
   RecoveryCheckpoint,
   RejectRequest,
 } from './disaster-recovery';
@@ -29,6 +30,9 @@ export const approveUpdate = defineUpdate<ApprovalDecision, [ApproveRequest]>('a
 export const rejectUpdate = defineUpdate<ApprovalDecision, [RejectRequest]>('reject');
 export const approveSignal = defineSignal<[ApproveRequest]>('approve');
 export const rejectSignal = defineSignal<[RejectRequest]>('reject');
+
+/** Who cancels, proven, before `runbook cancel` cancels the run (a Temporal cancel request carries no payload). */
+export const cancelUpdate = defineUpdate<{ by: string }, [CancelRequest]>('cancel');
 
 /** The app lock: who holds it, and the holder's "I am done". */
 export const lockHolderQuery = defineQuery<LockHolder>('holder');

@@ -4,7 +4,8 @@
 
 /** A checked input, as recorded: `set` values (sealed as they are) become their keys. */
 export function redactInput(input: object): Record<string, unknown> {
-  const { set, ...rest } = input as Record<string, unknown>;
+  // The proof is sealed and its token revoked once verified; it still has no place in the trail.
+  const { set, proof: _proof, ...rest } = input as Record<string, unknown>;
   return set && typeof set === 'object' ? { ...rest, set: Object.keys(set) } : rest;
 }
 

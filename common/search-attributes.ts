@@ -7,5 +7,7 @@ export const HerokuApp = defineSearchAttributeKey('HerokuApp', SearchAttributeTy
 export const Environment = defineSearchAttributeKey('Environment', SearchAttributeType.KEYWORD);
 export const Operator = defineSearchAttributeKey('Operator', SearchAttributeType.KEYWORD);
 export const RunbookOutcome = defineSearchAttributeKey('RunbookOutcome', SearchAttributeType.KEYWORD);
+/** Who approved (verified emails), once a run's plan is approved. */
+export const Approver = defineSearchAttributeKey('Approver', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [RunbookName, HerokuApp, Environment, Operator, RunbookOutcome];
+export const ALL_SEARCH_ATTRIBUTES = [RunbookName, HerokuApp, Environment, Operator, RunbookOutcome, Approver];

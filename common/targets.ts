@@ -1,3 +1,4 @@
+import { resolveAccess } from './access';
 import { resolveDisasterRecoverySettings, type ResolvedTarget, type RunbookConfig } from './environments';
 import { FailureTypes } from './errors';
 
@@ -22,12 +23,18 @@ function resolved(
   environment: string | null,
   settings: RunbookConfig['defaults'],
 ): ResolvedTarget {
+  const access = resolveAccess(settings.access, environment);
   return {
     app,
     environment,
     maintenance: settings.maintenance,
     backups: settings.backups,
-    disasterRecovery: resolveDisasterRecoverySettings(settings.disasterRecovery, environment),
+    disasterRecovery: resolveDisasterRecoverySettings(
+      settings.disasterRecovery,
+      environment,
+      access.approval.runbooks.includes('disaster-recovery'),
+    ),
+    access,
     lockId: `${config.lockPrefix}.${app}`,
     lockPrefix: config.lockPrefix,
     lockWaitMinutes: config.lockWaitMinutes,

@@ -30,7 +30,7 @@ BIN_DIR="$ROOT/.tools/bin"
 BIN="$BIN_DIR/temporal"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/heroku-runbooks/temporal-cli-$TEMPORAL_CLI_VERSION"
 # Keep in step with common/search-attributes.ts and docker-compose.yml (test/docker-compose.test.ts checks).
-SEARCH_ATTRIBUTES=(RunbookName HerokuApp Environment Operator RunbookOutcome)
+SEARCH_ATTRIBUTES=(RunbookName HerokuApp Environment Operator RunbookOutcome Approver)
 
 PORT="${TEMPORAL_PORT:-7233}"
 UI_PORT="${TEMPORAL_UI_PORT:-8233}"

@@ -57,3 +57,12 @@ export function starters(timing: WatchTiming = {}) {
     retry: RETRY,
   });
 }
+
+/**
+ * Identity: verifying a proof (read the account with its token, revoke it) and reading a person's standing. A
+ * refusal fails at once; Heroku unavailable is retried for about a minute, not ten, because a person waits on it.
+ */
+export const identity = proxyActivities<Pick<ReadActivities, 'verifyProof' | 'readStanding'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...RETRY, maximumAttempts: 5 },
+});

@@ -1,19 +1,17 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { describeRule, describeStanding, satisfies, type PersonRule, type ResolvedAccess } from '../common/access';
 import type {
   ApprovalDecision,
   ApprovalState,
   ApproveRequest,
-  HashedPlan,
+  DisasterRecoveryPlan,
   RejectRequest,
 } from '../common/disaster-recovery';
-import { FailureTypes } from '../common/errors';
+import { causeChain, FailureTypes } from '../common/errors';
+import { describePerson, samePerson, type Person } from '../common/identity';
 import { approvalQuery, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../common/messages';
 import { clip } from '../common/redact';
-import type { RunbookRun } from './runbook';
-
-function samePerson(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
-}
+import { identity } from './activities';
 
 /** Who a request says it comes from, for the record (a refused request may name nobody, or be no object at all). */
 function claimedBy(request: unknown): string {
@@ -21,24 +19,67 @@ function claimedBy(request: unknown): string {
   return typeof by === 'string' && by.trim() ? clip(by.trim(), 200) : 'unknown';
 }
 
+/** A plan on offer for approval: its hash, the text an approver reads, and (disaster recovery) the plan itself. */
+export interface OfferedPlan {
+  hash: string;
+  text: string;
+  plan?: DisasterRecoveryPlan;
+}
+
+/** What an approval needs: how many distinct verified people, and the rule each must satisfy. */
+export interface ApprovalNeed {
+  needed: number;
+  rule: PersonRule;
+  /** "approvers (app permission manage on …, or team role admin/owner in csis-ilab)": for refusals and the UI. */
+  ruleText: string;
+  /** The rule's name for refusals: "approving on production". */
+  what: string;
+  timeoutMinutes: number;
+}
+
+class Refusal extends Error {}
+
+/** What the gate needs of its run (workflows/runbook.ts implements it). */
+export interface ApprovalHost {
+  readonly requester: Person;
+  readonly app: string | null;
+  readonly access: ResolvedAccess | null;
+  readonly lockBroken: unknown;
+  verifyProof(proof: string, action: 'approve' | 'reject', subject: string): Promise<Person & { verified: true }>;
+  auditSoon(
+    event: 'approval',
+    summary: string,
+    details: Record<string, unknown>,
+    options: { actor?: string },
+  ): Promise<void>;
+}
+
 /**
- * Four-eyes approval of a plan. Approvals arrive as Updates (the CLI: a refusal reaches the sender at once) or as
- * Signals (the Temporal UI: a refusal is listed in the `approval` query, and the run keeps waiting). Either way the
- * requester cannot approve, an approval must name the hash of the plan on offer, and every refusal is written to
- * the audit trail under the name it claimed — an Update is refused by its handler, not by a validator, because a
- * validator's refusal leaves no trace in the run's history.
+ * Four-eyes approval of a plan by verified people. Approvals arrive as Updates (the CLI: a refusal reaches the
+ * sender at once) or as Signals (the Temporal UI: a refusal is listed in the `approval` query and the trail, and
+ * the run keeps waiting). Each must carry an identity proof made for this run and this plan hash; the worker
+ * verifies it with Heroku (the approver's email) and reads the approver's standing, before the approval counts.
+ * The requester cannot approve; nobody counts twice; every refusal is written to the audit trail under the name
+ * it claimed. An Update is refused by its handler, not by a validator, because a validator's refusal leaves no
+ * trace in the run's history.
  */
 export class ApprovalGate {
   private readonly state: ApprovalState;
+  private need: ApprovalNeed | null = null;
 
   /** Registered first thing in the run, so the `approval` query and early messages always find a handler. */
-  constructor(private readonly run: RunbookRun) {
+  constructor(private readonly run: ApprovalHost) {
     this.state = {
-      status: 'planning',
-      requester: run.operator,
-      required: true,
+      status: 'not-required',
+      requester: describePerson(run.requester),
+      requesterVerified: run.requester.verified,
+      required: false,
       plan: null,
+      planText: null,
       planHash: null,
+      needed: 0,
+      approvers: null,
+      approvals: [],
       waitingSince: null,
       expiresAt: null,
       decision: null,
@@ -46,48 +87,38 @@ export class ApprovalGate {
       drift: null,
     };
     setHandler(approvalQuery, () => JSON.parse(JSON.stringify(this.state)) as ApprovalState, {
-      description: 'The plan awaiting approval, its hash and the decision',
+      description: 'The plan awaiting approval, its hash, who may approve and the decision',
     });
-    setHandler(
-      approveUpdate,
-      async (request) => {
-        await this.refuseIf(this.whyNotApprove(request), request, 'approval');
-        return this.decide('approved', request.approver, request.planHash, request.reason ?? null);
-      },
-      { description: 'Approve the plan: { approver, planHash, reason? }' },
-    );
-    setHandler(
-      rejectUpdate,
-      async (request) => {
-        await this.refuseIf(this.whyNotReject(request), request, 'rejection');
-        return this.decide('rejected', request.approver, this.state.planHash ?? '', request.reason);
-      },
-      { description: 'Reject the plan: { approver, reason }' },
-    );
-    setHandler(
-      approveSignal,
-      (request) => {
-        const why = this.whyNotApprove(request);
-        if (why) void this.refused(why, request, 'approval');
-        else this.decide('approved', request.approver, request.planHash, request.reason ?? null);
-      },
-      { description: 'Approve the plan from the UI: { "approver", "planHash", "reason" }' },
-    );
-    setHandler(
-      rejectSignal,
-      (request) => {
-        const why = this.whyNotReject(request);
-        if (why) void this.refused(why, request, 'rejection');
-        else this.decide('rejected', request.approver, this.state.planHash ?? '', request.reason);
-      },
-      { description: 'Reject the plan from the UI: { "approver", "reason" }' },
-    );
+    setHandler(approveUpdate, (request) => this.approve(request, true), {
+      description: 'Approve the plan: { planHash, proof, reason? } — the proof from `runbook approve`',
+    });
+    setHandler(rejectUpdate, (request) => this.reject(request, true), {
+      description: 'Reject the plan: { reason, proof }',
+    });
+    setHandler(approveSignal, (request) => void this.approve(request, false).catch(() => undefined), {
+      description: 'Approve the plan from the UI: { "planHash", "proof", "reason" } (the proof from `runbook proof`)',
+    });
+    setHandler(rejectSignal, (request) => void this.reject(request, false).catch(() => undefined), {
+      description: 'Reject the plan from the UI: { "reason", "proof" }',
+    });
   }
 
-  /** Once the environment is known: whether it needs a second person at all. */
-  require(required: boolean): void {
-    this.state.required = required;
-    if (!required) this.state.status = 'not-required';
+  /** The requester became known (verified or not) after the gate was made. */
+  requesterIs(person: Person): void {
+    this.state.requester = describePerson(person);
+    this.state.requesterVerified = person.verified;
+  }
+
+  /** A runbook that will ask for approval: messages before the plan is offered are told it is being planned. */
+  expect(): void {
+    this.state.required = true;
+    if (this.state.status === 'not-required') this.state.status = 'planning';
+  }
+
+  /** No approval in this run after all. */
+  notRequired(): void {
+    this.state.required = false;
+    this.state.status = 'not-required';
   }
 
   /**
@@ -95,25 +126,31 @@ export class ApprovalGate {
    * null), or until the run's app lock is broken (then null as well: the caller stops).
    */
   async awaitDecision(
-    hashed: HashedPlan,
-    timeoutMinutes: number,
+    offered: OfferedPlan,
+    need: ApprovalNeed,
     drift: string | null = null,
   ): Promise<ApprovalDecision | null> {
     // Rejected while the plan was still being made: a "no" stands.
     if (this.state.decision?.decision === 'rejected') return this.state.decision;
+    this.need = need;
     const now = Date.now();
     Object.assign(this.state, {
       status: 'waiting',
-      plan: hashed.plan,
-      planHash: hashed.hash,
+      required: true,
+      plan: offered.plan ?? null,
+      planText: offered.text,
+      planHash: offered.hash,
+      needed: need.needed,
+      approvers: need.ruleText,
+      approvals: [],
       waitingSince: new Date(now).toISOString(),
-      expiresAt: new Date(now + timeoutMinutes * 60_000).toISOString(),
+      expiresAt: new Date(now + need.timeoutMinutes * 60_000).toISOString(),
       decision: null,
       drift,
     } satisfies Partial<ApprovalState>);
     const decided = await condition(
       () => this.state.decision !== null || this.run.lockBroken !== null,
-      Math.max(1, Math.round(timeoutMinutes * 60_000)),
+      Math.max(1, Math.round(need.timeoutMinutes * 60_000)),
     );
     if (this.state.decision) return this.state.decision;
     if (!decided) this.state.status = 'timed-out';
@@ -124,15 +161,124 @@ export class ApprovalGate {
   reopen(): void {
     this.state.status = 'planning';
     this.state.decision = null;
+    this.state.approvals = [];
+  }
+
+  private async approve(request: ApproveRequest | undefined, sentAsUpdate: boolean): Promise<ApprovalDecision> {
+    try {
+      const hash = this.state.planHash;
+      this.check(this.whyNotApprove(request));
+      const person = await this.prove(request?.proof, 'approve', hash ?? '');
+      // The state may have moved on while the proof was verified.
+      this.check(this.whyNotApprove(request));
+      const need = this.need!;
+      if (samePerson(person, this.run.requester)) {
+        throw new Refusal(
+          `${person.email} requested this run and cannot approve it: approval must come from a second person (four-eyes rule)`,
+        );
+      }
+      if (this.state.approvals.some((given) => samePerson(unverifiedFree(given.by), person))) {
+        throw new Refusal(`${person.email} has approved this plan already: it needs ${need.needed} different people`);
+      }
+      await this.checkStanding(person, need.rule, need.what, need.ruleText);
+      this.check(this.whyNotApprove(request));
+      const reason = request?.reason?.trim() ? clip(request.reason.trim(), 500) : null;
+      this.state.approvals.push({ by: person.email, reason, at: new Date().toISOString() });
+      const remaining = need.needed - this.state.approvals.length;
+      if (remaining > 0) {
+        void this.run.auditSoon(
+          'approval',
+          `plan ${hash} approved by ${person.email}${reason ? `: ${reason}` : ''}; ${remaining} more approval${remaining === 1 ? '' : 's'} needed`,
+          { approval: this.state.approvals.at(-1), remaining },
+          { actor: person.email },
+        );
+        return {
+          decision: 'approved',
+          by: person.email,
+          reason,
+          planHash: hash ?? '',
+          at: new Date().toISOString(),
+          remaining,
+        };
+      }
+      return this.decide('approved', this.state.approvals.map((given) => given.by).join(' and '), hash ?? '', reason);
+    } catch (err) {
+      return this.refusedWith(err, request, 'approval', sentAsUpdate);
+    }
+  }
+
+  private async reject(request: RejectRequest | undefined, sentAsUpdate: boolean): Promise<ApprovalDecision> {
+    try {
+      this.check(this.whyNotReject(request));
+      const person = await this.prove(request?.proof, 'reject', 'run');
+      this.check(this.whyNotReject(request));
+      // The requester may withdraw; anyone else must be someone who could have approved, or run it.
+      if (!samePerson(person, this.run.requester)) {
+        const access = this.run.access;
+        if (access) {
+          const rule: PersonRule = {
+            anyone: false,
+            permissions: [...access.change.permissions, ...access.approval.approvers.permissions],
+            teamRoles: [...access.change.teamRoles, ...access.approval.approvers.teamRoles],
+            emails: [...access.change.emails, ...access.approval.approvers.emails],
+          };
+          await this.checkStanding(
+            person,
+            rule,
+            'rejecting',
+            describeRule(rule, this.run.app ?? 'the app', access.team),
+          );
+        }
+      }
+      return this.decide('rejected', person.email, this.state.planHash ?? '', request!.reason);
+    } catch (err) {
+      return this.refusedWith(err, request, 'rejection', sentAsUpdate);
+    }
+  }
+
+  /** Verifies a proof with the worker (Heroku): the verified person, or a refusal saying why. */
+  private async prove(
+    proof: string | undefined,
+    action: 'approve' | 'reject',
+    subject: string,
+  ): Promise<Person & { verified: true }> {
+    if (typeof proof !== 'string' || !proof) {
+      throw new Refusal(
+        'no identity proof: approvals and rejections must prove who sends them with a Heroku login. Use `runbook approve <id>` (or `runbook proof approve <id>` for the Temporal UI), which makes one',
+      );
+    }
+    try {
+      return await this.run.verifyProof(proof, action, subject);
+    } catch (err) {
+      throw new Refusal(messageOf(err));
+    }
+  }
+
+  private async checkStanding(
+    person: { email: string },
+    rule: PersonRule,
+    what: string,
+    ruleText: string,
+  ): Promise<void> {
+    if (rule.anyone) return;
+    const app = this.run.app;
+    if (!app) throw new Refusal('the run has no app yet: nobody can be checked against its rules');
+    const standing = await identity.readStanding({ app, team: this.run.access?.team ?? null, email: person.email });
+    if (!satisfies(rule, standing)) {
+      throw new Refusal(
+        `${person.email} may not approve this: ${what} needs ${ruleText} (${person.email} has ${describeStanding(standing, app)})`,
+      );
+    }
+  }
+
+  private check(why: string | null): void {
+    if (why !== null) throw new Refusal(why);
   }
 
   private whyNotApprove(request: ApproveRequest | undefined): string | null {
-    if (!request || typeof request.approver !== 'string' || !request.approver.trim())
-      return 'say who approves: { "approver": "<name>", "planHash": "<hash>" }';
+    if (!request || typeof request !== 'object')
+      return 'send { "planHash": "<hash>", "proof": "<from runbook proof approve>" }';
     if (this.state.status !== 'waiting') return `this run is not waiting for approval (it is ${this.state.status})`;
-    if (samePerson(request.approver, this.state.requester)) {
-      return `${request.approver} requested this run and cannot approve it: approval must come from a second person (four-eyes rule)`;
-    }
     if (request.planHash !== this.state.planHash) {
       return `plan hash ${clip(JSON.stringify(request.planHash ?? null), 40)} is not the hash of the plan awaiting approval: read the plan again (\`runbook approve <id>\` shows it) and approve what you read`;
     }
@@ -140,28 +286,34 @@ export class ApprovalGate {
   }
 
   private whyNotReject(request: RejectRequest | undefined): string | null {
-    if (!request || typeof request.approver !== 'string' || !request.approver.trim())
-      return 'say who rejects: { "approver": "<name>", "reason": "<why>" }';
+    if (!request || typeof request !== 'object')
+      return 'send { "reason": "<why>", "proof": "<from runbook proof reject>" }';
     if (typeof request.reason !== 'string' || !request.reason.trim()) return 'give a reason for rejecting';
     if (this.state.status !== 'waiting' && this.state.status !== 'planning')
       return `this run is not waiting for approval (it is ${this.state.status})`;
     return null;
   }
 
-  /** An Update's refusal: recorded first, then the sender is told why. */
-  private async refuseIf(why: string | null, request: unknown, what: string): Promise<void> {
-    if (why === null) return;
-    await this.refused(why, request, what);
-    throw ApplicationFailure.create({ type: FailureTypes.ApprovalRefused, nonRetryable: true, message: why });
-  }
-
-  /** Lists a refusal in the `approval` query and writes it to the audit trail, under the name it claimed. */
-  private refused(why: string, request: unknown, what: string): Promise<void> {
+  /** A refusal: listed in the `approval` query, written to the trail under the name it claimed, told to an Update's sender. */
+  private async refusedWith(err: unknown, request: unknown, what: string, sentAsUpdate: boolean): Promise<never> {
+    if (!(err instanceof Refusal)) throw err;
+    const why = err.message;
     const by = claimedBy(request);
     const refusal = { by, why, at: new Date().toISOString() };
     // The most recent 50: a flood of refused messages must not make the query's answer unbounded.
     this.state.refused = [...this.state.refused, refusal].slice(-50);
-    return this.run.auditSoon('approval', `${what} by ${by} refused: ${why}`, { refused: refusal }, { actor: by });
+    await this.run.auditSoon(
+      'approval',
+      `${what} claimed by ${by} refused: ${why}`,
+      { refused: refusal },
+      { actor: `unverified (claims: ${by})` },
+    );
+    throw ApplicationFailure.create({
+      type: FailureTypes.ApprovalRefused,
+      nonRetryable: true,
+      message: why,
+      details: sentAsUpdate ? undefined : [refusal],
+    });
   }
 
   private decide(
@@ -172,13 +324,23 @@ export class ApprovalGate {
   ): ApprovalDecision {
     const made: ApprovalDecision = {
       decision,
-      by: clip(by.trim(), 200),
+      by: clip(by.trim(), 500),
       reason: reason?.trim() ? clip(reason.trim(), 500) : null,
       planHash,
       at: new Date().toISOString(),
+      remaining: 0,
     };
     this.state.decision = made;
     this.state.status = decision;
     return made;
   }
+}
+
+function unverifiedFree(email: string): Person {
+  return { verified: true, email };
+}
+
+function messageOf(err: unknown): string {
+  const root = causeChain(err).at(-1) as { message?: string } | undefined;
+  return root?.message ?? String(err);
 }

@@ -25,7 +25,7 @@ import {
 } from '../common/inputs';
 import type { StepHandle } from '../common/progress';
 import { reads, watchers, type WatchTiming } from './activities';
-import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, stepPlan, type RunbookRun } from './runbook';
 
 export interface TransferWait {
   /** The app whose transfers list holds it (the database's owner). */
@@ -231,6 +231,7 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
       { name: 'resolve', title: 'Resolve the app' },
       { name: 'database', title: 'Find the database' },
       { name: 'check-backup', title: 'Check the backup exists and succeeded' },
+      { name: 'approval', title: 'Approval by a second person (where the environment asks for it)' },
       { name: 'restore', title: 'Restore the backup into the database' },
     ]);
     const target = await resolveTargetStep(run, parsed);
@@ -247,6 +248,13 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
       step.detail(describeTransfer(found));
       return found;
     });
+    await run.seekApproval(
+      'restore-backup',
+      stepPlan(run, target, [
+        `Restore ${describeTransfer(backup)}`,
+        `into ${database.attachment}_URL (${database.addonName}): its current data is replaced`,
+      ]),
+    );
     const restore = await run.step('restore', async (step) => {
       const started = await restoreOnce(run, database, backup.name, parsed.timing);
       let stopped = 'did not complete';

@@ -2,7 +2,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import { describeConfigChange, type ConfigVarChange, type ConfigVarsResult } from '../common/config-vars';
 import type { SetConfigVarsInput, UnsetConfigVarsInput } from '../common/inputs';
 import { reads } from './activities';
-import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, stepPlan, type RunbookRun } from './runbook';
 
 /**
  * `heroku config:set`, without the values ever passing through Temporal in the clear: they arrive sealed (the CLI
@@ -19,11 +19,20 @@ export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVa
     const { workflowId, runId } = workflowInfo();
     const request = { app: target.app, set, generate, runKey: `${workflowId}/${runId}` };
     // Decide before changing anything, so the result names what this run set even if a retry finds it done.
-    const { toSet, unchanged } = await run.step('read', () => reads.planConfigVars(request));
+    const { toSet, unchanged, replacing } = await run.step('read', () => reads.planConfigVars(request));
     if (toSet.length === 0) {
+      run.skip('approval', 'nothing to set');
       run.skip('apply', `${unchanged.join(', ')} already as asked`);
       return finish(run, target, rest.reason, { set: [], unchanged, removed: [], absent: [], release: null });
     }
+    // Replacing a value the app has (a SECRET_KEY rotation) is what needs a second person; adding a var is not.
+    await run.seekApproval(
+      replacing.length > 0 ? 'set-config-vars:replace' : 'set-config-vars',
+      stepPlan(run, target, [
+        `Set ${toSet.join(', ')} (a release and a restart; values are sealed and not shown)`,
+        replacing.length > 0 ? `Replaces the current value of ${replacing.join(', ')}` : 'Adds new vars only',
+      ]),
+    );
     const change = await run.step('apply', async (step) => {
       const { release } = await run.change(
         'applyConfigVars',
@@ -56,9 +65,14 @@ export async function unsetConfigVars(input: UnsetConfigVarsInput): Promise<Conf
     const target = await resolveTargetStep(run, rest);
     const { present, absent } = await run.step('read', () => reads.findConfigVars({ app: target.app, keys }));
     if (present.length === 0) {
+      run.skip('approval', 'nothing to remove');
       run.skip('apply', `${absent.join(', ')} not set`);
       return finish(run, target, rest.reason, { set: [], unchanged: [], removed: [], absent, release: null });
     }
+    await run.seekApproval(
+      'unset-config-vars',
+      stepPlan(run, target, [`Remove ${present.join(', ')} (a release and a restart)`]),
+    );
     const change = await run.step('apply', async (step) => {
       const { release } = await run.change(
         'removeConfigVars',
@@ -84,6 +98,7 @@ function declareSteps(run: RunbookRun, applyTitle: string, readTitle: string): v
   run.declare([
     { name: 'resolve', title: 'Resolve the app' },
     { name: 'read', title: readTitle },
+    { name: 'approval', title: 'Approval by a second person (where the environment asks for it)' },
     { name: 'apply', title: applyTitle },
   ]);
 }

@@ -1,4 +1,5 @@
 import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { describeRule } from '../common/access';
 import { describeSchedule, formatBytes } from '../common/backups';
 import type {
   ApprovalDecision,
@@ -7,6 +8,7 @@ import type {
   HashedPlan,
   RecoveryCheckpoint,
 } from '../common/disaster-recovery';
+import { formatPlan } from '../common/disaster-recovery';
 import { describeDuration } from '../common/durations';
 import type { ResolvedTarget } from '../common/environments';
 import { FailureTypes } from '../common/errors';
@@ -15,7 +17,7 @@ import type { DisasterRecoveryInput } from '../common/inputs';
 import { checkpointQuery } from '../common/messages';
 import { RECOVERY_STEPS } from '../common/recovery-steps';
 import { reads } from './activities';
-import { ApprovalGate } from './approval';
+import type { ApprovalGate } from './approval';
 import { RecoveryExecution } from './recovery-execution';
 import { resolveTargetStep, rootMessage, runbook, type CheckedInput, type RunbookRun } from './runbook';
 
@@ -36,12 +38,13 @@ export async function disasterRecovery(input: DisasterRecoveryInput): Promise<Di
     setHandler(checkpointQuery, () => execution?.checkpoint ?? checkpoint, {
       description: 'What this run recorded and completed, for `runbook retry`',
     });
-    const gate = new ApprovalGate(run);
+    const gate = run.approvals;
+    gate.expect();
     const dryRun = parsed.dryRun ?? false;
 
     const target = await resolveTargetStep(run, parsed, { lock: !dryRun });
     if (dryRun) run.skip('lock', 'dry run: reads only');
-    gate.require(target.disasterRecovery.approval.required && !dryRun);
+    if (dryRun) gate.notRequired();
 
     const earlier = parsed.resumeFrom ? await readEarlierRun(run, target, parsed.resumeFrom) : null;
     if (!earlier) run.skip('resume', 'a new recovery');
@@ -164,53 +167,52 @@ async function approve(
   planRequest: PlanRequest,
 ): Promise<{ hashed: HashedPlan; decision: ApprovalDecision | null }> {
   const settings = target.disasterRecovery;
-  if (!settings.approval.required || !planned.plan.destructive) {
-    if (planned.plan.destructive && input.confirm !== target.app) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.InvalidRunbookInput,
-        nonRetryable: true,
-        message: `Restoring replaces ${target.app}'s database: confirm with the app name (--confirm ${target.app}), not ${input.confirm === undefined ? 'nothing' : `"${input.confirm}"`}. Nothing was changed.`,
-      });
-    }
+  const timeoutMinutes = input.approvalTimeoutMinutes ?? settings.approval.timeoutMinutes;
+  // A second person where the environment requires one and the plan still replaces data; one more (or one at all)
+  // where the requester is unverified and the rules need a verified one.
+  const need = run.approvalNeed('disaster-recovery', timeoutMinutes);
+  const secondPerson = settings.approval.required && planned.plan.destructive;
+  const needed = (secondPerson ? 1 : 0) + (need.needed - (need.secondPerson ? 1 : 0));
+  if (!secondPerson && planned.plan.destructive && input.confirm !== target.app) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.InvalidRunbookInput,
+      nonRetryable: true,
+      message: `Restoring replaces ${target.app}'s database: confirm with the app name (--confirm ${target.app}), not ${input.confirm === undefined ? 'nothing' : `"${input.confirm}"`}. Nothing was changed.`,
+    });
+  }
+  if (needed === 0) {
     const why = settings.approval.required
       ? 'nothing destructive left to do (the restore is done)'
       : `not required for ${target.environment ?? target.app}; confirmed with the app name`;
+    gate.notRequired();
     run.skip('approval', why);
     run.skip('drift-check', 'no approval to check against');
     return { hashed: planned, decision: null };
   }
-  const timeoutMinutes = input.approvalTimeoutMinutes ?? settings.approval.timeoutMinutes;
+  const rule = secondPerson ? target.access.approval.approvers : target.access.change;
+  const approvalNeed = {
+    needed,
+    rule,
+    ruleText: describeRule(rule, target.app, target.access.team),
+    what: secondPerson
+      ? `approving disaster-recovery on ${target.environment ?? target.app}`
+      : `vouching for an unverified requester on ${target.environment ?? target.app}`,
+    timeoutMinutes,
+  };
   let hashed = planned;
   let drift: string | null = null;
   for (;;) {
     const decision = await run.step('approval', async (step) => {
       step.detail(
-        `plan ${hashed.hash} waits for a second person (not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``,
+        `plan ${hashed.hash} waits for ${needed === 1 ? 'a verified second person' : `${needed} verified people`} (${approvalNeed.ruleText}; not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``,
       );
-      const made = await gate.awaitDecision(hashed, timeoutMinutes, drift);
+      const made = await gate.awaitDecision(
+        { hash: hashed.hash, text: formatPlan(hashed.plan, hashed.hash), plan: hashed.plan },
+        approvalNeed,
+        drift,
+      );
       run.stopIfLockBroken('go on after approval');
-      if (!made) {
-        throw ApplicationFailure.create({
-          type: FailureTypes.NotApproved,
-          nonRetryable: true,
-          message: `Not approved within ${describeDuration(Math.round(timeoutMinutes * 60))}: nothing was changed on ${target.app}. Launch again when a second person is available to approve.`,
-        });
-      }
-      await run.audit(
-        'approval',
-        `plan ${made.planHash} ${made.decision} by ${made.by}${made.reason ? `: ${made.reason}` : ''}`,
-        { decision: made },
-        { actor: made.by },
-      );
-      if (made.decision === 'rejected') {
-        throw ApplicationFailure.create({
-          type: FailureTypes.Rejected,
-          nonRetryable: true,
-          message: `Rejected by ${made.by}: ${made.reason}. Nothing was changed on ${target.app}.`,
-        });
-      }
-      step.detail(`approved by ${made.by}${made.reason ? `: ${made.reason}` : ''} (plan ${made.planHash})`);
-      return made;
+      return run.settleDecision(made, timeoutMinutes, step);
     });
     const fresh = await run.step('drift-check', async (step) => {
       const again = await reads.planDisasterRecovery(planRequest);

@@ -11,17 +11,23 @@ import {
 import type { z } from 'zod';
 import type { ChangeActivities, ChangeActivityName } from '../activities';
 import type { AuditEvent } from '../common/audit';
+import { describeRule, describeStanding, satisfies, type ResolvedAccess } from '../common/access';
+import type { ApprovalDecision, CancelRequest } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
+import { describePerson, unverified, type Person, type ProofAction } from '../common/identity';
+import { describeDuration } from '../common/durations';
 import { causeChain, FailureTypes } from '../common/errors';
-import { progressQuery } from '../common/messages';
+import { cancelUpdate, progressQuery } from '../common/messages';
 import type { RunbookProgress, RunStatus, StepHandle, StepState } from '../common/progress';
 import { clip, describeRejectedInput, redactInput } from '../common/redact';
-import { RUNBOOKS, type RunbookId } from '../common/runbooks';
-import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
+import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../common/runbooks';
+import { Approver, Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
 import { describeIssues } from '../common/validation';
 import { workflowIdProblem } from '../common/workflow-ids';
-import { changes, reads, records, starters, type StartActivityName, type WatchTiming } from './activities';
+import { planHash } from '../common/plan-hash';
+import { changes, identity, reads, records, starters, type StartActivityName, type WatchTiming } from './activities';
 import { AppLockClaim, type LockBreak, type LockWait } from './app-lock';
+import { ApprovalGate, type OfferedPlan } from './approval';
 
 /** What the UI shows when a run was started without saying who started it (the Temporal UI sends no identity). */
 export const UNKNOWN_OPERATOR = 'unknown';
@@ -52,7 +58,14 @@ const START_ACTIVITIES: readonly string[] = [
 
 /** One run of a runbook: who runs it, on what, its steps (the `progress` query), its changes and its audit trail. */
 export class RunbookRun {
-  operator = UNKNOWN_OPERATOR;
+  /** Who started the run: verified with Heroku from the start's proof, or only what the input claims. */
+  requester: Person = unverified(UNKNOWN_OPERATOR);
+  /** Every run answers the approval messages (refusing them when it asks for none). */
+  readonly approvals: ApprovalGate;
+  /** The requester is unverified where the rules need a verified one: verified people must approve the run. */
+  private vouchNeeded = false;
+  private readonly usedProofs = new Set<string>();
+  private cancelledBy: string | null = null;
   private seq = 0;
   private target: ResolvedTarget | null = null;
   private readonly steps: StepState[] = [];
@@ -64,6 +77,173 @@ export class RunbookRun {
 
   constructor(readonly name: RunbookId) {
     setHandler(progressQuery, () => this.progress(), { description: 'The steps of this runbook and how far it got' });
+    this.approvals = new ApprovalGate(this);
+    setHandler(cancelUpdate, (request) => this.cancelRequested(request), {
+      description: 'Put who cancels on the record: { proof, reason? } (`runbook cancel` sends it, then cancels)',
+    });
+  }
+
+  /** How the requester is written everywhere: a verified email, or "unverified (claims: …)". */
+  get operator(): string {
+    return describePerson(this.requester);
+  }
+
+  get app(): string | null {
+    return this.target?.app ?? null;
+  }
+
+  get access(): ResolvedAccess | null {
+    return this.target?.access ?? null;
+  }
+
+  /**
+   * Verifies an identity proof with the worker (it reads the Heroku account with the proof's token and revokes it).
+   * A proof counts once in a run.
+   */
+  async verifyProof(proof: string, action: ProofAction, subject: string): Promise<Person & { verified: true }> {
+    const verified = await identity.verifyProof({ proof, workflowId: workflowInfo().workflowId, action, subject });
+    if (this.usedProofs.has(verified.authorizationId)) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.ProofRefused,
+        nonRetryable: true,
+        message: `this identity proof was used in this run already: a proof counts once`,
+      });
+    }
+    this.usedProofs.add(verified.authorizationId);
+    return { verified: true, email: verified.email };
+  }
+
+  /**
+   * Checks the requester against the target's rules, once it is resolved: a verified requester the rules do not
+   * allow is refused (nothing changed); an unverified one, where the rules need a verified one, makes the run wait
+   * for verified approvers (see `approvalNeed`).
+   */
+  async authorizeRequester(target: ResolvedTarget): Promise<string> {
+    const rule = this.mutating ? target.access.change : target.access.read;
+    const what = `${this.mutating ? 'changing' : 'reading'} ${target.environment ?? target.app}`;
+    if (rule.anyone) return `${this.operator} (${what}: anyone may)`;
+    const ruleText = describeRule(rule, target.app, target.access.team);
+    if (!this.requester.verified) {
+      this.vouchNeeded = true;
+      return `${this.operator}: ${what} needs ${ruleText}, so verified people must approve this run`;
+    }
+    const standing = await identity.readStanding({
+      app: target.app,
+      team: target.access.team,
+      email: this.requester.email,
+    });
+    if (!satisfies(rule, standing)) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.AccessDenied,
+        nonRetryable: true,
+        message: `${this.requester.email} may not run ${this.name} on ${target.app}: ${what} needs ${ruleText} (${this.requester.email} has ${describeStanding(standing, target.app)}). Nothing was changed; ask someone who may, or a team admin for access.`,
+      });
+    }
+    return `${this.requester.email} may (${what} needs ${ruleText})`;
+  }
+
+  /**
+   * How many verified people must approve a plan about `subject` (a runbook, or set-config-vars:replace), and who:
+   * a second person where the environment's rules ask for one, and one more where the requester is unverified.
+   */
+  approvalNeed(subject: string, timeoutMinutes?: number) {
+    const access = this.target!.access;
+    const secondPerson = access.approval.runbooks.includes(subject);
+    const needed = (secondPerson ? 1 : 0) + (this.vouchNeeded ? 1 : 0);
+    const rule = secondPerson ? access.approval.approvers : access.change;
+    const where = this.target!.environment ?? this.target!.app;
+    return {
+      needed,
+      secondPerson,
+      rule,
+      ruleText: describeRule(rule, this.target!.app, access.team),
+      what: secondPerson ? `approving ${subject} on ${where}` : `vouching for an unverified requester on ${where}`,
+      timeoutMinutes: timeoutMinutes ?? access.approval.timeoutMinutes,
+    };
+  }
+
+  /**
+   * The approval point of a step runbook: where the rules ask for approval (or the requester is unverified), the
+   * plan waits for verified approvers; else the step is skipped. Refused, rejected or timed out: the run fails,
+   * nothing changed.
+   */
+  async seekApproval(subject: string, offered: OfferedPlan): Promise<ApprovalDecision | null> {
+    const need = this.approvalNeed(subject);
+    if (need.needed === 0) {
+      this.approvals.notRequired();
+      this.skip('approval', `not required for ${subject} on ${this.target!.environment ?? this.target!.app}`);
+      return null;
+    }
+    this.approvals.expect();
+    return this.step('approval', async (step) => {
+      step.detail(
+        `plan ${offered.hash} waits for ${need.needed} verified approver${need.needed === 1 ? '' : 's'} (${need.ruleText}; not ${this.operator}): \`runbook approve ${workflowInfo().workflowId}\``,
+      );
+      const made = await this.approvals.awaitDecision(offered, need);
+      this.stopIfLockBroken('go on after approval');
+      return this.settleDecision(made, need.timeoutMinutes, step);
+    });
+  }
+
+  /** Records an approval decision and fails the run unless it approved. */
+  async settleDecision(
+    made: ApprovalDecision | null,
+    timeoutMinutes: number,
+    step: StepHandle,
+  ): Promise<ApprovalDecision> {
+    const app = this.target?.app ?? 'the app';
+    if (!made) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.NotApproved,
+        nonRetryable: true,
+        message: `Not approved within ${describeDuration(Math.round(timeoutMinutes * 60))}: nothing was changed on ${app}. Launch again when a second person is available to approve.`,
+      });
+    }
+    await this.audit(
+      'approval',
+      `plan ${made.planHash} ${made.decision} by ${made.by}${made.reason ? `: ${made.reason}` : ''}`,
+      { decision: made },
+      { actor: made.by },
+    );
+    if (made.decision === 'rejected') {
+      throw ApplicationFailure.create({
+        type: FailureTypes.Rejected,
+        nonRetryable: true,
+        message: `Rejected by ${made.by}: ${made.reason}. Nothing was changed on ${app}.`,
+      });
+    }
+    upsertSearchAttributes([{ key: Approver, value: made.by }]);
+    step.detail(`approved by ${made.by}${made.reason ? `: ${made.reason}` : ''} (plan ${made.planHash})`);
+    return made;
+  }
+
+  /** `runbook cancel` says who cancels before it cancels: the proof is verified and the name kept for the record. */
+  private async cancelRequested(request: CancelRequest | undefined): Promise<{ by: string }> {
+    const claims = typeof request?.approver === 'string' ? request.approver : undefined;
+    if (typeof request?.proof !== 'string' || !request.proof) {
+      this.cancelledBy = describePerson(unverified(claims));
+      return { by: this.cancelledBy };
+    }
+    try {
+      const person = await this.verifyProof(request.proof, 'cancel', 'run');
+      this.cancelledBy = person.email;
+    } catch (err) {
+      this.cancelledBy = `${describePerson(unverified(claims))}; its proof was refused: ${rootMessage(err)}`;
+    }
+    void this.auditSoon(
+      'notice',
+      `cancellation requested by ${this.cancelledBy}${request.reason ? `: ${clip(request.reason, 500)}` : ''}`,
+      {},
+      { actor: this.cancelledBy },
+    );
+    return { by: this.cancelledBy };
+  }
+
+  /** Who asked for the cancellation, for the record: named by `runbook cancel`, else an unproven Temporal request. */
+  get cancellationBy(): string {
+    return (
+      this.cancelledBy ?? 'an unverified caller (a Temporal cancel request with no proof; `runbook cancel` sends one)'
+    );
   }
 
   progress(): RunbookProgress {
@@ -344,21 +524,43 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
 ): Promise<R> {
   const run = new RunbookRun(name);
   const checked = checkStart(name, rawInput);
-  run.operator = checked.operator;
+  run.requester = unverified(checked.operator);
+  // Not inherited from an earlier run ("Start Workflow Like This One" copies them): set when this run ends.
   upsertSearchAttributes([
     { key: RunbookName, value: name },
-    { key: Operator, value: run.operator },
-    // Not inherited from an earlier run ("Start Workflow Like This One" copies them): set when this run ends.
     { key: RunbookOutcome, value: null },
+    { key: Approver, value: null },
   ]);
+  // Who started it, proven: the start's proof is verified before anything else is done (and revoked).
+  let proofRefused: unknown = null;
+  const proof = checked.ok ? (checked.input as { proof?: string }).proof : undefined;
+  if (proof) {
+    try {
+      run.requester = await run.verifyProof(proof, 'start', name);
+    } catch (err) {
+      proofRefused = err;
+    }
+  }
+  run.approvals.requesterIs(run.requester);
+  upsertSearchAttributes([{ key: Operator, value: run.operator }]);
   try {
     await run.auditOrFail(
       'started',
       `${name} started by ${run.operator}`,
-      { input: checked.ok ? redactInput(checked.input) : describeRejectedInput(rawInput) },
+      {
+        input: checked.ok ? redactInput(checked.input) : describeRejectedInput(rawInput),
+        requester: run.requester,
+      },
       'nothing was changed: the run did not start',
     );
     if (!checked.ok) throw checked.failure;
+    if (proofRefused) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.ProofRefused,
+        nonRetryable: true,
+        message: `The start's identity proof was refused: ${rootMessage(proofRefused)} Nothing was changed; launch again with \`runbook run\` (it makes a new proof).`,
+      });
+    }
     const result = await body(run, checked.input);
     run.stopIfLockBroken(null);
     await run.releaseLock();
@@ -378,10 +580,11 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
     // Written even when the run was cancelled: the trail must say how every run ended. If the trail itself is what
     // failed, this may fail too: the run's failure (in Temporal) says so.
     await CancellationScope.nonCancellable(() =>
-      run.audit('failed', cancelled ? `${name} was cancelled${left ? `. ${left}` : ''}` : rootMessage(err), {
-        cancelled,
-        ...(left && { left }),
-      }),
+      run.audit(
+        'failed',
+        cancelled ? `${name} was cancelled by ${run.cancellationBy}${left ? `. ${left}` : ''}` : rootMessage(err),
+        { cancelled, ...(cancelled && { cancelledBy: run.cancellationBy }), ...(left && { left }) },
+      ),
     ).catch(() => undefined);
     throw err;
   }
@@ -424,11 +627,36 @@ function operatorOf(input: unknown): string {
 /** The outcome search attribute of a run that did not succeed: refusals are not failures of the app. */
 function outcomeOf(err: unknown): string {
   const types = causeChain(err).map((failure) => (failure as { type?: string }).type);
-  if (types.includes(FailureTypes.AppLocked) || types.includes(FailureTypes.InvalidRunbookInput)) return 'refused';
+  if (
+    [
+      FailureTypes.AppLocked,
+      FailureTypes.InvalidRunbookInput,
+      FailureTypes.ProofRefused,
+      FailureTypes.AccessDenied,
+    ].some((type) => types.includes(type))
+  )
+    return 'refused';
   if (types.includes(FailureTypes.NotApproved)) return 'not-approved';
   if (types.includes(FailureTypes.Rejected)) return 'rejected';
   if (types.includes(FailureTypes.LockBroken)) return 'lock-broken';
   return 'failed';
+}
+
+/** A plan for a runbook that has no plan of its own: what was asked, by whom, where. */
+function describeLaunch(run: RunbookRun, target: ResolvedTarget, input: object): OfferedPlan {
+  const asked = JSON.stringify(redactInput({ ...input, proof: undefined }));
+  return stepPlan(run, target, [`Input: ${clip(asked, 1500)}`]);
+}
+
+/** A step runbook's plan as an approver reads it, and its hash: the runbook, where, who asks, what it will do. */
+export function stepPlan(run: RunbookRun, target: ResolvedTarget, lines: string[]): OfferedPlan {
+  const text = [
+    `${run.name} on ${target.app}${target.environment ? ` (${target.environment})` : ''}, requested by ${run.operator}`,
+    ...lines.map((line) => `  ${line}`),
+    `  Run: ${workflowInfo().workflowId}`,
+  ].join('\n');
+  const hash = planHash(text);
+  return { hash, text: `${text}\n  Plan hash: ${hash}` };
 }
 
 /** The message of the failure at the bottom of the chain: the one that says what went wrong. */
@@ -456,15 +684,26 @@ export async function resolveTargetStep(
         message: `This run's workflow ID ${idProblem}. Nothing was changed; start it again with another ID.`,
       });
     }
-    step.detail(`${resolved.app}${resolved.environment ? ` (${resolved.environment})` : ''}`);
+    const where = `${resolved.app}${resolved.environment ? ` (${resolved.environment})` : ''}`;
+    step.detail(where);
+    run.setTarget(resolved);
+    step.detail(`${where}; ${await run.authorizeRequester(resolved)}`);
     return resolved;
   });
-  run.setTarget(target);
   if (options.lock ?? run.mutating) {
     await run.lockApp(target, {
       wait: input.waitForLock ?? false,
       minutes: input.lockWaitMinutes ?? target.lockWaitMinutes,
     });
+  }
+  // A runbook with no approval point of its own, started by someone unverified where the rules need a verified
+  // requester: a verified person vouches for the run before it changes anything.
+  if (
+    run.mutating &&
+    !(RUNBOOKS[run.name] as RunbookDefinition).approvalPoint &&
+    run.approvalNeed(run.name).needed > 0
+  ) {
+    await run.seekApproval(run.name, describeLaunch(run, target, input));
   }
   return target;
 }

@@ -1,4 +1,13 @@
-import type { Account, App, ConfigVars, Dyno, Formation, Release } from '@heroku-cli/schema';
+import type {
+  Account,
+  App,
+  ConfigVars,
+  Dyno,
+  Formation,
+  Release,
+  TeamAppCollaborator,
+  TeamMember,
+} from '@heroku-cli/schema';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../common/errors';
 import type { ReleaseRef } from '../../common/maintenance';
@@ -17,6 +26,16 @@ export class PlatformApi extends HerokuApiClient {
   /** The account the token belongs to: the worker checks its token with this before it starts. */
   account(): Promise<Account> {
     return this.request('GET', '/account');
+  }
+
+  /** Who may do what on a team app: each collaborator's role and permissions (view, deploy, operate, manage). */
+  teamAppCollaborators(app: string): Promise<TeamAppCollaborator[]> {
+    return this.request('GET', `/teams/apps/${encodeURIComponent(app)}/collaborators`);
+  }
+
+  /** A team's members and their roles (admin, member, …). */
+  teamMembers(team: string): Promise<TeamMember[]> {
+    return this.request('GET', `/teams/${encodeURIComponent(team)}/members`);
   }
 
   getApp(app: string): Promise<App> {

@@ -5,11 +5,11 @@ import { formatPlan } from '../../common/disaster-recovery';
 import { approveUpdate, rejectUpdate } from '../../common/messages';
 import { connectClient } from '../connection';
 import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
-import { resolveOperator } from '../operator';
+import { IdentityProver } from '../identity';
 import { describeRun } from '../runs';
 import { UsageError } from '../usage-error';
 
-async function waitingRun(workflowId: string) {
+export async function waitingRun(workflowId: string) {
   const client = await connectClient(temporalSettingsFromEnv());
   const { handle, view } = await describeRun(client, workflowId);
   if (view.state !== 'RUNNING')
@@ -27,30 +27,42 @@ async function waitingRun(workflowId: string) {
   return { handle, view, approval: view.approval };
 }
 
-/** The validator's reason, when the run refused the Update. */
+/** The run's reason, when it refused the Update. */
 function refusal(err: unknown): never {
   if (err instanceof WorkflowUpdateFailedError) throw new Error(`Refused: ${err.cause?.message ?? err.message}`);
   throw err;
 }
 
+/** Who you are is proven by your Heroku login, not typed: the CLI makes a single-use proof for each message. */
+function prover(): IdentityProver {
+  try {
+    return IdentityProver.fromEnv();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 /**
  * `runbook approve <id>`: shows the plan awaiting approval and its hash, asks for confirmation, and approves
- * exactly that hash (the run refuses a stale one). Without a terminal it never waits for an answer: --yes.
+ * exactly that hash, proven with your Heroku login (the run refuses a stale hash, the requester, and anyone the
+ * environment's rules do not allow). Without a terminal it never waits for an answer: --yes.
  */
 export function approveCommand(): Command {
   return new Command('approve')
-    .description('approve the plan a run waits on (four-eyes): shows the plan and its hash, then asks')
+    .description('approve the plan a run waits on (four-eyes), as your Heroku login proves you: shows it, then asks')
     .argument('<workflow-id>')
     .option('--yes', 'approve without asking (after reading the plan: it is printed all the same)')
     .option('--reason <text>', 'why you approve, kept with the run')
-    .option('--operator <name>', 'who approves (default: RUNBOOK_OPERATOR, else the OS user)')
-    .action(async (workflowId: string, flags: { yes?: boolean; reason?: string; operator?: string }) => {
+    .action(async (workflowId: string, flags: { yes?: boolean; reason?: string }) => {
+      const proofs = prover();
       const { handle, approval } = await waitingRun(workflowId);
-      if (approval.status !== 'waiting' || !approval.plan || !approval.planHash) {
+      if (approval.status !== 'waiting' || !approval.planHash || !(approval.plan || approval.planText)) {
         throw new UsageError(`${workflowId} is not waiting for approval (it is ${approval.status}).`);
       }
-      const approver = resolveOperator(flags.operator);
-      console.log(formatPlan(approval.plan, approval.planHash));
+      console.log(approval.plan ? formatPlan(approval.plan, approval.planHash) : approval.planText);
+      console.log(
+        `  Needs ${approval.needed} verified approver${approval.needed === 1 ? '' : 's'} (${approval.approvers}); approved so far: ${approval.approvals.map((a) => a.by).join(', ') || 'nobody'}`,
+      );
       if (approval.drift) console.log(`  Note: ${approval.drift}`);
       if (!flags.yes) {
         if (!process.stdin.isTTY) {
@@ -59,9 +71,7 @@ export function approveCommand(): Command {
           );
         }
         const prompt = createInterface({ input: process.stdin, output: process.stdout });
-        const answer = await prompt.question(
-          `Approve plan ${approval.planHash} as ${approver}? Type "yes" to approve: `,
-        );
+        const answer = await prompt.question(`Approve plan ${approval.planHash}? Type "yes" to approve: `);
         prompt.close();
         if (answer.trim().toLowerCase() !== 'yes') {
           console.log('Not approved: nothing was sent. The run keeps waiting.');
@@ -69,13 +79,16 @@ export function approveCommand(): Command {
           return;
         }
       }
+      const { proof } = await proofs.prove('approve', workflowId, approval.planHash);
       const decision = await handle
         .executeUpdate(approveUpdate, {
-          args: [{ approver, planHash: approval.planHash, ...(flags.reason && { reason: flags.reason }) }],
+          args: [{ planHash: approval.planHash, proof, ...(flags.reason && { reason: flags.reason }) }],
         })
         .catch(refusal);
       console.log(
-        `✔ Plan ${decision.planHash} approved by ${decision.by}. The run goes on: runbook status ${workflowId}`,
+        decision.remaining
+          ? `✔ Plan ${decision.planHash} approved by ${decision.by}; ${decision.remaining} more verified approval${decision.remaining === 1 ? '' : 's'} needed before the run goes on.`
+          : `✔ Plan ${decision.planHash} approved by ${decision.by}. The run goes on: runbook status ${workflowId}`,
       );
     });
 }
@@ -83,14 +96,15 @@ export function approveCommand(): Command {
 /** `runbook reject <id> --reason …`: ends the run before it changes anything. */
 export function rejectCommand(): Command {
   return new Command('reject')
-    .description('reject the plan a run waits on; the run ends with nothing changed')
+    .description('reject the plan a run waits on, as your Heroku login proves you; the run ends with nothing changed')
     .argument('<workflow-id>')
     .requiredOption('--reason <text>', 'why, kept with the run')
-    .option('--operator <name>', 'who rejects (default: RUNBOOK_OPERATOR, else the OS user)')
-    .action(async (workflowId: string, flags: { reason: string; operator?: string }) => {
+    .action(async (workflowId: string, flags: { reason: string }) => {
+      const proofs = prover();
       const { handle } = await waitingRun(workflowId);
+      const { proof } = await proofs.prove('reject', workflowId, 'run');
       const decision = await handle
-        .executeUpdate(rejectUpdate, { args: [{ approver: resolveOperator(flags.operator), reason: flags.reason }] })
+        .executeUpdate(rejectUpdate, { args: [{ reason: flags.reason, proof }] })
         .catch(refusal);
       console.log(`✔ Rejected by ${decision.by}: ${decision.reason}. The run ends with nothing changed.`);
     });

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { cancelUpdate } from '../../common/messages';
 import { connectClient } from '../connection';
+import { IdentityProver } from '../identity';
 import { temporalSettingsFromEnv, workflowUrl } from '../../lib/temporal-settings';
 import { describeRun, formatRun } from '../runs';
 import { UsageError } from '../usage-error';
@@ -21,7 +23,17 @@ export function cancelCommand(): Command {
       const { handle, view } = await describeRun(client, workflowId);
       if (view.state !== 'RUNNING')
         throw new UsageError(`${workflowId} is not running (${view.state}): nothing to cancel.`);
+      // Who cancels goes on the record first, proven (a Temporal cancel request carries no payload). Without a
+      // Heroku login the cancellation still goes ahead, and the run records it as unverified.
+      let by = 'an unverified caller';
+      try {
+        const { proof } = await IdentityProver.fromEnv().prove('cancel', workflowId, 'run');
+        by = (await handle.executeUpdate(cancelUpdate, { args: [{ proof }] })).by;
+      } catch (err) {
+        console.error(`Cancelling without a proven identity (${(err as Error).message}).`);
+      }
       await handle.cancel();
+      if (!flags.json) console.error(`Cancelled by ${by}.`);
       if (flags.wait === false) {
         console.log(
           flags.json

@@ -5,6 +5,7 @@ import { connectClient } from '../connection';
 import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
 import { followRun } from '../follow';
 import { checkWorkflowId, InvalidRunbookInputError, InvalidWorkflowIdError, startRunbook } from '../launch';
+import { IdentityProver } from '../identity';
 import { resolveOperator } from '../operator';
 import { InputPreparationError, prepareInput } from '../prepare-input';
 import { flagsFor, inputFromFlags, optionFor, type FlagSpec } from '../schema-flags';
@@ -70,13 +71,20 @@ async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): P
       throw new UsageError(err.message);
     throw err;
   }
+  // Who starts the run is proven with the person's own Heroku login (see client/identity.ts).
+  let prover: IdentityProver;
+  try {
+    prover = IdentityProver.fromEnv();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const settings = temporalSettingsFromEnv();
   const taskQueue = flags.taskQueue ?? settings.taskQueue;
   let handle;
   let client;
   try {
     client = await connectClient(settings);
-    handle = await startRunbook(client, name, input as never, { taskQueue, workflowId: flags.workflowId });
+    handle = await startRunbook(client, name, input as never, { taskQueue, workflowId: flags.workflowId, prover });
   } catch (err) {
     if (err instanceof InvalidWorkflowIdError) throw new UsageError(err.message);
     if (err instanceof InvalidRunbookInputError) {

@@ -5,6 +5,9 @@ import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SqliteAuditLog } from '../../lib/audit/sqlite-audit-log';
 import { SecretBox } from '../../lib/secret-box';
+import { SealingKeys } from '../../lib/sealing';
+import { IdentityProver } from '../../client/identity';
+import type { ApprovalDecision } from '../../common/disaster-recovery';
 import { startRunbook, waitForRunbook, type RunbookInput, type RunbookOutcome } from '../../client/launch';
 import { RunbookConfig, type RunbookConfigFile } from '../../common/environments';
 import type { RunbookId } from '../../common/runbooks';
@@ -12,10 +15,24 @@ import { TestSimulator } from './simulator';
 import { connectTestServer, createTestWorker, uniqueTaskQueue } from './temporal';
 import { stopPolling, until } from './until';
 import type { ApprovalState } from '../../common/disaster-recovery';
-import { approvalQuery } from '../../common/messages';
+import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../../common/messages';
 
 export const STAGING = 'csis-reconasia-bravo';
 export const PRODUCTION = 'csis-reconasia-alfa';
+
+/** The simulator's people (simulator/seed): their Heroku emails and tokens. */
+export const PEOPLE = {
+  alice: { email: 'alice@csis.example', token: 'alice-token' },
+  bob: { email: 'bob@csis.example', token: 'bob-token' },
+  carol: { email: 'carol@csis.example', token: 'carol-token' },
+} as const;
+export type PersonName = keyof typeof PEOPLE;
+
+/**
+ * Access rules for test files that are not about identity: anyone may change the apps, so runs started without a
+ * proof go ahead as they did before proofs existed (recorded unverified). Approvals still follow the defaults.
+ */
+export const OPEN_ACCESS = { change: { anyone: true } } as const;
 
 /**
  * Everything a runbook test file needs: the suite's dev server, its own simulator, an audit log and a worker on
@@ -25,6 +42,8 @@ export class RunbookHarness {
   private workerRun!: Promise<void>;
   /** The worker's RUNBOOK_SECRETS_KEY, for sealing values as the CLI would. */
   readonly secrets = new SecretBox(randomBytes(32));
+  /** The worker's sealing keys: the CLI seals identity proofs to their public half. */
+  readonly sealing = new SealingKeys([SealingKeys.generate().privateKey]);
 
   private constructor(
     readonly sim: TestSimulator,
@@ -44,8 +63,12 @@ export class RunbookHarness {
     const audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`), {
       busyTimeoutMs: 100,
     });
-    // Its own app locks: test files share the dev server, and each has its own simulated apps.
-    const config = RunbookConfig.parse({ lockPrefix: `app-lock-${randomUUID().slice(0, 8)}`, ...configFile });
+    // Its own app locks: test files share the dev server, and each has its own simulated apps. Environments that
+    // say nothing of access are open (OPEN_ACCESS): the files about identity give their rules.
+    const config = RunbookConfig.parse({
+      lockPrefix: `app-lock-${randomUUID().slice(0, 8)}`,
+      ...openAccess(configFile),
+    });
     const harness = new RunbookHarness(sim, server, audit, config, uniqueTaskQueue('runbooks'));
     harness.worker = await createTestWorker(
       server.nativeConnection,
@@ -64,6 +87,7 @@ export class RunbookHarness {
   deps(apiKey: string, options: { rateLimitPauseMs?: number; secrets?: SecretBox | null } = {}): ActivityDependencies {
     return {
       secrets: options.secrets === null ? undefined : (options.secrets ?? this.secrets),
+      sealing: this.sealing,
       heroku: { apiUrl: this.sim.url, dataApiUrl: this.sim.url, apiKey },
       config: this.config,
       configSource: 'test config',
@@ -76,12 +100,71 @@ export class RunbookHarness {
     };
   }
 
-  start<N extends RunbookId>(
+  /** Proofs as the CLI makes them, for one of the simulator's people. */
+  prover(person: PersonName): IdentityProver {
+    return new IdentityProver(PEOPLE[person].token, this.sealing.sealer(), this.sim.url);
+  }
+
+  /**
+   * Starts a runbook: unverified (claiming to be alice) unless `as` names who starts it, proven with their token.
+   * A proven start waits until the worker has verified the proof, with the simulated clock at real speed
+   * meanwhile: a proof lives 300 simulated seconds, 5 real ones at the tests' usual speed, and a busy machine
+   * must not make it expire before the worker reads it.
+   */
+  async start<N extends RunbookId>(
     name: N,
     input: RunbookInput<N>,
     queue = this.taskQueue,
+    options: { as?: PersonName } = {},
   ): Promise<WorkflowHandleWithFirstExecutionRunId> {
-    return startRunbook(this.client, name, { operator: 'alice', ...input } as RunbookInput<N>, { taskQueue: queue });
+    if (!options.as) {
+      return startRunbook(this.client, name, { operator: 'alice', ...input } as RunbookInput<N>, { taskQueue: queue });
+    }
+    const prover = this.prover(options.as);
+    return this.atRealSpeed(async () => {
+      const handle = await startRunbook(this.client, name, input, { taskQueue: queue, prover });
+      await until(
+        () => handle.query(progressQuery),
+        (progress) => progress.operator !== 'unverified (claims: nobody)' && progress.operator !== 'unknown',
+        'the worker to verify the start',
+      );
+      return handle;
+    });
+  }
+
+  /** Approves the plan `handle` waits on as `person`, proven as `runbook approve` does. Refusals reject. */
+  approve(
+    handle: WorkflowHandle,
+    person: PersonName,
+    options: { planHash?: string; reason?: string; proofFor?: string } = {},
+  ): Promise<ApprovalDecision> {
+    return this.atRealSpeed(async () => {
+      const planHash = options.planHash ?? (await handle.query(approvalQuery)).planHash!;
+      const { proof } = await this.prover(person).prove('approve', handle.workflowId, options.proofFor ?? planHash);
+      return handle.executeUpdate(approveUpdate, {
+        args: [{ planHash, proof, ...(options.reason && { reason: options.reason }) }],
+      });
+    });
+  }
+
+  /** Rejects the plan `handle` waits on as `person`. */
+  reject(handle: WorkflowHandle, person: PersonName, reason: string): Promise<ApprovalDecision> {
+    return this.atRealSpeed(async () => {
+      const { proof } = await this.prover(person).prove('reject', handle.workflowId, 'run');
+      return handle.executeUpdate(rejectUpdate, { args: [{ reason, proof }] });
+    });
+  }
+
+  /** Runs `body` with the simulated clock at real speed, then puts the speed back. */
+  async atRealSpeed<T>(body: () => Promise<T>): Promise<T> {
+    const { speed } = await this.sim.control<{ speed: number }>('GET', 'clock');
+    if (speed === 1) return body();
+    await this.sim.control('PUT', 'clock', { speed: 1 });
+    try {
+      return await body();
+    } finally {
+      await this.sim.control('PUT', 'clock', { speed });
+    }
   }
 
   async run<N extends RunbookId, R = unknown>(
@@ -135,6 +218,18 @@ export class RunbookHarness {
       await this.audit.close();
     }
   }
+}
+
+/** Environments that do not say who may change them are open to anyone (see OPEN_ACCESS). */
+function openAccess(configFile: RunbookConfigFile): RunbookConfigFile {
+  const environments = Object.fromEntries(
+    Object.entries(configFile.environments ?? {}).map(([name, settings]) => [
+      name,
+      { ...settings, access: settings.access ?? OPEN_ACCESS },
+    ]),
+  );
+  const defaults = { ...configFile.defaults, access: configFile.defaults?.access ?? OPEN_ACCESS };
+  return { ...configFile, environments, defaults };
 }
 
 /**
