@@ -1,5 +1,10 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import type { SimulatorContext } from './context';
+import { authorizationByToken } from './domain/authorizations';
+import { findAccount } from './domain/people';
 import { ApiError } from './errors';
+import type { Account } from './state';
+import type { AuthorizationRecord } from './state-people';
 
 /**
  * The token a request presents: `Bearer <token>` (Heroku CLI) or
@@ -18,10 +23,46 @@ export function presentedToken(req: Request): string | undefined {
   return undefined;
 }
 
+/**
+ * Who a request is from: the account, and the OAuth authorization whose token it presented. The simulator's own
+ * token (`--token`) is the service account's API key, which is no authorization and has global scope.
+ */
+export interface Caller {
+  account: Account;
+  authorization: AuthorizationRecord | null;
+}
+
 const unauthorized = new ApiError(401, 'unauthorized', 'Invalid credentials provided.');
 
-export function authenticate(token: string): RequestHandler {
-  return (req, _res, next) => {
-    next(presentedToken(req) === token ? undefined : unauthorized);
+export function resolveCaller(ctx: SimulatorContext, token: string | undefined): Caller | undefined {
+  if (token === undefined) return undefined;
+  const state = ctx.store.state;
+  if (token === ctx.token) return { account: state.account, authorization: null };
+  const authorization = authorizationByToken(state, token, ctx.clock.now().getTime());
+  const account = authorization && findAccount(state, authorization.account_id);
+  return account && { account, authorization };
+}
+
+/** The authenticated caller of a request (set by `authenticate`). */
+export function callerOf(res: Response): Caller {
+  return { account: res.locals.account as Account, authorization: res.locals.authorization as AuthorizationRecord };
+}
+
+/**
+ * Authenticates by any known token: an unknown, expired or revoked one is 401 unauthorized. The caller is kept in
+ * `res.locals.account` / `res.locals.authorization`, and the rest of the request acts as that account, so every
+ * change it makes is attributed to it (effects' `actor`, releases' `user`).
+ */
+export function authenticate(ctx: SimulatorContext): RequestHandler {
+  return (req, res, next) => {
+    const caller = resolveCaller(ctx, presentedToken(req));
+    if (!caller) {
+      next(unauthorized);
+      return;
+    }
+    res.locals.account = caller.account;
+    res.locals.authorization = caller.authorization;
+    const { id, email } = caller.account;
+    ctx.effects.as({ id, email }, () => next());
   };
 }

@@ -20,7 +20,8 @@ const writesBody = z.strictObject({
  * - `GET|PUT /data-api`: the data-API settings (see data-settings.ts); PUT merges the fields it is given.
  * - `GET /databases`: every database with its content, the backup that content came from, and its schedule.
  * - `POST /databases/{addon}/writes`: the app writes to its database, so the content no longer matches a backup.
- * - `POST /seed`: replaces the whole world with a state document (the `--state` file format).
+ * - `POST /seed`: replaces the whole world with a state document (the `--state` file format; one without people
+ *   gets the seed's, see state-upgrade.ts).
  */
 export function dataControlRouter(ctx: SimulatorContext): Router {
   const router = Router();
@@ -77,7 +78,7 @@ export function dataControlRouter(ctx: SimulatorContext): Router {
   });
 
   router.post('/seed', (req, res) => {
-    const parsed = stateSchema.safeParse(req.body);
+    const parsed = stateSchema.safeParse(ctx.store.upgrade(req.body));
     if (!parsed.success) throw fail(parsed.error);
     ctx.store.replace(parsed.data);
     res.json({ seeded: true, apps: parsed.data.apps.map((app) => app.name) });

@@ -66,14 +66,17 @@ export class DynoRuntime {
     for (const { app, record, end } of ended) {
       record.exit_recorded = true;
       const { echoesExitStatus } = parseCommand(record.command);
-      this.effects.record('dyno-exit', app, {
-        name: record.name,
-        id: record.id,
-        status: end.status,
-        reason: end.reason,
-        at: new Date(end.at).toISOString(),
-        ...(echoesExitStatus && end.reason === 'exit' ? { commandStatus: record.outcome.exit_status } : {}),
-      });
+      // Whoever's request happens to notice the exit, it is the consequence of the dyno's creation.
+      this.effects.as(this.effects.startedBy('dyno-create', { id: record.id }), () =>
+        this.effects.record('dyno-exit', app, {
+          name: record.name,
+          id: record.id,
+          status: end.status,
+          reason: end.reason,
+          at: new Date(end.at).toISOString(),
+          ...(echoesExitStatus && end.reason === 'exit' ? { commandStatus: record.outcome.exit_status } : {}),
+        }),
+      );
     }
     if (ended.length > 0) {
       this.prune();

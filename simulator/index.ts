@@ -17,8 +17,17 @@ import { SimulatedTime } from './time';
 
 export type { CallRecord } from './calls';
 export type { DataSettingsValues } from './data-settings';
-export { ACCOUNT_EMAIL, PRODUCTION_APP, STAGING_APP } from './seed';
+export { ACCOUNT_EMAIL, CHINAPOWER_APP, PRODUCTION_APP, STAGING_APP, TEAM_NAME } from './seed';
+export { SEED_PEOPLE } from './seed-people';
 export type { Account, AppRecord, Effect, FormationRecord, ReleaseRecord, SimulatorState } from './state';
+export type {
+  AuthorizationRecord,
+  CollaboratorRecord,
+  PermissionName,
+  Scope,
+  TeamMemberRecord,
+  TeamRecord,
+} from './state-people';
 export type { AddonRecord, Content, TransferScheduleRecord } from './state-addons';
 export type { TransferRecord } from './state-transfers';
 

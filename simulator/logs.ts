@@ -84,7 +84,7 @@ function apiLines(state: SimulatorState, app: AppRecord): LogLine[] {
   return state.effects
     .filter((effect) => effect.app === app.name)
     .flatMap((effect) =>
-      apiMessages(effect, state.account.email).map((message, i) => ({
+      apiMessages(effect, effect.actor ?? state.account.email).map((message, i) => ({
         at: Date.parse(effect.time),
         source: 'app' as const,
         dyno: 'api',

@@ -3,22 +3,22 @@ import { herokuTime } from './clock';
 import { findStack } from './domain/apps';
 import { stableId } from './ids';
 import { PRODUCTION_POSTGRES, STAGING_POSTGRES, type SeedAddon, type SeedPostgres, seedAddons } from './seed-addons';
+import { CHINAPOWER_APP, PRODUCTION_APP, STAGING_APP, TEAM, TEAM_OWNER } from './seed-names';
+import { seedPeople, seedServiceAccount } from './seed-people';
 import { emptyDynos } from './state-dynos';
 import type { Account, AppRecord, FormationRecord, ReleaseRecord, SimulatorState } from './state';
 
 /**
  * The Heroku world of the runbook (shared/seed/heroku-setup.md): team
  * csis-ilab's production app csis-reconasia-alfa and staging app
- * csis-reconasia-bravo. Ids and timestamps are fixed so every start (and
+ * csis-reconasia-bravo, plus the team's small chinapower site, and the team's
+ * people (seed-people.ts). Ids and timestamps are fixed so every start (and
  * every reset) produces the same state. All secrets are obviously fake.
  */
 
-export const PRODUCTION_APP = 'csis-reconasia-alfa';
-export const STAGING_APP = 'csis-reconasia-bravo';
-export const ACCOUNT_EMAIL = 'ops@csis-ilab.example';
+export { ACCOUNT_EMAIL, CHINAPOWER_APP, PRODUCTION_APP, STAGING_APP, TEAM_NAME } from './seed-names';
 
-const TEAM = { id: stableId('team', 'csis-ilab'), name: 'csis-ilab' };
-const OWNER = { id: stableId('user', 'csis-ilab@herokumanager.com'), email: 'csis-ilab@herokumanager.com' };
+const OWNER = TEAM_OWNER;
 const REGION_US = { id: stableId('region', 'us'), name: 'us' };
 const CEDAR = { id: stableId('generation', 'cedar'), name: 'cedar' };
 const HOUR_MS = 3_600_000;
@@ -36,6 +36,10 @@ interface AppSeed {
   repoSize: number;
   slugSize: number;
   configVars: Record<string, string>;
+  /** The release history; default: the runbook apps' (historySteps). */
+  history?: (seed: AppSeed) => Step[];
+  /** Process types and commands; default: the Django site's web, worker and scheduler. */
+  processes?: ReadonlyArray<readonly [string, string]>;
 }
 
 const PROCESSES: ReadonlyArray<readonly [string, string]> = [
@@ -111,6 +115,31 @@ const APP_SEEDS: readonly AppSeed[] = [
     configVars: fakeConfigVars(STAGING_APP, 'staging'),
     postgres: STAGING_POSTGRES,
   },
+  // A small static-ish site: one web dyno, no add-ons, no database, a short history.
+  {
+    name: CHINAPOWER_APP,
+    createdAt: '2016-05-02T09:41:05Z',
+    releaseEveryHours: 1300,
+    addons: [],
+    postgres: { backups: [], schedule: null, changedAt: null },
+    deploys: [2, 0, 0],
+    repoSize: 12_582_912,
+    slugSize: 58_720_256,
+    configVars: {
+      SECRET_KEY: 'fake-django-secret-key-chinapower-not-a-real-secret',
+      GOOGLE_ANALYTICS_KEY: 'UA-00000000-3',
+      AWS_STORAGE_BUCKET_NAME: 'chinapower-media',
+    },
+    history: (seed) => [
+      { description: 'Initial release' },
+      { description: 'Set SECRET_KEY, GOOGLE_ANALYTICS_KEY, AWS_STORAGE_BUCKET_NAME config vars' },
+      ...Array.from({ length: seed.deploys[0] }, (_, index) => ({
+        description: `Deploy ${gitSha(seed.name, index + 1)}`,
+        deploy: true,
+      })),
+    ],
+    processes: [['web', 'gunicorn chinapower.wsgi --log-file -']],
+  },
 ];
 
 interface Step {
@@ -156,7 +185,7 @@ function seedReleases(seed: AppSeed, account: Account): ReleaseRecord[] {
   let at = Date.parse(seed.createdAt);
   let slug: { id: string } | null = null;
   let plans: string[] = [];
-  historySteps(seed).forEach((step, index) => {
+  (seed.history ?? historySteps)(seed).forEach((step, index) => {
     const version = index + 1;
     // The app is set up within hours, then changes every few weeks; the jitter is deterministic.
     at += (slug ? seed.releaseEveryHours : 1) * HOUR_MS + ((index * 37) % 23) * 60_000;
@@ -190,7 +219,7 @@ function seedApp(seed: AppSeed, account: Account): AppRecord {
   const releasedAt = releases[releases.length - 1].created_at;
   const firstDeploy = releases.find((r) => r.description.startsWith('Deploy '))!.created_at;
   const stack = findStack('heroku-22')!;
-  const formation: FormationRecord[] = PROCESSES.map(([type, command]) => ({
+  const formation: FormationRecord[] = (seed.processes ?? PROCESSES).map(([type, command]) => ({
     id: stableId('formation', seed.name, type),
     type,
     quantity: 1,
@@ -226,18 +255,13 @@ function seedApp(seed: AppSeed, account: Account): AppRecord {
       seed.postgres,
     ),
     dynos: emptyDynos(),
+    collaborators: [],
   };
 }
 
 /** A fresh copy of the seed state (callers may mutate it freely). */
 export function buildSeed(): SimulatorState {
-  const account: Account = {
-    id: stableId('account', ACCOUNT_EMAIL),
-    email: ACCOUNT_EMAIL,
-    name: 'CSIS iLab Operations',
-    created_at: '2015-09-01T12:00:00Z',
-    updated_at: '2015-09-01T12:00:00Z',
-    last_login: '2016-03-10T13:55:00Z',
-  };
-  return { account, apps: APP_SEEDS.map((seed) => seedApp(seed, account)), effects: [] };
+  const account: Account = seedServiceAccount();
+  const apps = APP_SEEDS.map((seed) => seedApp(seed, account));
+  return { account, ...seedPeople(account, apps), apps, effects: [] };
 }

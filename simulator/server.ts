@@ -10,13 +10,17 @@ import { rateLimit } from './rate-limit';
 import { accountRouter } from './routes/account';
 import { addonsRouter } from './routes/addons';
 import { appsRouter } from './routes/apps';
+import { collaboratorsRouter } from './routes/collaborators';
 import { configVarsRouter } from './routes/config-vars';
 import { dataApiRouter } from './routes/data-api';
 import { dynoControlRouter } from './routes/dyno-control';
 import { dynosRouter } from './routes/dynos';
 import { formationRouter } from './routes/formation';
 import { logSessionsRouter, logplexRouter } from './routes/log-sessions';
+import { oauthRouter } from './routes/oauth';
 import { releasesRouter } from './routes/releases';
+import { teamsRouter } from './routes/teams';
+import { enforceScope } from './scopes';
 
 /**
  * Headers every response carries. Conditional request headers are dropped
@@ -51,13 +55,17 @@ export function createApp(ctx: SimulatorContext): Express {
   // Faults come before everything else of the API, so an injected 429 or reset looks like Heroku's own.
   app.use(ctx.faults.middleware());
   app.use(rateLimit(ctx.rateLimiter, presentedToken));
-  app.use(authenticate(ctx.token));
+  app.use(authenticate(ctx));
   app.use(requirePlatformV3);
+  app.use(enforceScope);
   // heroku-client labels every request application/json, but other clients may not: bodies are JSON regardless.
   app.use(express.json({ type: () => true }));
 
   app.use(accountRouter(ctx));
+  app.use(oauthRouter(ctx));
+  app.use(teamsRouter(ctx));
   app.use(appsRouter(ctx));
+  app.use(collaboratorsRouter(ctx));
   app.use(configVarsRouter(ctx));
   app.use(releasesRouter(ctx));
   app.use(formationRouter(ctx));

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { DYNO_SIZE_NAMES } from './domain/dyno-sizes';
 import { addonSchema } from './state-addons';
 import { appDynosSchema, emptyDynos } from './state-dynos';
+import { checkPeopleReferences } from './state-people-references';
+import { authorizationSchema, collaboratorSchema, teamSchema } from './state-people';
 import { checkDataReferences } from './state-references';
 import { transferSchema } from './state-transfers';
 
@@ -74,23 +76,35 @@ export const appSchema = z.object({
   addons: z.array(addonSchema).default([]),
   transfers: z.array(transferSchema).default([]),
   dynos: appDynosSchema.default(emptyDynos),
+  /** A team app's non-admin members and what each may do (state-people.ts). */
+  collaborators: z.array(collaboratorSchema).default([]),
 });
 
-/** `{seq, time, kind, app, ...detail}`; kinds are open-ended so new resources need no schema change. */
+/**
+ * `{seq, time, kind, app, actor, ...detail}`; kinds are open-ended so new resources need no schema change. `actor`
+ * is the email of the account that made the change (absent in effects recorded before people existed).
+ */
 export const effectSchema = z.looseObject({
   seq: z.int().positive(),
   time: timestamp,
   kind: z.string(),
   app: z.string(),
+  actor: z.string().optional(),
 });
 
 export const stateSchema = z
   .object({
+    /** The service account: the one the simulator's own token (`--token`) authenticates as. */
     account: accountSchema,
+    /** Everyone else who can log in (state-people.ts). */
+    people: z.array(accountSchema).default([]),
+    teams: z.array(teamSchema).default([]),
+    authorizations: z.array(authorizationSchema).default([]),
     apps: z.array(appSchema),
     effects: z.array(effectSchema),
   })
-  .superRefine(checkDataReferences);
+  .superRefine(checkDataReferences)
+  .superRefine(checkPeopleReferences);
 
 export type Account = z.infer<typeof accountSchema>;
 export type ReleaseRecord = z.infer<typeof releaseSchema>;

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { notFound } from './errors';
 import { type AppRecord, type SimulatorState, stateSchema } from './state';
+import { withSeedPeople } from './state-upgrade';
 import { describeIssues } from './validate';
 
 /** Builds a fresh copy of the world a new or reset simulator starts from (seed.ts's buildSeed). */
@@ -23,7 +24,7 @@ export class Store {
    * back to `seed()`. The seed is passed in rather than imported, so the store does not depend on the seed's modules.
    */
   static open(seed: SeedFactory, statePath?: string): Store {
-    if (statePath && existsSync(statePath)) return new Store(loadStateFile(statePath), seed, statePath);
+    if (statePath && existsSync(statePath)) return new Store(loadStateFile(statePath, seed), seed, statePath);
     const store = new Store(seed(), seed, statePath);
     store.save();
     return store;
@@ -40,6 +41,11 @@ export class Store {
 
   reset(): void {
     this.replace(this.seed());
+  }
+
+  /** A state document as the current schema expects it (one from before people existed gets the seed's people). */
+  upgrade(raw: unknown): unknown {
+    return withSeedPeople(raw, this.seed());
   }
 
   /** Swaps in a whole world (already validated against the state schema). */
@@ -60,14 +66,14 @@ export class Store {
   }
 }
 
-function loadStateFile(statePath: string): SimulatorState {
+function loadStateFile(statePath: string, seed: SeedFactory): SimulatorState {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(statePath, 'utf8'));
   } catch (error) {
     throw new Error(`Invalid simulator state file ${statePath}: ${(error as Error).message}`);
   }
-  const result = stateSchema.safeParse(raw);
+  const result = stateSchema.safeParse(withSeedPeople(raw, seed()));
   if (!result.success) {
     throw new Error(`Invalid simulator state file ${statePath}: ${describeIssues(result.error)}`);
   }

@@ -42,12 +42,14 @@ export function requireRelease(app: AppRecord, idOrVersion: string): ReleaseReco
 
 /**
  * Creates the next release on top of the current one (same slug and add-on
- * plans), as Heroku does for config-var changes, and records the effect.
+ * plans), as Heroku does for config-var changes, and records the effect. The
+ * release's user is the account acting (the token's, or whoever started what
+ * finished with time).
  */
 export function createRelease(ctx: SimulatorContext, app: AppRecord, description: string): ReleaseRecord {
   const now = herokuTime(ctx.clock.now());
   const base = currentRelease(app);
-  const account = ctx.store.state.account;
+  const user = ctx.effects.actor();
   const release: ReleaseRecord = {
     id: randomUUID(),
     version: Math.max(0, ...app.releases.map((r) => r.version)) + 1,
@@ -55,7 +57,7 @@ export function createRelease(ctx: SimulatorContext, app: AppRecord, description
     status: 'succeeded',
     created_at: now,
     updated_at: now,
-    user: { id: account.id, email: account.email },
+    user: { id: user.id, email: user.email },
     slug: base?.slug ?? null,
     addon_plan_names: [...(base?.addon_plan_names ?? [])],
   };

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { presentedToken } from '../auth';
+import { callerOf, presentedToken } from '../auth';
 import type { SimulatorContext } from '../context';
 import type { Account } from '../state';
 
@@ -29,8 +29,9 @@ function accountView(account: Account) {
 export function accountRouter(ctx: SimulatorContext): Router {
   const router = Router();
 
+  // The account of the presented token: the service account's for the simulator's own, a person's for theirs.
   router.get('/account', (_req, res) => {
-    res.json(accountView(ctx.store.state.account));
+    res.json(accountView(callerOf(res).account));
   });
 
   // Free of charge (the rate-limit middleware skips it), like on Heroku.
