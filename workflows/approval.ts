@@ -37,7 +37,10 @@ export interface ApprovalNeed {
   timeoutMinutes: number;
 }
 
-class Refusal extends Error {}
+class Refusal extends Error {
+  /** The verified email of who sent the refused message, once its proof verified. */
+  by: string | null = null;
+}
 
 /** What the gate needs of its run (workflows/runbook.ts implements it). */
 export interface ApprovalHost {
@@ -165,10 +168,12 @@ export class ApprovalGate {
   }
 
   private async approve(request: ApproveRequest | undefined, sentAsUpdate: boolean): Promise<ApprovalDecision> {
+    let proven: string | null = null;
     try {
       const hash = this.state.planHash;
       this.check(this.whyNotApprove(request));
       const person = await this.prove(request?.proof, 'approve', hash ?? '');
+      proven = person.email;
       // The state may have moved on while the proof was verified.
       this.check(this.whyNotApprove(request));
       const need = this.need!;
@@ -180,7 +185,7 @@ export class ApprovalGate {
       if (this.state.approvals.some((given) => samePerson(unverifiedFree(given.by), person))) {
         throw new Refusal(`${person.email} has approved this plan already: it needs ${need.needed} different people`);
       }
-      await this.checkStanding(person, need.rule, need.what, need.ruleText);
+      await this.checkStanding(person, need.rule, need.what);
       this.check(this.whyNotApprove(request));
       const reason = request?.reason?.trim() ? clip(request.reason.trim(), 500) : null;
       this.state.approvals.push({ by: person.email, reason, at: new Date().toISOString() });
@@ -203,14 +208,16 @@ export class ApprovalGate {
       }
       return this.decide('approved', this.state.approvals.map((given) => given.by).join(' and '), hash ?? '', reason);
     } catch (err) {
-      return this.refusedWith(err, request, 'approval', sentAsUpdate);
+      return this.refusedWith(err, request, 'approval', sentAsUpdate, proven);
     }
   }
 
   private async reject(request: RejectRequest | undefined, sentAsUpdate: boolean): Promise<ApprovalDecision> {
+    let proven: string | null = null;
     try {
       this.check(this.whyNotReject(request));
       const person = await this.prove(request?.proof, 'reject', 'run');
+      proven = person.email;
       this.check(this.whyNotReject(request));
       // The requester may withdraw; anyone else must be someone who could have approved, or run it.
       if (!samePerson(person, this.run.requester)) {
@@ -222,17 +229,12 @@ export class ApprovalGate {
             teamRoles: [...access.change.teamRoles, ...access.approval.approvers.teamRoles],
             emails: [...access.change.emails, ...access.approval.approvers.emails],
           };
-          await this.checkStanding(
-            person,
-            rule,
-            'rejecting',
-            describeRule(rule, this.run.app ?? 'the app', access.team),
-          );
+          await this.checkStanding(person, rule, 'rejecting');
         }
       }
       return this.decide('rejected', person.email, this.state.planHash ?? '', request!.reason);
     } catch (err) {
-      return this.refusedWith(err, request, 'rejection', sentAsUpdate);
+      return this.refusedWith(err, request, 'rejection', sentAsUpdate, proven);
     }
   }
 
@@ -254,19 +256,14 @@ export class ApprovalGate {
     }
   }
 
-  private async checkStanding(
-    person: { email: string },
-    rule: PersonRule,
-    what: string,
-    ruleText: string,
-  ): Promise<void> {
+  private async checkStanding(person: { email: string }, rule: PersonRule, what: string): Promise<void> {
     if (rule.anyone) return;
     const app = this.run.app;
     if (!app) throw new Refusal('the run has no app yet: nobody can be checked against its rules');
     const standing = await identity.readStanding({ app, team: this.run.access?.team ?? null, email: person.email });
     if (!satisfies(rule, standing)) {
       throw new Refusal(
-        `${person.email} may not approve this: ${what} needs ${ruleText} (${person.email} has ${describeStanding(standing, app)})`,
+        `${person.email} may not approve this: ${what} needs ${describeRule(rule, app, standing.team)} (${person.email} has ${describeStanding(standing, app)})`,
       );
     }
   }
@@ -295,19 +292,25 @@ export class ApprovalGate {
   }
 
   /** A refusal: listed in the `approval` query, written to the trail under the name it claimed, told to an Update's sender. */
-  private async refusedWith(err: unknown, request: unknown, what: string, sentAsUpdate: boolean): Promise<never> {
+  private async refusedWith(
+    err: unknown,
+    request: unknown,
+    what: string,
+    sentAsUpdate: boolean,
+    proven: string | null,
+  ): Promise<never> {
     if (!(err instanceof Refusal)) throw err;
     const why = err.message;
-    const by = claimedBy(request);
+    const claimed = claimedBy(request);
+    // Under the verified person when the proof verified (with the name they typed, if another); else the claim.
+    const by = proven ?? `unverified (claims: ${claimed})`;
+    const sender = proven
+      ? `${proven}${claimed !== 'unknown' && claimed.toLowerCase() !== proven.toLowerCase() ? ` (claiming to be ${claimed})` : ''}`
+      : `claimed by ${claimed} (unverified)`;
     const refusal = { by, why, at: new Date().toISOString() };
     // The most recent 50: a flood of refused messages must not make the query's answer unbounded.
     this.state.refused = [...this.state.refused, refusal].slice(-50);
-    await this.run.auditSoon(
-      'approval',
-      `${what} claimed by ${by} refused: ${why}`,
-      { refused: refusal },
-      { actor: `unverified (claims: ${by})` },
-    );
+    await this.run.auditSoon('approval', `${what} by ${sender} refused: ${why}`, { refused: refusal }, { actor: by });
     throw ApplicationFailure.create({
       type: FailureTypes.ApprovalRefused,
       nonRetryable: true,

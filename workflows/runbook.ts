@@ -136,10 +136,10 @@ export class RunbookRun {
       throw ApplicationFailure.create({
         type: FailureTypes.AccessDenied,
         nonRetryable: true,
-        message: `${this.requester.email} may not run ${this.name} on ${target.app}: ${what} needs ${ruleText} (${this.requester.email} has ${describeStanding(standing, target.app)}). Nothing was changed; ask someone who may, or a team admin for access.`,
+        message: `${this.requester.email} may not run ${this.name} on ${target.app}: ${what} needs ${describeRule(rule, target.app, standing.team)} (${this.requester.email} has ${describeStanding(standing, target.app)}). Nothing was changed; ask someone who may, or a team admin for access.`,
       });
     }
-    return `${this.requester.email} may (${what} needs ${ruleText})`;
+    return `${this.requester.email} may (${what} needs ${describeRule(rule, target.app, standing.team)})`;
   }
 
   /**
