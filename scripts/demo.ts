@@ -9,10 +9,11 @@ import { connectClient } from '../client/connection';
 import { temporalSettingsFromEnv, workflowUrl } from '../lib/temporal-settings';
 import { formatOutcome } from '../client/format';
 import { startRunbook, waitForRunbook } from '../client/launch';
-import { resolveOperator } from '../client/operator';
+import { IdentityProver } from '../client/identity';
+import { Sealer, SealingKeys } from '../lib/sealing';
 import { formatPlan } from '../common/disaster-recovery';
 import { approvalQuery, approveUpdate, progressQuery } from '../common/messages';
-import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
+import { DEFAULT_SIMULATOR_TOKEN, SEED_PEOPLE, startSimulator } from '../simulator';
 import { PACKAGE_ROOT } from '../lib/paths';
 
 // DEMO_DATA_DIR moves the demo's state (Temporal DB, simulator state, audit log, logs) elsewhere, e.g. for a test.
@@ -31,7 +32,9 @@ const temporalEnv = {
 };
 
 /** The second person of the demo's four-eyes approval. */
-const APPROVER = 'on-call-lead';
+/** The simulator's people: alice operates the apps; bob, a team admin, approves. */
+const REQUESTER = SEED_PEOPLE.alice;
+const APPROVER = SEED_PEOPLE.bob;
 
 interface SimulatorEffect {
   kind: string;
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
     );
 
     // 3. A worker, as its own process — the way it runs in production.
+    const sealingKey = SealingKeys.generate();
     const settings = {
       ...temporalSettingsFromEnv(),
       address: `127.0.0.1:${temporalPort}`,
@@ -121,6 +125,8 @@ async function main(): Promise<void> {
         HEROKU_DATA_API_URL: simulator.url,
         HEROKU_API_KEY: simulator.token,
         RUNBOOK_AUDIT_DB: AUDIT_DB,
+        // The worker's private sealing key, made for this demo: the CLI side below has only its public half.
+        RUNBOOK_SEAL_KEYS: sealingKey.privateKey,
       },
       stdio: ['ignore', 'ignore', openSync(workerLog, 'a')],
     });
@@ -131,16 +137,21 @@ async function main(): Promise<void> {
 
     // 4. The runbooks, as `runbook run maintenance-on --env staging` would start them.
     const client = await connectClient(settings);
-    const operator = resolveOperator();
+    // Who runs it is proven with a Heroku login, as `runbook run` does with HEROKU_API_KEY: the simulator's alice
+    // starts the runbooks and bob, a team admin, approves the recovery.
+    const sealer = new Sealer(sealingKey.publicKey);
+    const alice = new IdentityProver(REQUESTER.token, sealer, simulator.url);
+    const bob = new IdentityProver(APPROVER.token, sealer, simulator.url);
+    const operator = REQUESTER.email;
     const workflowIds: string[] = [];
     for (const name of ['maintenance-on', 'maintenance-off'] as const) {
       const handle = await startRunbook(
         client,
         name,
-        { environment: 'staging', operator, reason: 'npm run demo' },
-        { taskQueue: settings.taskQueue },
+        { environment: 'staging', reason: 'npm run demo' },
+        { taskQueue: settings.taskQueue, prover: alice },
       );
-      console.log(`$ runbook run ${name} --env staging`);
+      console.log(`$ HEROKU_API_KEY=${REQUESTER.token} runbook run ${name} --env staging        # as ${operator}`);
       const outcome = await waitForRunbook(handle);
       workflowIds.push(outcome.workflowId);
       console.log(formatOutcome(name, outcome, workflowUrl(settings, outcome.workflowId, outcome.runId)) + '\n');
@@ -154,10 +165,15 @@ async function main(): Promise<void> {
     for (const release of releases) console.log(`  ${release.app} v${release.version}: ${release.description}`);
 
     // 5. Disaster recovery of production from b016: the plan, a second person's approval, the recovery.
-    const drInput = { environment: 'production', backup: 'b016', operator, reason: 'npm run demo: restore drill' };
+    const drInput = { environment: 'production', backup: 'b016', reason: 'npm run demo: restore drill' };
     console.log('\n$ runbook run disaster-recovery --env production --backup b016 --dry-run');
     const dryRun = await waitForRunbook(
-      await startRunbook(client, 'disaster-recovery', { ...drInput, dryRun: true }, { taskQueue: settings.taskQueue }),
+      await startRunbook(
+        client,
+        'disaster-recovery',
+        { ...drInput, dryRun: true },
+        { taskQueue: settings.taskQueue, prover: alice },
+      ),
     );
     workflowIds.push(dryRun.workflowId);
     console.log(
@@ -170,7 +186,7 @@ async function main(): Promise<void> {
       client,
       'disaster-recovery',
       { ...drInput, approvalTimeoutMinutes: 10 },
-      { taskQueue: settings.taskQueue },
+      { taskQueue: settings.taskQueue, prover: alice },
     );
     workflowIds.push(recovery.workflowId);
     // Interrupted (Ctrl-C) before it ends: cancel it, so it compensates instead of holding the app's lock.
@@ -183,10 +199,13 @@ async function main(): Promise<void> {
     }
     if (approval?.status === 'waiting' && approval.plan && approval.planHash) {
       console.log(`  ${recovery.workflowId} waits for a second person to approve plan ${approval.planHash}.\n`);
-      console.log(`$ RUNBOOK_OPERATOR=${APPROVER} runbook approve ${recovery.workflowId} --yes --reason "drill"`);
+      console.log(
+        `$ HEROKU_API_KEY=${APPROVER.token} runbook approve ${recovery.workflowId} --yes --reason "drill"        # as ${APPROVER.email}`,
+      );
       console.log(formatPlan(approval.plan, approval.planHash));
+      const { proof } = await bob.prove('approve', recovery.workflowId, approval.planHash);
       const decision = await recovery.executeUpdate(approveUpdate, {
-        args: [{ approver: APPROVER, planHash: approval.planHash, reason: 'drill' }],
+        args: [{ planHash: approval.planHash, proof, reason: 'drill' }],
       });
       console.log(`✔ Plan ${decision.planHash} approved by ${decision.by}.\n`);
     }

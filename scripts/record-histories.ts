@@ -15,7 +15,9 @@ import { SecretBox } from '../lib/secret-box';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { RunbookConfig } from '../common/environments';
 import type { RunbookId } from '../common/runbooks';
-import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
+import { DEFAULT_SIMULATOR_TOKEN, SEED_PEOPLE, startSimulator } from '../simulator';
+import { IdentityProver } from '../client/identity';
+import { SealingKeys } from '../lib/sealing';
 import { PACKAGE_ROOT } from '../lib/paths';
 import { createRunbookWorker } from '../worker/worker';
 import { approvalQuery, approveSignal, approveUpdate } from '../common/messages';
@@ -42,18 +44,28 @@ async function planOffered(handle: WorkflowHandle): Promise<string> {
   }
 }
 
-/** Approves a disaster recovery's plan as a second person, once it is offered. */
-async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
-  const planHash = await planOffered(handle);
-  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'second-recorder', planHash, reason: 'recording' }] });
+/** The worker's sealing key (proofs are sealed to it) and the simulator's people who start and approve runs. */
+const SEALING = SealingKeys.generate();
+let simulatorUrl = '';
+const proverFor = (person: keyof typeof SEED_PEOPLE) =>
+  new IdentityProver(SEED_PEOPLE[person].token, new SealingKeys([SEALING.privateKey]).sealer(), simulatorUrl);
+
+async function approveAs(handle: WorkflowHandle, person: keyof typeof SEED_PEOPLE, planHash: string) {
+  const { proof } = await proverFor(person).prove('approve', handle.workflowId, planHash);
+  return handle.executeUpdate(approveUpdate, { args: [{ planHash, proof, reason: 'recording' }] });
 }
 
-/** Refused approvals first — the requester's own (an Update), a stale hash (a Signal) — then a second person's. */
+/** Approves a disaster recovery's plan as a second person (bob, a team admin), once it is offered. */
+async function approveAsSecondPerson(handle: WorkflowHandle): Promise<void> {
+  await approveAs(handle, 'bob', await planOffered(handle));
+}
+
+/** Refused approvals first — the requester's own (an Update), an unproven one (a Signal) — then a second person's. */
 async function refuseThenApprove(handle: WorkflowHandle): Promise<void> {
   const planHash = await planOffered(handle);
-  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'recorder', planHash }] }).catch(() => undefined);
-  await handle.signal(approveSignal, { approver: 'second-recorder', planHash: '0000000000000000' });
-  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'second-recorder', planHash, reason: 'recording' }] });
+  await approveAs(handle, 'alice', planHash).catch(() => undefined);
+  await handle.signal(approveSignal, { approver: 'bob', planHash });
+  await approveAs(handle, 'bob', planHash);
 }
 
 /** Breaks the run's app lock from outside while it waits for approval: the run must notice and stop. */
@@ -66,98 +78,98 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'maintenance-on-config-var',
     runbook: 'maintenance-on',
-    input: { environment: 'staging', operator: 'recorder' },
+    input: { environment: 'staging', reason: 'recording' },
   },
   {
     name: 'maintenance-off-config-var',
     runbook: 'maintenance-off',
-    input: { environment: 'staging', operator: 'recorder' },
+    input: { environment: 'staging', reason: 'recording' },
   },
   {
     name: 'maintenance-off-again-noop',
     runbook: 'maintenance-off',
-    input: { environment: 'staging', operator: 'recorder' },
+    input: { environment: 'staging', reason: 'recording' },
   },
   {
     name: 'maintenance-on-both',
     runbook: 'maintenance-on',
-    input: { environment: 'production-both', operator: 'recorder' },
+    input: { environment: 'production-both', reason: 'recording' },
   },
   {
     name: 'maintenance-on-unknown-app',
     runbook: 'maintenance-on',
-    input: { app: 'no-such-app-here', operator: 'recorder' },
+    input: { app: 'no-such-app-here', reason: 'recording' },
   },
   {
     name: 'scale-dynos',
     runbook: 'scale-dynos',
-    input: { environment: 'staging', processes: { worker: '0' }, operator: 'recorder' },
+    input: { environment: 'staging', processes: { worker: '0' }, reason: 'recording' },
   },
   {
     name: 'set-config-vars-generate',
     runbook: 'set-config-vars',
-    input: { environment: 'staging', generate: { SECRET_KEY: 'django-secret-key' }, operator: 'recorder' },
+    input: { environment: 'staging', generate: { SECRET_KEY: 'django-secret-key' }, reason: 'recording' },
   },
   {
     name: 'unset-config-vars',
     runbook: 'unset-config-vars',
-    input: { environment: 'staging', keys: ['GOOGLE_ANALYTICS_KEY'], operator: 'recorder' },
+    input: { environment: 'staging', keys: ['GOOGLE_ANALYTICS_KEY'], reason: 'recording' },
   },
-  { name: 'capture-backup', runbook: 'capture-backup', input: { environment: 'production', operator: 'recorder' } },
+  { name: 'capture-backup', runbook: 'capture-backup', input: { environment: 'production', reason: 'recording' } },
   {
     name: 'restore-backup',
     runbook: 'restore-backup',
-    input: { environment: 'production', backup: 'b016', confirm: 'csis-reconasia-alfa', operator: 'recorder' },
+    input: { environment: 'production', backup: 'b016', confirm: 'csis-reconasia-alfa', reason: 'recording' },
   },
   {
     name: 'schedule-backups',
     runbook: 'schedule-backups',
-    input: { environment: 'production', at: '02:00 America/New_York', operator: 'recorder' },
+    input: { environment: 'production', at: '02:00 America/New_York', reason: 'recording' },
   },
   {
     name: 'rebuild-search-index',
     runbook: 'rebuild-search-index',
-    input: { environment: 'production', operator: 'recorder' },
+    input: { environment: 'production', reason: 'recording' },
   },
-  { name: 'app-status', runbook: 'app-status', input: { environment: 'production', operator: 'recorder' } },
+  { name: 'app-status', runbook: 'app-status', input: { environment: 'production', reason: 'recording' } },
   {
     name: 'verify-backup-schedule',
     runbook: 'verify-backup-schedule',
-    input: { environment: 'staging', operator: 'recorder' },
+    input: { environment: 'staging', reason: 'recording' },
   },
   {
     name: 'disaster-recovery-staging',
     runbook: 'disaster-recovery',
-    input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', operator: 'recorder' },
+    input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', reason: 'recording' },
   },
   {
     name: 'disaster-recovery-production-approved',
     runbook: 'disaster-recovery',
-    input: { environment: 'production', backup: 'b016', operator: 'recorder' },
+    input: { environment: 'production', backup: 'b016', reason: 'recording' },
     during: approveAsSecondPerson,
   },
   {
     name: 'disaster-recovery-index-fails-compensates',
     runbook: 'disaster-recovery',
-    input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', operator: 'recorder' },
+    input: { environment: 'staging', backup: 'b010', confirm: 'csis-reconasia-bravo', reason: 'recording' },
     simulator: [{ method: 'POST', path: 'dyno-outcomes', body: { pattern: 'rebuild_index', exitStatus: 1 } }],
   },
   {
     name: 'disaster-recovery-refused-then-approved',
     runbook: 'disaster-recovery',
-    input: { environment: 'production', backup: 'b016', operator: 'recorder' },
+    input: { environment: 'production', backup: 'b016', reason: 'recording' },
     during: refuseThenApprove,
   },
   {
     name: 'disaster-recovery-lock-broken',
     runbook: 'disaster-recovery',
-    input: { environment: 'production', backup: 'b016', operator: 'recorder' },
+    input: { environment: 'production', backup: 'b016', reason: 'recording' },
     during: breakTheLock,
   },
   {
     name: 'disaster-recovery-dry-run',
     runbook: 'disaster-recovery',
-    input: { environment: 'production', backup: 'latest', dryRun: true, operator: 'recorder' },
+    input: { environment: 'production', backup: 'latest', dryRun: true, reason: 'recording' },
   },
 ];
 
@@ -174,6 +186,7 @@ async function main(): Promise<void> {
   const temporalSh = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
   execFileSync('bash', [temporalSh, 'start'], { env: temporalEnv, stdio: 'inherit' });
   const simulator = await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN });
+  simulatorUrl = simulator.url;
   const audit = new SqliteAuditLog(path.join(dir, 'audit.db'));
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -211,6 +224,7 @@ async function main(): Promise<void> {
         configSource: 'record-histories',
         audit,
         secrets: new SecretBox(randomBytes(32)),
+        sealing: new SealingKeys([SEALING.privateKey]),
         polling: { initialMs: 100, maxMs: 500, watchMs: 2_000 },
       },
     });
@@ -220,6 +234,7 @@ async function main(): Promise<void> {
         const handle = await startRunbook(client, scenario.runbook, scenario.input as never, {
           taskQueue: 'record-histories',
           workflowId: `replay-${scenario.name}`,
+          prover: proverFor('alice'),
         });
         for (const call of scenario.simulator ?? []) await control(call.method, call.path, call.body);
         await scenario.during?.(handle);

@@ -3,7 +3,7 @@
 // forever; and when the lock is broken anyway (terminated, or released by a forged signal), its holder notices,
 // takes it back, makes no further change, and says so. Effects are read from the simulator.
 import { waitForRunbook } from '../client/launch';
-import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../common/messages';
+import { approvalQuery, progressQuery } from '../common/messages';
 import type { RunbookProgress } from '../common/progress';
 import { PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
 import { until } from './support/until';
@@ -76,7 +76,7 @@ test('a terminated lock: the holder takes it back at once, a second runbook is r
   // The index rebuild runs 20 s (at 60×): the lock is broken while it runs.
   await setup.harness.sim.control('POST', 'dyno-outcomes', { pattern: 'rebuild_index', durationSeconds: 1200 });
   const { handle, approval } = await setup.harness.recoveryAwaitingApproval(started);
-  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: approval.planHash! }] });
+  await setup.harness.approve(handle, 'bob', { planHash: approval.planHash! });
   await until(
     () => handle.query(progressQuery),
     (p: RunbookProgress) =>
@@ -155,6 +155,6 @@ test('waiting for the lock ends at its deadline, naming the holder', async () =>
     type: 'AppLocked',
     message: expect.stringMatching(/^Waited 3 seconds for csis-reconasia-alfa's lock, which disaster-recovery/),
   });
-  await handle.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'test over' }] });
+  await setup.harness.reject(handle, 'bob', 'test over');
   expect(await changingEffects()).toEqual([]);
 });

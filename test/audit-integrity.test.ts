@@ -4,7 +4,7 @@
 // ended by itself gets its end from the worker's reconciler. Effects are read from the simulator.
 import Database from 'better-sqlite3';
 import { waitForRunbook } from '../client/launch';
-import { approveSignal, approveUpdate } from '../common/messages';
+import { approveSignal } from '../common/messages';
 import { EndReconciler } from '../worker/end-reconciler';
 import { PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
 import { uniqueTaskQueue } from './support/temporal';
@@ -125,25 +125,21 @@ test('a 3,000-character operator from the UI is refused naming the field, on the
   expect((await handle.describe()).status.name).toBe('FAILED');
   const trail = await trailOf(handle.workflowId);
   expect(trail.map((entry) => [entry.event, entry.operator])).toEqual([
-    ['started', 'unknown'],
-    ['failed', 'unknown'],
+    ['started', 'unverified (claims: unknown)'],
+    ['failed', 'unverified (claims: unknown)'],
   ]);
-  expect((await handle.describe()).searchAttributes.Operator).toEqual(['unknown']);
+  expect((await handle.describe()).searchAttributes.Operator).toEqual(['unverified (claims: unknown)']);
 });
 
-test('refused approvals are recorded however they arrived, under the name they claimed; the approver is the actor', async () => {
+test('refused approvals are recorded however they arrived, under who sent them; the approver is the actor', async () => {
   const { handle, approval } = await setup.harness.recoveryAwaitingApproval(started);
   const refused = (update: Promise<unknown>) =>
     update.then(
       () => 'accepted',
       (err: Error) => err.message,
     );
-  // Updates (the CLI): a stale hash, no approver at all. Signals (the UI): the requester herself.
-  expect(
-    await refused(
-      handle.executeUpdate(approveUpdate, { args: [{ approver: 'mallory', planHash: 'deadbeefdeadbeef' }] }),
-    ),
-  ).not.toBe('accepted');
+  // Updates (the CLI): a stale hash, no proof at all. Signals (the UI): an unproven one claiming to be alice.
+  expect(await refused(setup.harness.approve(handle, 'bob', { planHash: 'deadbeefdeadbeef' }))).not.toBe('accepted');
   expect(await refused(handle.executeUpdate('approve', { args: [{}] }))).not.toBe('accepted');
   await handle.signal(approveSignal, { approver: 'Alice', planHash: approval.planHash! });
   await until(
@@ -151,18 +147,25 @@ test('refused approvals are recorded however they arrived, under the name they c
     (entries) => entries.filter((entry) => /refused/.test(entry.summary)).length === 3,
     'three refusals on the record',
   );
-  await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: approval.planHash! }] });
+  await setup.harness.approve(handle, 'bob');
   await waitForRunbook(handle as never);
 
   const approvals = (await setup.harness.audit.query({ workflowId: handle.workflowId, event: 'approval' })).reverse();
   const refusals = approvals.filter((entry) => /refused/.test(entry.summary));
-  expect(refusals.map((entry) => entry.operator).sort()).toEqual(['Alice', 'mallory', 'unknown']);
-  expect(refusals.find((entry) => entry.operator === 'Alice')?.summary).toMatch(/cannot approve it/);
-  // `runbook audit --operator bob` finds bob's approval.
-  const bobs = await setup.harness.audit.query({ operator: 'bob', event: 'approval' });
-  expect(bobs.some((entry) => entry.workflowId === handle.workflowId && /approved by bob/.test(entry.summary))).toBe(
-    true,
+  // The stale hash was refused before its proof was read (nobody is proven by it): it stands under its claim too.
+  expect(refusals.map((entry) => entry.operator).sort()).toEqual([
+    'unverified (claims: Alice)',
+    'unverified (claims: unknown)',
+    'unverified (claims: unknown)',
+  ]);
+  expect(refusals.find((entry) => entry.operator === 'unverified (claims: Alice)')?.summary).toMatch(
+    /no identity proof/,
   );
+  // `runbook audit --operator bob@csis.example` finds bob's approval.
+  const bobs = await setup.harness.audit.query({ operator: 'bob@csis.example', event: 'approval' });
+  expect(
+    bobs.some((entry) => entry.workflowId === handle.workflowId && /approved by bob@csis\.example/.test(entry.summary)),
+  ).toBe(true);
 });
 
 test('a run terminated in Temporal gets its end in the trail from the reconciler, once', async () => {

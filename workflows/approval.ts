@@ -305,12 +305,12 @@ export class ApprovalGate {
     // Under the verified person when the proof verified (with the name they typed, if another); else the claim.
     const by = proven ?? `unverified (claims: ${claimed})`;
     const sender = proven
-      ? `${proven}${claimed !== 'unknown' && claimed.toLowerCase() !== proven.toLowerCase() ? ` (claiming to be ${claimed})` : ''}`
+      ? `by ${proven}${claimed !== 'unknown' && claimed.toLowerCase() !== proven.toLowerCase() ? ` (claiming to be ${claimed})` : ''}`
       : `claimed by ${claimed} (unverified)`;
     const refusal = { by, why, at: new Date().toISOString() };
     // The most recent 50: a flood of refused messages must not make the query's answer unbounded.
     this.state.refused = [...this.state.refused, refusal].slice(-50);
-    await this.run.auditSoon('approval', `${what} by ${sender} refused: ${why}`, { refused: refusal }, { actor: by });
+    await this.run.auditSoon('approval', `${what} ${sender} refused: ${why}`, { refused: refusal }, { actor: by });
     throw ApplicationFailure.create({
       type: FailureTypes.ApprovalRefused,
       nonRetryable: true,

@@ -3,7 +3,7 @@ import { createActivities } from '../../activities';
 import type { ApprovalState, DisasterRecoveryResult } from '../../common/disaster-recovery';
 import { waitForRunbook, type RunbookInput } from '../../client/launch';
 import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../../common/messages';
-import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
+import { PEOPLE, PRODUCTION, RunbookHarness, STAGING, type PersonName } from '../support/harness';
 import { until } from '../support/until';
 
 let harness: RunbookHarness;
@@ -40,13 +40,14 @@ beforeEach(async () => {
 type DrInput = RunbookInput<'disaster-recovery'>;
 const FAST = { heartbeatTimeoutSeconds: 5 };
 
-async function launch(input: Partial<DrInput> & { operator?: string }) {
-  const handle = await harness.start('disaster-recovery', {
-    environment: 'production',
-    backup: 'b016',
-    timing: FAST,
-    ...input,
-  } as DrInput);
+/** A disaster recovery, started unverified (claiming `operator`) or, with `as`, proven as one of the people. */
+async function launch(input: Partial<DrInput> & { operator?: string }, as?: PersonName) {
+  const handle = await harness.start(
+    'disaster-recovery',
+    { environment: 'production', backup: 'b016', timing: FAST, ...input } as DrInput,
+    undefined,
+    { as },
+  );
   started.push(handle);
   return handle;
 }
@@ -86,10 +87,10 @@ const effects = async (kind: string) => (await harness.sim.effects()).filter((ef
 
 describe('production, approved by a second person', () => {
   test('restores b016 with maintenance, quiet jobs, safety backup, schedule, caches, index — and leaves the app as before', async () => {
-    const handle = await launch({ operator: 'alice', reason: 'bad migration at 02:40' });
+    const handle = await launch({ reason: 'bad migration at 02:40' }, 'alice');
     const approval = await waitingApproval(handle);
     expect(approval).toMatchObject({
-      requester: 'alice',
+      requester: PEOPLE.alice.email,
       required: true,
       plan: { backup: { name: 'b016' }, quiet: ['worker', 'scheduler'] },
     });
@@ -98,25 +99,21 @@ describe('production, approved by a second person', () => {
     expect((await harness.sim.effects()).length).toBe(0);
 
     // The requester cannot approve their own plan; an approval must name the plan on offer.
-    expect(
-      await refusal(
-        handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice', planHash: approval.planHash! }] }),
-      ),
-    ).toMatch(/^alice requested this run and cannot approve it: approval must come from a second person/);
-    expect(
-      await refusal(handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: '0123456789abcdef' }] })),
-    ).toMatch(/^plan hash "0123456789abcdef" is not the hash of the plan awaiting approval/);
-    const decision = await handle.executeUpdate(approveUpdate, {
-      args: [{ approver: 'bob', planHash: approval.planHash!, reason: 'checked with alice' }],
-    });
-    expect(decision).toMatchObject({ decision: 'approved', by: 'bob', planHash: approval.planHash });
+    expect(await refusal(harness.approve(handle, 'alice'))).toMatch(
+      /^alice@csis\.example requested this run and cannot approve it: approval must come from a second person/,
+    );
+    expect(await refusal(harness.approve(handle, 'bob', { planHash: '0123456789abcdef' }))).toMatch(
+      /^plan hash "0123456789abcdef" is not the hash of the plan awaiting approval/,
+    );
+    const decision = await harness.approve(handle, 'bob', { reason: 'checked with alice' });
+    expect(decision).toMatchObject({ decision: 'approved', by: PEOPLE.bob.email, planHash: approval.planHash });
 
     const outcome = await waitForRunbook<DisasterRecoveryResult>(handle);
     if (outcome.status !== 'succeeded') throw new Error(outcome.error.message);
     expect(outcome.result.summary).toMatch(
       /^Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\./,
     );
-    expect(outcome.result.approval).toMatchObject({ by: 'bob', reason: 'checked with alice' });
+    expect(outcome.result.approval).toMatchObject({ by: PEOPLE.bob.email, reason: 'checked with alice' });
 
     // The simulator's state and its record of what was applied.
     expect(await appState(PRODUCTION)).toEqual({
@@ -143,15 +140,20 @@ describe('production, approved by a second person', () => {
 
     const trail = (await harness.audit.query({ workflowId: handle.workflowId })).reverse();
     expect(
-      trail.some((entry) => entry.event === 'approval' && /approved by bob: checked with alice/.test(entry.summary)),
+      trail.some(
+        (entry) =>
+          entry.event === 'approval' && /approved by bob@csis\.example: checked with alice/.test(entry.summary),
+      ),
     ).toBe(true);
-    // The refused Updates are on the record too, each under the name it claimed; the approval under bob's.
+    // The refused Updates are on the record too, each under its sender's verified email; the approval under bob's.
     const approvals = trail.filter((entry) => entry.event === 'approval');
-    expect(approvals.filter((entry) => /refused/.test(entry.summary)).map((entry) => entry.operator)).toEqual([
-      'alice',
-      'bob',
-    ]);
-    expect(approvals.find((entry) => /approved by bob/.test(entry.summary))?.operator).toBe('bob');
+    expect(
+      approvals
+        .filter((entry) => /refused/.test(entry.summary))
+        .map((entry) => entry.operator)
+        .sort(),
+    ).toEqual([PEOPLE.alice.email, PEOPLE.bob.email]);
+    expect(approvals.find((entry) => /approved by bob/.test(entry.summary))?.operator).toBe(PEOPLE.bob.email);
   });
 
   test('a dry run changes nothing and its plan hash is stable', async () => {
@@ -176,13 +178,11 @@ describe('production, approved by a second person', () => {
   test('a rejection ends the run with nothing changed', async () => {
     const handle = await launch({ operator: 'alice' });
     await waitingApproval(handle);
-    await handle.executeUpdate(rejectUpdate, {
-      args: [{ approver: 'bob', reason: 'b016 predates the fix; use b015' }],
-    });
+    await harness.reject(handle, 'bob', 'b016 predates the fix; use b015');
     const outcome = await waitForRunbook(handle);
     expect(outcome.status === 'failed' && outcome.error).toMatchObject({
       type: 'Rejected',
-      message: expect.stringMatching(/^Rejected by bob: b016 predates the fix; use b015\. Nothing was changed/),
+      message: expect.stringMatching(/^Rejected by bob@csis\.example: b016 predates the fix; use b015\. Nothing was changed/),
     });
     expect(await harness.sim.effects()).toEqual([]);
   });
@@ -206,7 +206,7 @@ describe('production, approved by a second person', () => {
     await harness.sim
       .api()
       .patch(`/apps/${PRODUCTION}/formation`, { body: { updates: [{ type: 'web', quantity: 2 }] } });
-    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob', planHash: first.planHash! }] });
+    await harness.approve(handle, 'bob', { planHash: first.planHash! });
     const again = await until(
       () => handle.query(approvalQuery),
       (s) => s.status === 'waiting' && s.planHash !== first.planHash,
@@ -215,28 +215,46 @@ describe('production, approved by a second person', () => {
     expect(again.drift).toMatch(/formation .*web=1.* → .*web=2/);
     // Only the hand-made scale so far: no runbook change.
     expect((await harness.sim.effects()).map((e) => e.kind)).toEqual(['formation']);
-    await handle.executeUpdate(rejectUpdate, {
-      args: [{ approver: 'bob', reason: 'someone is scaling by hand; stop' }],
-    });
+    await harness.reject(handle, 'bob', 'someone is scaling by hand; stop');
     expect((await waitForRunbook(handle)).status).toBe('failed');
   });
 
   test('an approval sent as a Signal (the Temporal UI) is checked the same way; a refused one is recorded', async () => {
-    const handle = await launch({ operator: 'alice' });
+    const handle = await launch({}, 'alice');
     const offered = await waitingApproval(handle);
-    await handle.signal('approve', { approver: 'alice', planHash: offered.planHash });
+    // Unproven (what the UI sends without `runbook proof`), and then proven but by the requester herself.
+    await handle.signal('approve', { approver: 'bob', planHash: offered.planHash });
     const refused = await until(
       () => handle.query(approvalQuery),
       (s) => s.refused.length > 0,
       'the refusal',
     );
     expect(refused.status).toBe('waiting');
-    expect(refused.refused[0]).toMatchObject({ by: 'alice', why: expect.stringMatching(/cannot approve it/) });
+    expect(refused.refused[0]).toMatchObject({
+      by: 'unverified (claims: bob)',
+      why: expect.stringMatching(/^no identity proof/),
+    });
+    const { proof } = await harness.atRealSpeed(() =>
+      harness.prover('alice').prove('approve', handle.workflowId, offered.planHash!),
+    );
+    await handle.signal('approve', { planHash: offered.planHash, proof });
+    const second = await until(
+      () => handle.query(approvalQuery),
+      (s) => s.refused.length > 1,
+      'the second refusal',
+    );
+    expect(second.refused[1]).toMatchObject({ by: PEOPLE.alice.email, why: expect.stringMatching(/cannot approve it/) });
     await handle.signal('reject', { approver: 'carol', reason: 'testing the UI path' });
+    await harness.reject(handle, 'bob', 'testing the UI path');
     expect((await waitForRunbook(handle)).status).toBe('failed');
     const trail = (await harness.audit.query({ workflowId: handle.workflowId })).reverse();
-    expect(trail.some((entry) => entry.event === 'approval' && /approval by alice refused/.test(entry.summary))).toBe(
-      true,
+    const refusals = trail.filter((entry) => entry.event === 'approval' && /refused/.test(entry.summary));
+    expect(refusals.map((entry) => entry.summary)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^approval claimed by bob \(unverified\) refused: no identity proof/),
+        expect.stringMatching(/^approval by alice@csis\.example refused: .*cannot approve it/),
+        expect.stringMatching(/^rejection claimed by carol \(unverified\) refused: no identity proof/),
+      ]),
     );
   });
 
@@ -256,7 +274,7 @@ describe('production, approved by a second person', () => {
     expect(running).toHaveLength(1);
     expect(refused).toHaveLength(1);
     const holder = running[0].handle;
-    const operator = holder === a ? 'alice' : 'dave';
+    const operator = `unverified \\(claims: ${holder === a ? 'alice' : 'dave'}\\)`;
     const outcome = refused[0].result as Awaited<ReturnType<typeof waitForRunbook>>;
     expect(outcome.status === 'failed' && outcome.error.type).toBe('AppLocked');
     expect(outcome.status === 'failed' && outcome.error.message).toMatch(
@@ -282,7 +300,7 @@ describe('production, approved by a second person', () => {
       (p) => /waiting for disaster-recovery/.test(p.steps.find((s) => s.name === 'lock')?.detail ?? ''),
       'the queued run to wait',
     );
-    await holder.executeUpdate(rejectUpdate, { args: [{ approver: 'bob', reason: 'only testing the lock' }] });
+    await harness.reject(holder, 'bob', 'only testing the lock');
     await waitForRunbook(holder);
     expect((await waitForRunbook(queued)).status).toBe('succeeded');
     expect((await appState(PRODUCTION)).formation.web).toBe(2);

@@ -3,6 +3,7 @@ import { Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '.
 import { startRunbook, waitForRunbook, type RunbookOutcome as Outcome } from '../../client/launch';
 import { progressQuery } from '../../common/messages';
 import { PRODUCTION, RunbookHarness, STAGING } from '../support/harness';
+import type { PersonName } from '../support/harness';
 import type { TestSimulator } from '../support/simulator';
 import { createTestWorker, readableHistory, uniqueTaskQueue } from '../support/temporal';
 
@@ -27,8 +28,8 @@ beforeEach(() => sim.reset());
 
 type Name = 'maintenance-on' | 'maintenance-off';
 
-function run(name: Name, input: object, queue?: string): Promise<Outcome<MaintenanceResult>> {
-  return harness.run<Name, MaintenanceResult>(name, input, queue);
+function run(name: Name, input: object, queue?: string, as?: PersonName): Promise<Outcome<MaintenanceResult>> {
+  return harness.run<Name, MaintenanceResult>(name, input, queue, { as });
 }
 
 function succeeded(name: Name, input: object): Promise<MaintenanceResult> {
@@ -264,7 +265,7 @@ describe('failures', () => {
 
 describe('records', () => {
   test('the audit trail says who did what to which app, change by change, and how each run ended', async () => {
-    const on = await run('maintenance-on', { environment: 'staging', operator: 'erin', reason: 'audit test' });
+    const on = await run('maintenance-on', { environment: 'staging', reason: 'audit test' }, undefined, 'alice');
     const trail = (await harness.audit.query({ workflowId: on.workflowId })).reverse();
     expect(trail.map((entry) => [entry.seq, entry.event])).toEqual([
       [0, 'started'],
@@ -273,10 +274,14 @@ describe('records', () => {
       [3, 'succeeded'],
     ]);
     for (const entry of trail) {
-      expect(entry).toMatchObject({ runbook: 'maintenance-on', operator: 'erin', runId: on.runId });
+      expect(entry).toMatchObject({ runbook: 'maintenance-on', operator: 'alice@csis.example', runId: on.runId });
       expect(Date.parse(entry.at)).not.toBeNaN();
     }
-    expect(trail[0].details).toEqual({ input: { environment: 'staging', operator: 'erin', reason: 'audit test' } });
+    // The input as checked (the proof is not kept), and who started it, verified with Heroku.
+    expect(trail[0].details).toEqual({
+      input: { environment: 'staging', reason: 'audit test' },
+      requester: { verified: true, email: 'alice@csis.example' },
+    });
     // The change is on the record before it is made, and again with its outcome.
     expect(trail[1].summary).toBe(
       'about to set MAINTENANCE_MODE=True on csis-reconasia-bravo (a release and a restart)',
@@ -290,27 +295,27 @@ describe('records', () => {
     expect(trail[3].summary).toBe(on.status === 'succeeded' ? on.result.summary : 'unreachable');
 
     // A run that failed is in the trail too, with the reason.
-    const failed = await run('maintenance-on', { app: 'no-such-app-here', operator: 'erin' });
+    const failed = await run('maintenance-on', { app: 'no-such-app-here' }, undefined, 'alice');
     const failedTrail = (await harness.audit.query({ workflowId: failed.workflowId })).reverse();
     expect(failedTrail.map((entry) => entry.event)).toEqual(['started', 'failed']);
     expect(failedTrail[1].summary).toContain("Couldn't find that app");
     expect(failedTrail[1].app).toBe('no-such-app-here');
 
     // Queries by app find them all, newest first.
-    const byApp = await harness.audit.query({ app: STAGING, runbook: 'maintenance-on', operator: 'erin' });
+    const byApp = await harness.audit.query({ app: STAGING, runbook: 'maintenance-on', operator: 'alice@csis.example' });
     expect(byApp[0].workflowId).toBe(on.workflowId);
   });
 
   test('search attributes name the runbook, app, environment, operator and outcome', async () => {
-    const outcome = await run('maintenance-on', { environment: 'staging', operator: 'bob' });
+    const outcome = await run('maintenance-on', { environment: 'staging' }, undefined, 'bob');
     const description = await harness.client.workflow.getHandle(outcome.workflowId).describe();
     const attributes = description.typedSearchAttributes;
     expect(attributes.get(RunbookName)).toBe('maintenance-on');
     expect(attributes.get(HerokuApp)).toBe(STAGING);
     expect(attributes.get(Environment)).toBe('staging');
-    expect(attributes.get(Operator)).toBe('bob');
+    expect(attributes.get(Operator)).toBe('bob@csis.example');
     expect(attributes.get(RunbookOutcome)).toBe('succeeded');
-    expect(await description.staticSummary()).toBe('maintenance-on on staging by bob');
+    expect(await description.staticSummary()).toBe('maintenance-on on staging by bob@csis.example (proven with Heroku)');
   });
 
   test('the progress query lists every step with its status and detail', async () => {
@@ -320,14 +325,14 @@ describe('records', () => {
     const progress = await handle.query(progressQuery);
     expect(progress).toMatchObject({
       runbook: 'maintenance-on',
-      operator: 'gina',
+      operator: 'unverified (claims: gina)',
       app: STAGING,
       environment: 'staging',
       status: 'succeeded',
       currentStep: null,
     });
     expect(progress.steps.map((step) => [step.name, step.status, step.detail])).toEqual([
-      ['resolve', 'succeeded', 'csis-reconasia-bravo (staging)'],
+      ['resolve', 'succeeded', 'csis-reconasia-bravo (staging); unverified (claims: gina) (changing staging: anyone may)'],
       [
         'lock',
         'succeeded',

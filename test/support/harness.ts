@@ -30,9 +30,15 @@ export type PersonName = keyof typeof PEOPLE;
 
 /**
  * Access rules for test files that are not about identity: anyone may change the apps, so runs started without a
- * proof go ahead as they did before proofs existed (recorded unverified). Approvals still follow the defaults.
+ * proof go ahead as they did before proofs existed (recorded unverified), and only disaster recovery on production
+ * asks for a second person. test/identity.test.ts tests the defaults.
  */
-export const OPEN_ACCESS = { change: { anyone: true } } as const;
+export function openAccess(environment: string | null) {
+  return {
+    change: { anyone: true },
+    approval: { runbooks: environment === 'production' ? ['disaster-recovery' as const] : [] },
+  };
+}
 
 /**
  * Everything a runbook test file needs: the suite's dev server, its own simulator, an audit log and a worker on
@@ -64,10 +70,10 @@ export class RunbookHarness {
       busyTimeoutMs: 100,
     });
     // Its own app locks: test files share the dev server, and each has its own simulated apps. Environments that
-    // say nothing of access are open (OPEN_ACCESS): the files about identity give their rules.
+    // say nothing of access are open (openAccess): the files about identity give their rules.
     const config = RunbookConfig.parse({
       lockPrefix: `app-lock-${randomUUID().slice(0, 8)}`,
-      ...openAccess(configFile),
+      ...withOpenAccess(configFile),
     });
     const harness = new RunbookHarness(sim, server, audit, config, uniqueTaskQueue('runbooks'));
     harness.worker = await createTestWorker(
@@ -171,8 +177,9 @@ export class RunbookHarness {
     name: N,
     input: RunbookInput<N>,
     queue = this.taskQueue,
+    options: { as?: PersonName } = {},
   ): Promise<RunbookOutcome<R>> {
-    return waitForRunbook<R>(await this.start(name, input, queue));
+    return waitForRunbook<R>(await this.start(name, input, queue, options));
   }
 
   /** Runs a runbook that must succeed, returning its result. */
@@ -220,15 +227,15 @@ export class RunbookHarness {
   }
 }
 
-/** Environments that do not say who may change them are open to anyone (see OPEN_ACCESS). */
-function openAccess(configFile: RunbookConfigFile): RunbookConfigFile {
+/** Environments that do not say who may change them are open to anyone (see openAccess). */
+function withOpenAccess(configFile: RunbookConfigFile): RunbookConfigFile {
   const environments = Object.fromEntries(
     Object.entries(configFile.environments ?? {}).map(([name, settings]) => [
       name,
-      { ...settings, access: settings.access ?? OPEN_ACCESS },
+      { ...settings, access: settings.access ?? openAccess(name) },
     ]),
   );
-  const defaults = { ...configFile.defaults, access: configFile.defaults?.access ?? OPEN_ACCESS };
+  const defaults = { ...configFile.defaults, access: configFile.defaults?.access ?? openAccess(null) };
   return { ...configFile, environments, defaults };
 }
 
