@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from './index';
+import { DEFAULT_SIMULATOR_TOKEN, SEED_PEOPLE, TEAM_NAME, startSimulator } from './index';
 
 function integer(min: number) {
   return (value: string): number => {
@@ -68,6 +68,9 @@ export function simulatorCommand(): Command {
           `HEROKU_API_URL=${simulator.url} HEROKU_DATA_API_URL=${simulator.url} HEROKU_API_KEY=${apiKey}` +
           `; for \`heroku run\`, trust the rendezvous certificate with NODE_EXTRA_CA_CERTS=${simulator.caCertPath}`,
       );
+      // The people's tokens are the seed's public fakes, so they can be shown (a state file may have revoked them).
+      const people = Object.values(SEED_PEOPLE).map(({ email, role, token }) => `${email} (${role}, token ${token})`);
+      console.log(`People of team ${TEAM_NAME}: ${people.join(', ')}`);
 
       const stop = (): void => {
         process.off('SIGINT', stop);

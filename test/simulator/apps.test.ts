@@ -1,13 +1,13 @@
 import type { RunningSimulator } from '../../simulator';
-import { ALFA, BRAVO, api, control, herokuClient, herokuError, useSimulator } from './helpers';
+import { ALFA, BRAVO, CHINAPOWER, api, control, herokuClient, herokuError, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
 useSimulator((started) => (sim = started));
 
 describe('GET /apps', () => {
-  it('lists the two seeded apps of team csis-ilab', async () => {
+  it('lists the three seeded apps of team csis-ilab', async () => {
     const apps = await herokuClient(sim).get('/apps');
-    expect(apps.map((app: { name: string }) => app.name).sort()).toEqual([ALFA, BRAVO]);
+    expect(apps.map((app: { name: string }) => app.name).sort()).toEqual([CHINAPOWER, ALFA, BRAVO]);
     for (const app of apps) {
       expect(app).toMatchObject({
         maintenance: false,
@@ -15,7 +15,7 @@ describe('GET /apps', () => {
         stack: { name: 'heroku-22' },
         build_stack: { name: 'heroku-22' },
         region: { name: 'us' },
-        team: { name: 'csis-ilab' },
+        team: { id: expect.any(String), name: 'csis-ilab' },
         owner: { email: 'csis-ilab@herokumanager.com' },
         space: null,
         git_url: `https://git.heroku.com/${app.name}.git`,
@@ -27,8 +27,10 @@ describe('GET /apps', () => {
   it('pages by name when asked to', async () => {
     const response = await api(sim, '/apps', { headers: { Range: 'name ..; max=1' } });
     expect(response.status).toBe(206);
-    expect(response.body.map((app: { name: string }) => app.name)).toEqual([ALFA]);
-    expect(response.headers.get('next-range')).toBe(`name ]${ALFA}..; max=1`);
+    expect(response.body.map((app: { name: string }) => app.name)).toEqual([CHINAPOWER]);
+    expect(response.headers.get('next-range')).toBe(`name ]${CHINAPOWER}..; max=1`);
+    const next = await api(sim, '/apps', { headers: { Range: response.headers.get('next-range')! } });
+    expect(next.body.map((app: { name: string }) => app.name)).toEqual([ALFA]);
   });
 });
 
@@ -53,7 +55,15 @@ describe('PATCH /apps/{app}', () => {
     expect(await client.get(`/apps/${ALFA}/releases`)).toHaveLength(releasesBefore.length);
     const effects = await control(sim, 'GET', '/effects');
     expect(effects).toEqual([
-      { seq: 1, time: expect.any(String), kind: 'maintenance', app: ALFA, from: false, to: true },
+      {
+        seq: 1,
+        time: expect.any(String),
+        kind: 'maintenance',
+        app: ALFA,
+        actor: 'ops@csis-ilab.example',
+        from: false,
+        to: true,
+      },
     ]);
   });
 

@@ -49,10 +49,14 @@ async function startCommand(args: string[]) {
 it('starts the simulator, prints how to reach it and stops on SIGTERM', async () => {
   const sim = await startCommand(['--rate-limit-capacity', '3']);
 
-  expect(sim.lines).toHaveLength(1);
+  expect(sim.lines).toHaveLength(2);
   expect(sim.lines[0]).toContain(`(token ${DEFAULT_SIMULATOR_TOKEN})`);
   expect(sim.lines[0]).toContain(
     `HEROKU_API_URL=${sim.url} HEROKU_DATA_API_URL=${sim.url} HEROKU_API_KEY=${DEFAULT_SIMULATOR_TOKEN}`,
+  );
+  expect(sim.lines[1]).toBe(
+    'People of team csis-ilab: alice@csis.example (member, token alice-token), ' +
+      'bob@csis.example (admin, token bob-token), carol@csis.example (member, token carol-token)',
   );
 
   const response = await fetch(`${sim.url}/account`, {

@@ -1,5 +1,5 @@
 import type { RunningSimulator } from '../../simulator';
-import { ALFA, BRAVO, api, control, herokuClient, useSimulator } from './helpers';
+import { ALFA, BRAVO, CHINAPOWER, api, control, herokuClient, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
 useSimulator((started) => (sim = started));
@@ -44,7 +44,13 @@ describe('GET /__simulator/state', () => {
   it('exposes the whole simulated world', async () => {
     const state = await control(sim, 'GET', '/state');
     expect(state.account.email).toBe('ops@csis-ilab.example');
-    expect(state.apps.map((app: { name: string }) => app.name)).toEqual([ALFA, BRAVO]);
+    expect(state.apps.map((app: { name: string }) => app.name)).toEqual([ALFA, BRAVO, CHINAPOWER]);
+    expect(state.people.map((person: { email: string }) => person.email)).toEqual([
+      'alice@csis.example',
+      'bob@csis.example',
+      'carol@csis.example',
+    ]);
+    expect(state.teams.map((team: { name: string }) => team.name)).toEqual(['csis-ilab']);
     expect(state.apps[0]).toHaveProperty('config_vars.SECRET_KEY');
     expect(state.effects).toEqual([]);
   });

@@ -9,6 +9,7 @@ export type Json = any;
 export const V3 = 'application/vnd.heroku+json; version=3';
 export const ALFA = 'csis-reconasia-alfa';
 export const BRAVO = 'csis-reconasia-bravo';
+export const CHINAPOWER = 'chinapower';
 
 /** A heroku-client pointed at the simulator, as the activities create it (Basic `:token`). */
 export function herokuClient(sim: RunningSimulator): Heroku {

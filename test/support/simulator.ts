@@ -1,5 +1,5 @@
 import Heroku from 'heroku-client';
-import { DEFAULT_SIMULATOR_TOKEN, startSimulator, type RunningSimulator } from '../../simulator';
+import { DEFAULT_SIMULATOR_TOKEN, startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator';
 
 export interface Effect {
   seq: number;
@@ -20,8 +20,9 @@ export interface Call {
 export class TestSimulator {
   private constructor(readonly sim: RunningSimulator) {}
 
-  static async start(): Promise<TestSimulator> {
-    return new TestSimulator(await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN }));
+  /** `options` e.g. a `clock` the test moves, to expire OAuth authorizations exactly. */
+  static async start(options: SimulatorOptions = {}): Promise<TestSimulator> {
+    return new TestSimulator(await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN, ...options }));
   }
 
   get url(): string {
@@ -32,9 +33,12 @@ export class TestSimulator {
     return this.sim.token;
   }
 
-  /** A heroku-client logged in to the simulator, for reading the state a runbook left. */
-  api(): Heroku {
-    return new Heroku({ host: this.sim.url, token: this.sim.token });
+  /**
+   * A heroku-client logged in to the simulator, for reading the state a runbook left: as the service account, or
+   * as a person with their token (`SEED_PEOPLE.alice.token`) or one minted for them.
+   */
+  api(token: string = this.sim.token): Heroku {
+    return new Heroku({ host: this.sim.url, token });
   }
 
   async control<T>(method: string, path: string, body?: unknown): Promise<T> {
