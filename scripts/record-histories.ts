@@ -17,6 +17,12 @@ import { RunbookConfig } from '../common/environments';
 import type { RunbookId } from '../common/runbooks';
 import { DEFAULT_SIMULATOR_TOKEN, startSimulator } from '../simulator';
 import { PACKAGE_ROOT } from '../lib/paths';
+import {
+  clientConnectionOptions,
+  localTemporalEnv,
+  nativeConnectionOptions,
+  temporalConnectionFromEnv,
+} from '../lib/temporal-connection';
 import { createRunbookWorker } from '../worker/worker';
 import { approvalQuery, approveSignal, approveUpdate } from '../common/messages';
 import { buildWorkflowBundle } from './build-workflow-bundle';
@@ -177,9 +183,10 @@ async function main(): Promise<void> {
   const audit = new SqliteAuditLog(path.join(dir, 'audit.db'));
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const address = `127.0.0.1:${port}`;
-    const nativeConnection = await NativeConnection.connect({ address });
-    const client = new Client({ connection: await Connection.connect({ address }) });
+    // Its own dev server: plain gRPC, whatever profile, TLS or API key the environment has for another cluster.
+    const settings = temporalConnectionFromEnv(localTemporalEnv(`127.0.0.1:${port}`));
+    const nativeConnection = await NativeConnection.connect(nativeConnectionOptions(settings));
+    const client = new Client({ connection: await Connection.connect(clientConnectionOptions(settings)) });
     const config = RunbookConfig.parse({
       environments: {
         staging: {
