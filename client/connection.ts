@@ -1,14 +1,20 @@
 import { Client, Connection } from '@temporalio/client';
-import type { TemporalSettings } from '../lib/temporal-settings';
+import {
+  clientConnectionOptions,
+  describeTemporalConnection,
+  type TemporalConnectionSettings,
+} from '../lib/temporal-connection';
+import { explainTemporalConnectionFailure } from '../lib/temporal-connection-failure';
 
-export async function connectClient(settings: TemporalSettings): Promise<Client> {
+export async function connectClient(settings: TemporalConnectionSettings): Promise<Client> {
+  let connection: Connection;
   try {
-    const connection = await Connection.connect({ address: settings.address, connectTimeout: '5 seconds' });
-    return new Client({ connection, namespace: settings.namespace });
+    connection = await Connection.connect({ ...clientConnectionOptions(settings), connectTimeout: '5 seconds' });
   } catch (err) {
     throw new Error(
-      `Cannot reach Temporal at ${settings.address} (${(err as Error).message}). ` +
-        'Start it with `npm run temporal start` (or set TEMPORAL_ADDRESS to your cluster).',
+      `Cannot reach Temporal at ${describeTemporalConnection(settings)}: ${(err as Error).message}. ` +
+        (await explainTemporalConnectionFailure(settings, err)),
     );
   }
+  return new Client({ connection, namespace: settings.namespace });
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { openAuditLog } from '../lib/audit/open-audit-log';
 import { connectClient } from '../client/connection';
 import { temporalSettingsFromEnv, workflowUrl } from '../lib/temporal-settings';
+import { localTemporalEnv } from '../lib/temporal-connection';
 import { formatOutcome } from '../client/format';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { IdentityProver } from '../client/identity';
@@ -111,16 +112,13 @@ async function main(): Promise<void> {
 
     // 3. A worker, as its own process — the way it runs in production.
     const sealingKey = SealingKeys.generate();
-    const settings = {
-      ...temporalSettingsFromEnv(),
-      address: `127.0.0.1:${temporalPort}`,
-      uiUrl: `http://127.0.0.1:${uiPort}`,
-    };
+    // The demo's own dev server: plain gRPC, whatever profile, TLS or API key the environment has for another cluster.
+    const demoTemporalEnv = localTemporalEnv(`127.0.0.1:${temporalPort}`);
+    const settings = { ...temporalSettingsFromEnv(demoTemporalEnv), uiUrl: `http://127.0.0.1:${uiPort}` };
     const workerLog = path.join(DATA, 'worker.log');
     const worker = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'runbook.js'), 'worker'], {
       env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: settings.address,
+        ...demoTemporalEnv,
         HEROKU_API_URL: simulator.url,
         HEROKU_DATA_API_URL: simulator.url,
         HEROKU_API_KEY: simulator.token,

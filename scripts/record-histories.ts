@@ -19,6 +19,12 @@ import { DEFAULT_SIMULATOR_TOKEN, SEED_PEOPLE, startSimulator } from '../simulat
 import { IdentityProver } from '../client/identity';
 import { SealingKeys } from '../lib/sealing';
 import { PACKAGE_ROOT } from '../lib/paths';
+import {
+  clientConnectionOptions,
+  localTemporalEnv,
+  nativeConnectionOptions,
+  temporalConnectionFromEnv,
+} from '../lib/temporal-connection';
 import { createRunbookWorker } from '../worker/worker';
 import { approvalQuery, approveSignal, approveUpdate } from '../common/messages';
 import { buildWorkflowBundle } from './build-workflow-bundle';
@@ -190,9 +196,10 @@ async function main(): Promise<void> {
   const audit = new SqliteAuditLog(path.join(dir, 'audit.db'));
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const address = `127.0.0.1:${port}`;
-    const nativeConnection = await NativeConnection.connect({ address });
-    const client = new Client({ connection: await Connection.connect({ address }) });
+    // Its own dev server: plain gRPC, whatever profile, TLS or API key the environment has for another cluster.
+    const settings = temporalConnectionFromEnv(localTemporalEnv(`127.0.0.1:${port}`));
+    const nativeConnection = await NativeConnection.connect(nativeConnectionOptions(settings));
+    const client = new Client({ connection: await Connection.connect(clientConnectionOptions(settings)) });
     const config = RunbookConfig.parse({
       environments: {
         staging: {

@@ -9,6 +9,7 @@ import { simulatorCommand } from '../simulator/cli';
 import { workerCommand } from '../worker/main';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { PACKAGE_ROOT } from '../lib/paths';
+import { temporalConnectionFromEnv } from '../lib/temporal-connection';
 
 interface Service {
   build?: string;
@@ -82,6 +83,20 @@ test('the worker is wired to Temporal and Heroku the way the worker reads its en
   expect(env.HEROKU_API_KEY).toBeTruthy();
   expect(existsSync(path.join(PACKAGE_ROOT, env.RUNBOOK_CONFIG.replace(/^\/app\//, '')))).toBe(true);
   expect(Object.keys(worker.depends_on!)).toEqual(expect.arrayContaining(['temporal', 'simulator', 'postgres']));
+});
+
+test("the worker and the CLI reach the stack's Temporal as the code reads their environment: plain gRPC", () => {
+  const { worker, cli } = compose.services;
+  for (const [name, service] of Object.entries({ worker, cli })) {
+    const settings = temporalConnectionFromEnv(service.environment);
+    expect({ name, address: settings.address, namespace: settings.namespace, tls: settings.tls }).toEqual({
+      name,
+      address: 'temporal:7233',
+      namespace: 'default',
+      tls: undefined,
+    });
+    expect({ name, apiKey: settings.apiKey }).toEqual({ name, apiKey: undefined });
+  }
 });
 
 test("the worker and the CLI share one Postgres audit trail, on the postgres service's database", () => {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { openAuditLog } from '../lib/audit/open-audit-log';
 import { pollingFromEnv } from '../activities/backups';
 import { herokuConnectionFromEnv } from '../activities/heroku/connection';
@@ -9,6 +9,7 @@ import { createLogger, temporalLogger } from './logger';
 import { loadRunbookConfig } from '../lib/runbook-config';
 import { createRunbookWorker } from './worker';
 import { temporalSettingsFromEnv } from '../lib/temporal-settings';
+import { connectWorkerToTemporal } from './temporal-connection';
 import { checkHerokuAccount, checkSearchAttributes } from './startup-checks';
 import { DEFAULT_RECONCILE_INTERVAL_MS, EndReconciler } from './end-reconciler';
 import { millisecondsFromEnv } from '../lib/env-settings';
@@ -43,7 +44,7 @@ export function workerCommand(): Command {
       }
       // The runtime's default shutdown signals (SIGINT, SIGTERM, …) make worker.run() drain and return.
       Runtime.install({ logger: temporalLogger(logger) });
-      const connection = await NativeConnection.connect({ address: settings.address });
+      const connection = await connectWorkerToTemporal(settings);
       try {
         // Without them, every run would fail its first workflow task on upserting them, and retry it forever.
         const attributes = await checkSearchAttributes(connection, settings.namespace, settings.address);
