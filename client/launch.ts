@@ -65,11 +65,19 @@ export async function startRunbook<N extends RunbookId>(
   return client.workflow.start(definition.workflowType, {
     args: [input],
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowId: options.workflowId ?? defaultWorkflowId(name, target.environment ?? target.app ?? 'unknown'),
+    workflowId: options.workflowId ?? newWorkflowId(name, target),
     typedSearchAttributes: searchAttributes,
     // Shown on the run's page in the Temporal UI: what, where, who, why.
     staticSummary: `${name} on ${target.environment ?? target.app ?? 'unknown'} by ${target.operator ?? 'unknown'}${target.reason ? `: ${target.reason}` : ''}`,
   });
+}
+
+/**
+ * The workflow ID a launch without `--workflow-id` gets. Chosen before the run starts when the CLI must seal values
+ * for it (they are bound to the workflow ID): pass the same ID to startRunbook.
+ */
+export function newWorkflowId(name: string, input: { environment?: string; app?: string }, now = new Date()): string {
+  return defaultWorkflowId(name, input.environment ?? input.app ?? 'unknown', now);
 }
 
 /** `maintenance-on.staging.20261129T124001Z.1f3a`: readable in the UI's list, unique per launch. */

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SqliteAuditLog } from '../../lib/audit/sqlite-audit-log';
-import { SecretBox } from '../../lib/secret-box';
+import { SealingKeys } from '../../lib/sealing';
 import { startRunbook, waitForRunbook, type RunbookInput, type RunbookOutcome } from '../../client/launch';
 import { RunbookConfig, type RunbookConfigFile } from '../../common/environments';
 import type { RunbookId } from '../../common/runbooks';
@@ -23,8 +23,8 @@ export const PRODUCTION = 'csis-reconasia-alfa';
  */
 export class RunbookHarness {
   private workerRun!: Promise<void>;
-  /** The worker's RUNBOOK_SECRETS_KEY, for sealing values as the CLI would. */
-  readonly secrets = new SecretBox(randomBytes(32));
+  /** The worker's RUNBOOK_SEAL_KEYS; `sealing.sealer()` seals values as the CLI would, with the public key. */
+  readonly sealing = new SealingKeys([SealingKeys.generate().privateKey]);
 
   private constructor(
     readonly sim: TestSimulator,
@@ -61,9 +61,12 @@ export class RunbookHarness {
   }
 
   /** The worker's dependencies, with another token if asked (for a second, misconfigured worker). */
-  deps(apiKey: string, options: { rateLimitPauseMs?: number; secrets?: SecretBox | null } = {}): ActivityDependencies {
+  deps(
+    apiKey: string,
+    options: { rateLimitPauseMs?: number; sealing?: SealingKeys | null } = {},
+  ): ActivityDependencies {
     return {
-      secrets: options.secrets === null ? undefined : (options.secrets ?? this.secrets),
+      sealing: options.sealing === null ? undefined : (options.sealing ?? this.sealing),
       heroku: { apiUrl: this.sim.url, dataApiUrl: this.sim.url, apiKey },
       config: this.config,
       configSource: 'test config',
