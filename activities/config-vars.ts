@@ -2,19 +2,24 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ConfigVarChange } from '../common/config-vars';
 import { FailureTypes } from '../common/errors';
 import type { PlatformApi } from './heroku/platform-api';
-import { GENERATORS, SecretsKeyError, type SecretBox } from '../lib/secret-box';
+import { GENERATORS, SealingError, type SealingKeys } from '../lib/sealing';
 
 export interface ApplyConfigVarsRequest {
   app: string;
   /** Sealed values, by key. */
   set: Record<string, string>;
+  /**
+   * What the values were sealed for: the run's workflow ID and its input's environment and app, as given (the CLI
+   * binds each value to these and to its key). A value sealed for anything else does not open.
+   */
+  sealedFor: { workflowId: string; environment?: string; app?: string };
   /** Generated values, by key: the kind of value to make. */
   generate: Record<string, keyof typeof GENERATORS>;
   /** Identifies the run: generated values are derived from it, so a retry makes the same ones. */
   runKey: string;
 }
 
-function secretsFailure(message: string): ApplicationFailure {
+function sealingFailure(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureTypes.RunbookConfigError, nonRetryable: true, message });
 }
 
@@ -22,24 +27,27 @@ function secretsFailure(message: string): ApplicationFailure {
  * Config vars, keys in and keys out: values are opened (or generated) here, compared with Heroku's, and sent only
  * when they differ — so a retry after a crash finds them set and makes no second release.
  */
-export function configVarActivities(heroku: PlatformApi, secrets: SecretBox | undefined) {
-  function wantedValues({ set, generate, runKey }: ApplyConfigVarsRequest): Record<string, string> {
-    if (!secrets) {
-      throw secretsFailure(
-        'The worker has no RUNBOOK_SECRETS_KEY, so it cannot open sealed values or generate new ones. Start it with the same key the CLI uses.',
+export function configVarActivities(heroku: PlatformApi, sealing: SealingKeys | undefined) {
+  function wantedValues({ set, generate, sealedFor, runKey }: ApplyConfigVarsRequest): Record<string, string> {
+    if (!sealing) {
+      throw sealingFailure(
+        'The worker has no RUNBOOK_SEAL_KEYS, so it cannot open sealed values or generate new ones. Nothing was changed. Start it with its private sealing key in RUNBOOK_SEAL_KEYS (a new pair: `runbook keys generate`; CLI users then seal with the public key, RUNBOOK_SEAL_PUBLIC_KEY).',
       );
     }
     const wanted: Record<string, string> = {};
-    try {
-      for (const [key, sealed] of Object.entries(set)) wanted[key] = secrets.open(sealed);
-    } catch (err) {
-      if (err instanceof SecretsKeyError)
-        throw secretsFailure(`Cannot open the value for a config var: ${err.message}. Nothing was changed.`);
-      throw err;
+    for (const [key, sealed] of Object.entries(set)) {
+      try {
+        const { workflowId, environment, app } = sealedFor;
+        wanted[key] = sealing.open(sealed, { purpose: 'config-var', workflowId, environment, app, name: key });
+      } catch (err) {
+        if (err instanceof SealingError)
+          throw sealingFailure(`Cannot open the value for ${key}: ${err.message}. Nothing was changed.`);
+        throw err;
+      }
     }
     for (const [key, kind] of Object.entries(generate)) {
       const { length, alphabet } = GENERATORS[kind];
-      wanted[key] = secrets.derive(`config-var/${runKey}/${key}`, length, alphabet);
+      wanted[key] = sealing.derive(`config-var/${runKey}/${key}`, length, alphabet);
     }
     return wanted;
   }

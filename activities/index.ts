@@ -13,7 +13,6 @@ import { databaseActivities } from './databases';
 import { formationActivities } from './formation';
 import { maintenanceActivities } from './maintenance';
 import { oneOffDynoActivities } from './one-off-dynos';
-import type { SecretBox } from '../lib/secret-box';
 import type { SealingKeys } from '../lib/sealing';
 import { targetActivities } from './targets';
 import { identityActivities } from './identity';
@@ -25,9 +24,10 @@ export interface ActivityDependencies {
   configSource: string;
   /** Where every run's audit trail goes (outlives Temporal's retention). */
   audit: AuditLog;
-  /** Opens config-var values the CLI sealed (RUNBOOK_SECRETS_KEY); without it, config changes fail clearly. */
-  secrets?: SecretBox;
-  /** The worker's private sealing keys (RUNBOOK_SEAL_KEYS): open identity proofs (and sealed values). */
+  /**
+   * The worker's private sealing keys (RUNBOOK_SEAL_KEYS): open the config-var values the CLI sealed to their public
+   * key, and make generated ones. Without them, config changes fail clearly.
+   */
   sealing?: SealingKeys;
   /** Pause before retrying after Heroku's 429; default 10 s. */
   rateLimitPauseMs?: number;
@@ -49,7 +49,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...targetActivities(deps.config, deps.configSource),
     ...maintenance,
     ...formation,
-    ...configVarActivities(platform, deps.secrets),
+    ...configVarActivities(platform, deps.sealing),
     ...databases,
     ...backups,
     ...disasterRecoveryActivities({ ...maintenance, ...formation, ...databases, ...backups }),

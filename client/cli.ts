@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { approveCommand, rejectCommand } from './commands/approve';
 import { auditCommand } from './commands/audit';
 import { cancelCommand } from './commands/cancel';
+import { keysCommand } from './commands/keys';
 import { listCommand } from './commands/list';
 import { manualCommand } from './commands/manual';
 import { proofCommand } from './commands/proof';
@@ -32,6 +33,7 @@ export function buildProgram(programs: Record<string, ProgramCommand> = {}): Com
     retryCommand(),
     manualCommand(),
     auditCommand(),
+    keysCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -57,7 +57,7 @@ export async function startRunbook<N extends RunbookId>(
   if (!parsed.success) throw new InvalidRunbookInputError(name, parsed.error);
   checkWorkflowId(options.workflowId);
   const target = input as { environment?: string; app?: string; operator?: string; reason?: string };
-  const workflowId = options.workflowId ?? defaultWorkflowId(name, target.environment ?? target.app ?? 'unknown');
+  const workflowId = options.workflowId ?? newWorkflowId(name, target);
   // The proof is made for this run and this runbook: it opens for no other.
   const proven = options.prover ? await options.prover.prove('start', workflowId, name) : null;
   const args = proven ? { ...input, proof: proven.proof } : input;
@@ -80,6 +80,14 @@ export async function startRunbook<N extends RunbookId>(
     // Shown on the run's page in the Temporal UI: what, where, who, why.
     staticSummary: `${name} on ${target.environment ?? target.app ?? 'unknown'} by ${requester}${proven ? ' (proven with Heroku)' : ''}${target.reason ? `: ${target.reason}` : ''}`,
   });
+}
+
+/**
+ * The workflow ID a launch without `--workflow-id` gets. Chosen before the run starts when the CLI must seal values
+ * for it (they are bound to the workflow ID): pass the same ID to startRunbook.
+ */
+export function newWorkflowId(name: string, input: { environment?: string; app?: string }, now = new Date()): string {
+  return defaultWorkflowId(name, input.environment ?? input.app ?? 'unknown', now);
 }
 
 /** `maintenance-on.staging.20261129T124001Z.1f3a`: readable in the UI's list, unique per launch. */

@@ -95,11 +95,17 @@ export const ConfigVarName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a config var name: letters, digits, underscores' })
   .refine((name) => !name.startsWith('HEROKU_'), { message: 'HEROKU_* config vars belong to the platform' });
 
-/** A value sealed by the CLI (RUNBOOK_SECRETS_KEY): plain values are refused so they never reach workflow history. */
-export const SealedValue = z.string().regex(/^sealed:v1:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/, {
-  message:
-    'must be sealed (the CLI seals --set values with RUNBOOK_SECRETS_KEY); a plain value would be kept in workflow history',
-});
+/**
+ * A value sealed by the CLI for the worker (lib/sealing.ts: `sealed:v2:<keyId>:<ephemeral key>:<iv>:<ciphertext>`,
+ * bound to the run, its environment or app, and the var): plain values are refused so they never reach workflow
+ * history.
+ */
+export const SealedValue = z
+  .string()
+  .regex(/^sealed:v2:[0-9a-f]{8}:[A-Za-z0-9_-]{43}:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{22,}$/, {
+    message:
+      "must be sealed (the CLI seals --set values with the worker's public key, RUNBOOK_SEAL_PUBLIC_KEY); a plain value would be kept in workflow history",
+  });
 
 export const GeneratedValueKind = z.enum(['django-secret-key', 'hex-64']);
 

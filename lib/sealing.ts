@@ -316,13 +316,15 @@ export class SealingKeys {
   }
 }
 
+/** `environment staging, config var MAPBOX_TOKEN, run set-config-vars.staging.…`: what a value failed to open for. */
 function describeBinding(binding: SealBinding): string {
-  const where = [
+  const parts = [
     binding.environment !== undefined ? `environment ${binding.environment}` : '',
     binding.app !== undefined ? `app ${binding.app}` : '',
     binding.name !== undefined ? `${binding.purpose === 'config-var' ? 'config var' : 'name'} ${binding.name}` : '',
+    `run ${binding.workflowId}`,
   ].filter(Boolean);
-  return `${binding.purpose} ${where.join(', ')}${where.length ? ' ' : ''}in run ${binding.workflowId}`;
+  return `${binding.purpose === 'config-var' ? '' : 'an identity proof: '}${parts.join(', ')}`;
 }
 
 /** The generated-value kinds a runbook may ask for. Django's get_random_secret_key(): 50 of these characters. */

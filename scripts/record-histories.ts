@@ -3,7 +3,6 @@
 // its history is saved to test/histories/<scenario>.json. Re-record only when a workflow change is meant to be
 // incompatible with runs already in flight (and say so in the change); otherwise the replay test is what catches it.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,13 +10,12 @@ import { freePort } from './free-port';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { SqliteAuditLog } from '../lib/audit/sqlite-audit-log';
-import { SecretBox } from '../lib/secret-box';
+import { SealingKeys } from '../lib/sealing';
 import { startRunbook, waitForRunbook } from '../client/launch';
 import { RunbookConfig } from '../common/environments';
 import type { RunbookId } from '../common/runbooks';
 import { DEFAULT_SIMULATOR_TOKEN, SEED_PEOPLE, startSimulator } from '../simulator';
 import { IdentityProver } from '../client/identity';
-import { SealingKeys } from '../lib/sealing';
 import { PACKAGE_ROOT } from '../lib/paths';
 import {
   clientConnectionOptions,
@@ -230,7 +228,6 @@ async function main(): Promise<void> {
         config,
         configSource: 'record-histories',
         audit,
-        secrets: new SecretBox(randomBytes(32)),
         sealing: new SealingKeys([SEALING.privateKey]),
         polling: { initialMs: 100, maxMs: 500, watchMs: 2_000 },
       },

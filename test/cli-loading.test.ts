@@ -33,8 +33,13 @@ function loadedBy(args: string[]): string[] {
   return JSON.parse(line[1]) as string[];
 }
 
-test('runbook list and runbook run --help load the CLI and what it shares, nothing else', () => {
-  for (const args of [['list'], ['run', 'maintenance-on', '--help'], ['manual', 'disaster-recovery', '--help']]) {
+test('runbook list, run --help, manual --help and keys generate load the CLI and what it shares, nothing else', () => {
+  for (const args of [
+    ['list'],
+    ['run', 'maintenance-on', '--help'],
+    ['manual', 'disaster-recovery', '--help'],
+    ['keys', 'generate'],
+  ]) {
     const loaded = loadedBy(args);
     expect({ args, loaded }).toEqual({ args, loaded: expect.arrayContaining(['client', 'common']) });
     const others = loaded.filter((layer) =>

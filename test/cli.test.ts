@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Operator } from '../common/search-attributes';
+import { SealingKeys } from '../lib/sealing';
 import { runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
 import { createTestDatabase } from './support/postgres';
 import { TestSimulator } from './support/simulator';
@@ -18,6 +19,8 @@ let workerOutput: () => string;
 let env: NodeJS.ProcessEnv;
 let connection: Connection;
 let auditDatabase: Awaited<ReturnType<typeof createTestDatabase>>;
+/** The worker's sealing key pair: the private key goes to the worker only, the public one to the CLI. */
+const sealingKeys = SealingKeys.generate();
 
 beforeAll(async () => {
   sim = await TestSimulator.start();
@@ -32,12 +35,17 @@ beforeAll(async () => {
     HEROKU_API_KEY: sim.token,
     RUNBOOK_LOG_LEVEL: 'info',
     RUNBOOK_AUDIT_DB: auditDatabase.url,
-    // The same key on both sides: the CLI seals --set values, the worker opens them.
-    RUNBOOK_SECRETS_KEY: randomBytes(32).toString('base64'),
+    // The CLI holds the worker's public key only: it seals --set values, and only the worker can open them.
+    RUNBOOK_SEAL_PUBLIC_KEY: sealingKeys.publicKey,
+    RUNBOOK_SEAL_KEYS: '',
     // The worker's end reconciler looks every second, not every minute.
     RUNBOOK_RECONCILE_INTERVAL_MS: '1000',
   };
-  ({ child: worker, output: workerOutput } = await startWorkerProcess(env));
+  ({ child: worker, output: workerOutput } = await startWorkerProcess({
+    ...env,
+    RUNBOOK_SEAL_KEYS: sealingKeys.privateKey,
+    RUNBOOK_SEAL_PUBLIC_KEY: '',
+  }));
   connection = await Connection.connect({ address });
 });
 
@@ -241,12 +249,20 @@ test('every kind of runbook runs from the CLI: backup, restore (with --confirm),
   expect(set.stdout).not.toContain('pk.from-the-cli');
   expect(JSON.parse(set.stdout).result.set).toEqual(['MAPBOX_TOKEN']);
   expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).MAPBOX_TOKEN).toBe('pk.from-the-cli');
+  // Sealed for the run's own ID when it is given, too.
+  const ownId = `cli-sealed-${randomBytes(4).toString('hex')}`;
+  const withId = await runCli(
+    ['run', 'set-config-vars', '--env', 'staging', '--set', 'SENTRY_DSN=https://k@sentry/1', '--workflow-id', ownId],
+    env,
+  );
+  expect({ code: withId.code, stderr: withId.stderr }).toMatchObject({ code: 0 });
+  expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).SENTRY_DSN).toBe('https://k@sentry/1');
   const noKey = await runCli(['run', 'set-config-vars', '--env', 'staging', '--set', 'A=b'], {
     ...env,
-    RUNBOOK_SECRETS_KEY: '',
+    RUNBOOK_SEAL_PUBLIC_KEY: '',
   });
   expect(noKey.code).toBe(2);
-  expect(noKey.stderr).toContain('--set needs RUNBOOK_SECRETS_KEY');
+  expect(noKey.stderr).toContain("--set needs the worker's public key: RUNBOOK_SEAL_PUBLIC_KEY is not set");
 });
 
 test('a run terminated in Temporal gets its end in the trail from the worker process, with who terminated it and why', async () => {
@@ -314,6 +330,46 @@ test('the worker refuses to start without HEROKU_API_KEY or with an invalid conf
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('runbook keys generate makes a pair; runbook keys public prints the public key where RUNBOOK_SEAL_KEYS is', async () => {
+  const generated = await runCli(['keys', 'generate'], { RUNBOOK_SEAL_KEYS: '' });
+  expect(generated.code).toBe(0);
+  const privateKey = /RUNBOOK_SEAL_KEYS=(rbsk1_[A-Za-z0-9_-]{43})$/m.exec(generated.stdout)![1];
+  const publicKey = /RUNBOOK_SEAL_PUBLIC_KEY=(rbpk1_[A-Za-z0-9_-]{43})$/m.exec(generated.stdout)![1];
+  expect(generated.stdout).toMatch(/put the new private key FIRST in RUNBOOK_SEAL_KEYS, keep the old ones after it/);
+  const json = await runCli(['keys', 'generate', '--json']);
+  expect(JSON.parse(json.stdout)).toEqual({
+    privateKey: expect.stringMatching(/^rbsk1_/),
+    publicKey: expect.stringMatching(/^rbpk1_/),
+    keyId: expect.stringMatching(/^[0-9a-f]{8}$/),
+  });
+
+  // Newest first: the public key is the first key's; the older one is listed as kept.
+  const older = JSON.parse(json.stdout) as { privateKey: string; keyId: string };
+  const shown = await runCli(['keys', 'public'], { RUNBOOK_SEAL_KEYS: `${privateKey},${older.privateKey}` });
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toBe(`${publicKey}\n`);
+  expect(shown.stderr).toContain(`older keys kept to open runs sealed before: ${older.keyId}`);
+  expect(shown.stdout + shown.stderr).not.toContain(privateKey);
+
+  const none = await runCli(['keys', 'public'], { RUNBOOK_SEAL_KEYS: '' });
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain(
+    "RUNBOOK_SEAL_KEYS is not set: run `runbook keys public` where the worker's private keys are",
+  );
+  const misplaced = await runCli(['keys', 'public'], { RUNBOOK_SEAL_KEYS: publicKey });
+  expect(misplaced.code).toBe(2);
+  expect(misplaced.stderr).toContain('RUNBOOK_SEAL_KEYS: key 1 of 1 is a public key (rbpk1_…)');
+});
+
+test('the worker refuses a malformed RUNBOOK_SEAL_KEYS, naming it, never printing it', async () => {
+  const broken = `${SealingKeys.generate().privateKey.slice(0, -3)}`;
+  const refused = await runCli(['worker'], { ...env, RUNBOOK_SEAL_KEYS: broken });
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/RUNBOOK_SEAL_KEYS: key 1 of 1 is not a private sealing key: expected rbsk1_/);
+  expect(refused.stdout + refused.stderr).not.toContain(broken);
+  expect(refused.stdout + refused.stderr).not.toContain('worker ready');
 });
 
 test('the worker stops cleanly on SIGTERM', async () => {

@@ -113,6 +113,17 @@ test("the worker and the CLI share one Postgres audit trail, on the postgres ser
   ]);
 });
 
+test('the worker holds the private sealing keys; the CLI only the public key', () => {
+  const { worker, cli, simulator } = compose.services;
+  expect(worker.environment).toHaveProperty('RUNBOOK_SEAL_KEYS');
+  expect(worker.environment).not.toHaveProperty('RUNBOOK_SEAL_PUBLIC_KEY');
+  expect(cli.environment).toHaveProperty('RUNBOOK_SEAL_PUBLIC_KEY');
+  expect(cli.environment).not.toHaveProperty('RUNBOOK_SEAL_KEYS');
+  expect(simulator.environment).toBeUndefined();
+  // Taken from the shell, never written down.
+  expect(composeText).not.toMatch(/rbsk1_/);
+});
+
 test("the user's HEROKU_API_KEY is never interpolated into the stack", () => {
   // Not in a value, not in a comment: a real token must not reach the simulator, and the worker's is written down.
   expect(composeText).not.toMatch(/\$\{?HEROKU_API_KEY/);

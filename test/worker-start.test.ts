@@ -9,6 +9,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { checkHerokuAccount, checkSearchAttributes, StartupCheckError } from '../worker/startup-checks';
 import { PACKAGE_ROOT } from '../lib/paths';
+import { SealingKeys } from '../lib/sealing';
 import { RUNBOOK_BIN } from './support/cli';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
@@ -61,7 +62,7 @@ function workerEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     HEROKU_API_KEY: sim.token,
     RUNBOOK_AUDIT_DB: path.join(dir, `audit-${randomUUID()}.db`),
     RUNBOOK_LOG_LEVEL: 'info',
-    RUNBOOK_SECRETS_KEY: '',
+    RUNBOOK_SEAL_KEYS: '',
     ...env,
   };
 }
@@ -166,10 +167,19 @@ test('on a namespace without the search attributes the runbooks write, the worke
   }
 });
 
-test('with the right token on a namespace with the search attributes, the worker is ready, and stops on SIGTERM', async () => {
-  const worker = spawnWorker(workerEnv());
+test('with the right token on a namespace with the search attributes, the worker is ready (sealing keys on), and stops on SIGTERM', async () => {
+  // Mid-rotation: a new key first, the old one kept after it.
+  const [next, old] = [SealingKeys.generate(), SealingKeys.generate()];
+  const keys = new SealingKeys([next.privateKey, old.privateKey]);
+  const worker = spawnWorker(workerEnv({ RUNBOOK_SEAL_KEYS: `${next.privateKey}, ${old.privateKey}` }));
   await waitFor(worker, 'worker ready');
   expect(worker.output()).toContain(`"herokuAccount":"`);
+  // The log says sealing is on and prints the public key CLI users need; never a private key.
+  expect(worker.output()).toContain(
+    `"sealedConfigValues":"enabled (keys ${keys.keyIds().join(', ')}): CLI users seal with RUNBOOK_SEAL_PUBLIC_KEY=${next.publicKey}"`,
+  );
+  expect(worker.output()).not.toContain(next.privateKey);
+  expect(worker.output()).not.toContain(old.privateKey);
   process.kill(worker.child.pid!, 'SIGTERM');
   await waitFor(worker, 'exit');
   expect(await exited(worker.child)).toEqual({ code: 0, signal: null });

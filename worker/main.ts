@@ -4,7 +4,7 @@ import { Runtime } from '@temporalio/worker';
 import { openAuditLog } from '../lib/audit/open-audit-log';
 import { pollingFromEnv } from '../activities/backups';
 import { herokuConnectionFromEnv } from '../activities/heroku/connection';
-import { SecretBox } from '../lib/secret-box';
+import { SealingKeys } from '../lib/sealing';
 import { createLogger, temporalLogger } from './logger';
 import { loadRunbookConfig } from '../lib/runbook-config';
 import { createRunbookWorker } from './worker';
@@ -26,8 +26,8 @@ export function workerCommand(): Command {
       const { config, source } = loadRunbookConfig();
       // Workers that share a Temporal namespace but not a Heroku account (tests, demos) keep their locks apart.
       if (process.env.RUNBOOK_LOCK_PREFIX) config.lockPrefix = process.env.RUNBOOK_LOCK_PREFIX;
-      // Optional: without it, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
-      const secrets = process.env.RUNBOOK_SECRETS_KEY ? SecretBox.fromEnv() : undefined;
+      // Optional: without them, runbooks that set config vars fail saying so; with a malformed one, nothing starts.
+      const sealing = SealingKeys.fromEnv();
       const polling = pollingFromEnv();
       const rateLimitPauseMs = millisecondsFromEnv('RUNBOOK_RATE_LIMIT_PAUSE_MS');
       const auditWriteTimeoutMs = millisecondsFromEnv('RUNBOOK_AUDIT_WRITE_TIMEOUT_MS');
@@ -59,7 +59,7 @@ export function workerCommand(): Command {
             config,
             configSource: source,
             audit,
-            secrets,
+            sealing,
             polling,
             rateLimitPauseMs,
             auditWriteTimeoutMs,
@@ -76,7 +76,10 @@ export function workerCommand(): Command {
             namespace: settings.namespace,
             config: source,
             audit: audit.location,
-            sealedConfigValues: secrets ? 'enabled' : 'disabled (no RUNBOOK_SECRETS_KEY)',
+            // The public key is public: CLI users seal with it (RUNBOOK_SEAL_PUBLIC_KEY).
+            sealedConfigValues: sealing
+              ? `enabled (keys ${sealing.keyIds().join(', ')}): CLI users seal with RUNBOOK_SEAL_PUBLIC_KEY=${sealing.publicKey()}`
+              : 'disabled (no RUNBOOK_SEAL_KEYS: config-var runbooks fail)',
             pid: process.pid,
           },
           'worker ready',

@@ -17,7 +17,10 @@ export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVa
     );
     const target = await resolveTargetStep(run, rest);
     const { workflowId, runId } = workflowInfo();
-    const request = { app: target.app, set, generate, runKey: `${workflowId}/${runId}` };
+    // Sealed values open only for what the CLI sealed them for: this workflow ID and the input's environment and app
+    // (as given: either may be absent). Copied into another run, or from staging into production, they do not open.
+    const sealedFor = { workflowId, environment: rest.environment, app: rest.app };
+    const request = { app: target.app, set, generate, sealedFor, runKey: `${workflowId}/${runId}` };
     // Decide before changing anything, so the result names what this run set even if a retry finds it done.
     const { toSet, unchanged, replacing } = await run.step('read', () => reads.planConfigVars(request));
     if (toSet.length === 0) {

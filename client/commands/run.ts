@@ -4,7 +4,13 @@ import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../../common/r
 import { connectClient } from '../connection';
 import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
 import { followRun } from '../follow';
-import { checkWorkflowId, InvalidRunbookInputError, InvalidWorkflowIdError, startRunbook } from '../launch';
+import {
+  checkWorkflowId,
+  InvalidRunbookInputError,
+  InvalidWorkflowIdError,
+  newWorkflowId,
+  startRunbook,
+} from '../launch';
 import { IdentityProver } from '../identity';
 import { resolveOperator } from '../operator';
 import { InputPreparationError, prepareInput } from '../prepare-input';
@@ -60,12 +66,16 @@ function runbookCommand(name: RunbookId, definition: RunbookDefinition): Command
 
 async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): Promise<void> {
   let input: Record<string, unknown>;
+  let workflowId: string;
   try {
-    input = prepareInput(name, {
+    checkWorkflowId(flags.workflowId);
+    const fromFlags = {
       ...inputFromFlags(specs, flags),
       operator: resolveOperator(flags.operator as string | undefined),
-    });
-    checkWorkflowId(flags.workflowId);
+    };
+    // Chosen before sealing: sealed values are bound to the run's workflow ID, and open in that run only.
+    workflowId = flags.workflowId ?? newWorkflowId(name, fromFlags as { environment?: string; app?: string });
+    input = prepareInput(name, fromFlags, workflowId);
   } catch (err) {
     if (err instanceof InputPreparationError || err instanceof InvalidWorkflowIdError)
       throw new UsageError(err.message);
@@ -84,7 +94,7 @@ async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): P
   let client;
   try {
     client = await connectClient(settings);
-    handle = await startRunbook(client, name, input as never, { taskQueue, workflowId: flags.workflowId, prover });
+    handle = await startRunbook(client, name, input as never, { taskQueue, workflowId, prover });
   } catch (err) {
     if (err instanceof InvalidWorkflowIdError) throw new UsageError(err.message);
     if (err instanceof InvalidRunbookInputError) {

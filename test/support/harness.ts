@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { SqliteAuditLog } from '../../lib/audit/sqlite-audit-log';
-import { SecretBox } from '../../lib/secret-box';
 import { SealingKeys } from '../../lib/sealing';
 import { IdentityProver } from '../../client/identity';
 import type { ApprovalDecision } from '../../common/disaster-recovery';
@@ -46,9 +45,7 @@ export function openAccess(environment: string | null) {
  */
 export class RunbookHarness {
   private workerRun!: Promise<void>;
-  /** The worker's RUNBOOK_SECRETS_KEY, for sealing values as the CLI would. */
-  readonly secrets = new SecretBox(randomBytes(32));
-  /** The worker's sealing keys: the CLI seals identity proofs to their public half. */
+  /** The worker's RUNBOOK_SEAL_KEYS; `sealing.sealer()` seals values as the CLI would, with the public key. */
   readonly sealing = new SealingKeys([SealingKeys.generate().privateKey]);
 
   private constructor(
@@ -90,10 +87,12 @@ export class RunbookHarness {
   }
 
   /** The worker's dependencies, with another token if asked (for a second, misconfigured worker). */
-  deps(apiKey: string, options: { rateLimitPauseMs?: number; secrets?: SecretBox | null } = {}): ActivityDependencies {
+  deps(
+    apiKey: string,
+    options: { rateLimitPauseMs?: number; sealing?: SealingKeys | null } = {},
+  ): ActivityDependencies {
     return {
-      secrets: options.secrets === null ? undefined : (options.secrets ?? this.secrets),
-      sealing: this.sealing,
+      sealing: options.sealing === null ? undefined : (options.sealing ?? this.sealing),
       heroku: { apiUrl: this.sim.url, dataApiUrl: this.sim.url, apiKey },
       config: this.config,
       configSource: 'test config',
