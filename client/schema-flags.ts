@@ -65,12 +65,15 @@ function unwrap(schema: ZodLike): { inner: ZodLike; optional: boolean; descripti
   return { inner: current, optional, description };
 }
 
+const NOT_FLAGS = ['proof', 'operator'];
+
 export function flagsFor(schema: z.ZodType): FlagSpec[] {
   const shape = (schema as unknown as { shape?: Record<string, ZodLike> }).shape;
   if (!shape) throw new Error('a runbook input schema must be an object');
-  // Nested objects (advanced settings such as `timing`) are for the API and the UI, not flags.
+  // Nested objects (advanced settings such as `timing`) are for the API and the UI, not flags. Who runs it is not a
+  // flag either: the CLI proves it with the user's Heroku login (`proof`), so a typed `operator` would only mislead.
   const flaggable = Object.entries(shape).filter(
-    ([, fieldSchema]) => unwrap(fieldSchema).inner._zod.def.type !== 'object',
+    ([field, fieldSchema]) => !NOT_FLAGS.includes(field) && unwrap(fieldSchema).inner._zod.def.type !== 'object',
   );
   return flaggable.map(([field, fieldSchema]) => {
     const { inner, optional, description } = unwrap(fieldSchema);

@@ -5,7 +5,10 @@
 /** A checked input, as recorded: `set` values (sealed as they are) become their keys. */
 export function redactInput(input: object): Record<string, unknown> {
   // The proof is sealed and its token revoked once verified; it still has no place in the trail.
-  const { set, proof: _proof, ...rest } = input as Record<string, unknown>;
+  const rest = { ...(input as Record<string, unknown>) };
+  delete rest.proof;
+  const set = rest.set;
+  delete rest.set;
   return set && typeof set === 'object' ? { ...rest, set: Object.keys(set) } : rest;
 }
 

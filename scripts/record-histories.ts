@@ -124,6 +124,8 @@ const SCENARIOS: Scenario[] = [
     name: 'restore-backup',
     runbook: 'restore-backup',
     input: { environment: 'production', backup: 'b016', confirm: 'csis-reconasia-alfa', reason: 'recording' },
+    // On production a restore needs a second person.
+    during: approveAsSecondPerson,
   },
   {
     name: 'schedule-backups',

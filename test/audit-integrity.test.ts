@@ -110,7 +110,10 @@ test('a plain config value from the UI is refused and never reaches the trail', 
   expect(outcome.status === 'failed' && outcome.error.message).not.toContain(secret);
   const trail = await trailOf(handle.workflowId);
   expect(trail.map((entry) => entry.event)).toEqual(['started', 'failed']);
-  expect(trail[0].details).toEqual({ input: { fields: ['environment', 'set'] } });
+  expect(trail[0].details).toEqual({
+    input: { fields: ['environment', 'set'] },
+    requester: { verified: false, claims: 'unknown' },
+  });
   expect(JSON.stringify(trail)).not.toContain(secret);
   expect(await setup.harness.sim.calls()).toEqual([]);
 });
@@ -152,10 +155,10 @@ test('refused approvals are recorded however they arrived, under who sent them; 
 
   const approvals = (await setup.harness.audit.query({ workflowId: handle.workflowId, event: 'approval' })).reverse();
   const refusals = approvals.filter((entry) => /refused/.test(entry.summary));
-  // The stale hash was refused before its proof was read (nobody is proven by it): it stands under its claim too.
+  // The stale hash under bob, who proved who he is; the others under what they claimed.
   expect(refusals.map((entry) => entry.operator).sort()).toEqual([
+    'bob@csis.example',
     'unverified (claims: Alice)',
-    'unverified (claims: unknown)',
     'unverified (claims: unknown)',
   ]);
   expect(refusals.find((entry) => entry.operator === 'unverified (claims: Alice)')?.summary).toMatch(
@@ -176,7 +179,7 @@ test('a run terminated in Temporal gets its end in the trail from the reconciler
   expect(ends).toHaveLength(1);
   expect(ends[0]).toMatchObject({
     event: 'ended',
-    operator: 'alice',
+    operator: 'unverified (claims: alice)',
     app: PRODUCTION,
     summary: expect.stringMatching(
       /^disaster-recovery was terminated in Temporal by .+: ops: wrong backup, at \S+\. It wrote no end of its own, so how it left csis-reconasia-alfa is not known/,

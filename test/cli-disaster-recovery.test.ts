@@ -4,11 +4,14 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { RUNBOOK_BIN, runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
 import { TestSimulator } from './support/simulator';
+import { SealingKeys } from '../lib/sealing';
+import { SEED_PEOPLE } from '../simulator';
 import { uniqueTaskQueue } from './support/temporal';
 
 // The issue's "done when": `runbook run disaster-recovery --env production --backup b016` in one shell, a second
 // operator's `runbook approve` in another — the real CLI and worker processes, the dev server, the simulator.
 
+const sealing = SealingKeys.generate();
 let sim: TestSimulator;
 let worker: ChildProcess;
 let env: NodeJS.ProcessEnv;
@@ -23,12 +26,19 @@ beforeAll(async () => {
     RUNBOOK_AUDIT_DB: path.join(process.env.RUNBOOK_TEST_DIR!, `audit-cli-dr-${randomUUID()}.db`),
     HEROKU_API_URL: sim.url,
     HEROKU_DATA_API_URL: sim.url,
-    HEROKU_API_KEY: sim.token,
     RUNBOOK_POLL_INITIAL_MS: '100',
     RUNBOOK_POLL_MAX_MS: '500',
     RUNBOOK_POLL_WATCH_MS: '2000',
   };
-  ({ child: worker } = await startWorkerProcess(env));
+  // The worker on the service account's token, with the private sealing key; the CLI, below, with a person's
+  // login and the public key only.
+  ({ child: worker } = await startWorkerProcess({
+    ...env,
+    HEROKU_API_KEY: sim.token,
+    RUNBOOK_SEAL_KEYS: sealing.privateKey,
+  }));
+  env.RUNBOOK_SEAL_PUBLIC_KEY = sealing.publicKey;
+  env.HEROKU_API_KEY = SEED_PEOPLE.alice.token;
 });
 
 afterAll(async () => {
@@ -58,7 +68,8 @@ afterEach(async () => {
   await connection.close();
 });
 
-const as = (operator: string) => ({ ...env, RUNBOOK_OPERATOR: operator });
+/** The CLI as one of the simulator's people: their own Heroku login proves who they are. */
+const as = (person: keyof typeof SEED_PEOPLE) => ({ ...env, HEROKU_API_KEY: SEED_PEOPLE[person].token });
 
 async function statusUntil(workflowId: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -86,7 +97,7 @@ test('run disaster-recovery on production as alice; bob approves with `runbook a
 
   const waiting = await statusUntil(workflowId, /Waiting for approval of plan [0-9a-f]{16}/);
   expect(stderr()).toContain(`If it needs approval, a second person runs: runbook approve ${workflowId}`);
-  expect(waiting).toMatch(/^disaster-recovery on csis-reconasia-alfa \(production\), by alice/);
+  expect(waiting).toMatch(/^disaster-recovery on csis-reconasia-alfa \(production\), by alice@csis\.example/);
   const hash = /Waiting for approval of plan ([0-9a-f]{16})/.exec(waiting)![1];
 
   // No terminal and no --yes: the plan is shown, nothing is sent, and it does not wait for an answer.
@@ -100,29 +111,37 @@ test('run disaster-recovery on production as alice; bob approves with `runbook a
   // The requester cannot approve.
   const self = await runCli(['approve', workflowId, '--yes'], as('alice'));
   expect(self.code).toBe(1);
-  expect(self.stderr).toMatch(/Refused: alice requested this run and cannot approve it/);
+  expect(self.stderr).toMatch(/Refused: alice@csis\.example requested this run and cannot approve it/);
+  // carol is proven, but may only view production: refused, naming the rule.
+  const carol = await runCli(['approve', workflowId, '--yes'], as('carol'));
+  expect(carol.code).toBe(1);
+  expect(carol.stderr).toMatch(
+    /Refused: carol@csis\.example may not approve this: approving disaster-recovery on production needs app permission manage/,
+  );
 
   const approved = await runCli(['approve', workflowId, '--yes', '--reason', 'drill agreed in #ops'], as('bob'));
   expect(approved.stderr).toBe('');
   expect(approved.code).toBe(0);
-  expect(approved.stdout).toContain(`✔ Plan ${hash} approved by bob.`);
+  expect(approved.stdout).toContain(`✔ Plan ${hash} approved by bob@csis.example.`);
 
   const { code } = await waitForExit(alice);
   expect(code).toBe(0);
   expect(stdout).toContain('✔ disaster-recovery succeeded');
   // Alice's terminal followed the steps as they happened.
-  expect(stderr()).toMatch(/▶ Approval by a second person — plan [0-9a-f]{16} waits for a second person \(not alice\)/);
+  expect(stderr()).toMatch(
+    /▶ Approval by a second person — plan [0-9a-f]{16} waits for a verified second person \(.*; not alice@csis\.example\)/,
+  );
   expect(stderr()).toMatch(/✔ Restore the backup: r\d{3} \(succeeded, 9\.59 MB\)/);
   expect(stderr()).toMatch(/✔ Maintenance off: cleared MAINTENANCE_MODE/);
   expect(stdout).toMatch(
-    /Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\..*Approved by bob\./,
+    /Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b017 taken first\..*Approved by bob@csis\.example\./,
   );
 
   const json = JSON.parse((await runCli(['status', workflowId, '--json'], env)).stdout);
   expect(json).toMatchObject({
     state: 'COMPLETED',
     outcome: 'succeeded',
-    operator: 'alice',
+    operator: 'alice@csis.example',
     app: 'csis-reconasia-alfa',
   });
   expect(json.progress.steps.filter((s: { status: string }) => s.status === 'failed')).toEqual([]);
@@ -135,7 +154,9 @@ test('run disaster-recovery on production as alice; bob approves with `runbook a
     operator: string;
   }>;
   expect(
-    audit.find((entry) => entry.event === 'approval' && /approved by bob: drill agreed/.test(entry.summary)),
+    audit.find(
+      (entry) => entry.event === 'approval' && /approved by bob@csis\.example: drill agreed/.test(entry.summary),
+    ),
   ).toBeDefined();
 });
 
@@ -154,7 +175,7 @@ test('--no-wait --json, a failed index rebuild, `runbook status` says how the ap
       '--no-wait',
       '--json',
     ],
-    as('erin'),
+    as('alice'),
   );
   expect(started.code).toBe(0);
   const { workflowId, runId } = JSON.parse(started.stdout);
@@ -168,7 +189,7 @@ test('--no-wait --json, a failed index rebuild, `runbook status` says how the ap
   expect(failed).toContain(`\`runbook retry ${workflowId}\` continues from "index" without restoring again`);
 
   await sim.control('DELETE', 'dyno-outcomes');
-  const retried = await runCli(['retry', workflowId], as('erin'));
+  const retried = await runCli(['retry', workflowId], as('alice'));
   expect(retried.stderr).toContain(`Retrying ${workflowId} from where it stopped.`);
   expect(retried.code).toBe(0);
   expect(retried.stdout).toContain('✔ disaster-recovery succeeded');
@@ -188,7 +209,7 @@ test('`runbook reject` ends a waiting run; `runbook cancel` compensates and prin
   await statusUntil(first.workflowId, /Waiting for approval/);
   const rejected = await runCli(['reject', first.workflowId, '--reason', 'wrong backup'], as('bob'));
   expect(rejected.code).toBe(0);
-  expect(rejected.stdout).toContain('✔ Rejected by bob: wrong backup.');
+  expect(rejected.stdout).toContain('✔ Rejected by bob@csis.example: wrong backup.');
   await statusUntil(first.workflowId, /State: FAILED \(rejected\)/);
 
   await sim.control('PUT', 'clock', { speed: 1 });
@@ -207,13 +228,13 @@ test('`runbook reject` ends a waiting run; `runbook cancel` compensates and prin
           '--no-wait',
           '--json',
         ],
-        as('erin'),
+        as('alice'),
       )
     ).stdout,
   );
   launched.push(second.workflowId);
   await statusUntil(second.workflowId, /Now: Restore the backup — restoring b010/);
-  const cancelled = await runCli(['cancel', second.workflowId], as('erin'));
+  const cancelled = await runCli(['cancel', second.workflowId], as('alice'));
   expect(cancelled.code).toBe(0);
   expect(cancelled.stdout).toMatch(/State: CANCELLED/);
   expect(cancelled.stdout).toMatch(
@@ -264,6 +285,6 @@ test('in a terminal, `runbook approve` asks; only "yes" approves', async () => {
 
   const accepted = await inTerminal('yes');
   expect(accepted.code).toBe(0);
-  expect(accepted.output).toMatch(/✔ Plan [0-9a-f]{16} approved by bob\./);
+  expect(accepted.output).toMatch(/✔ Plan [0-9a-f]{16} approved by bob@csis\.example\./);
   await statusUntil(workflowId, /State: COMPLETED/, 60_000);
 });

@@ -4,8 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { approvalQuery } from '../common/messages';
 import { Operator } from '../common/search-attributes';
 import { SealingKeys } from '../lib/sealing';
+import { SEED_PEOPLE } from '../simulator';
 import { runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
 import { createTestDatabase } from './support/postgres';
 import { TestSimulator } from './support/simulator';
@@ -32,7 +34,8 @@ beforeAll(async () => {
     RUNBOOK_WORKFLOW_BUNDLE: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE,
     HEROKU_API_URL: sim.url,
     HEROKU_DATA_API_URL: sim.url,
-    HEROKU_API_KEY: sim.token,
+    // The CLI's user: alice, proven by her own Heroku login (the worker runs on the service account's token).
+    HEROKU_API_KEY: SEED_PEOPLE.alice.token,
     RUNBOOK_LOG_LEVEL: 'info',
     RUNBOOK_AUDIT_DB: auditDatabase.url,
     // The CLI holds the worker's public key only: it seals --set values, and only the worker can open them.
@@ -43,6 +46,7 @@ beforeAll(async () => {
   };
   ({ child: worker, output: workerOutput } = await startWorkerProcess({
     ...env,
+    HEROKU_API_KEY: sim.token,
     RUNBOOK_SEAL_KEYS: sealingKeys.privateKey,
     RUNBOOK_SEAL_PUBLIC_KEY: '',
   }));
@@ -75,7 +79,7 @@ test("runbook run <runbook> --help lists the runbook's inputs as flags", async (
   expect(stdout).toMatch(/--env <name>\s+environment from the runbook config/);
   expect(stdout).toMatch(/--app <name>\s+Heroku app name/);
   expect(stdout).toMatch(/--reason <text>/);
-  expect(stdout).toMatch(/--operator <name>/);
+  expect(stdout).not.toMatch(/--operator|--proof/);
 });
 
 test('runbook run maintenance-on --env staging: exit 0, says what changed, and the app is in maintenance', async () => {
@@ -93,22 +97,22 @@ test('runbook run maintenance-on --env staging: exit 0, says what changed, and t
   expect(stdout).toMatch(/Run: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/maintenance-on\.staging\./);
   expect((await sim.api().get('/apps/csis-reconasia-bravo/config-vars')).MAINTENANCE_MODE).toBe('True');
 
-  // The operator from RUNBOOK_OPERATOR travels with the run.
+  // Who ran it is the Heroku login's account, proven by the worker; RUNBOOK_OPERATOR is no identity.
   const workflowId = /workflows\/([^/]+)\//.exec(stdout)![1];
   const description = await new Client({ connection }).workflow.getHandle(decodeURIComponent(workflowId)).describe();
-  expect(description.typedSearchAttributes.get(Operator)).toBe('carol');
+  expect(description.typedSearchAttributes.get(Operator)).toBe(SEED_PEOPLE.alice.email);
 });
 
 test('runbook audit shows who did what, filtered, as text or JSON', async () => {
-  const { stdout: started } = await runCli(
-    ['run', 'maintenance-on', '--env', 'staging', '--operator', 'frank', '--json'],
-    env,
-  );
+  const { stdout: started } = await runCli(['run', 'maintenance-on', '--env', 'staging', '--json'], {
+    ...env,
+    HEROKU_API_KEY: SEED_PEOPLE.bob.token,
+  });
   const { workflowId } = JSON.parse(started);
 
-  const text = await runCli(['audit', '--app', 'csis-reconasia-bravo', '--operator', 'frank'], env);
+  const text = await runCli(['audit', '--app', 'csis-reconasia-bravo', '--operator', SEED_PEOPLE.bob.email], env);
   expect(text.code).toBe(0);
-  expect(text.stdout).toMatch(/succeeded\s+maintenance-on\s+csis-reconasia-bravo \(staging\)\s+by frank/);
+  expect(text.stdout).toMatch(/succeeded\s+maintenance-on\s+csis-reconasia-bravo \(staging\)\s+by bob@csis\.example/);
   expect(text.stdout).toContain('set MAINTENANCE_MODE on (release v');
   expect(text.stdout).toContain(workflowId);
 
@@ -131,10 +135,7 @@ test('runbook audit shows who did what, filtered, as text or JSON', async () => 
 });
 
 test('--json prints the outcome as one JSON document; --app works as well as --env', async () => {
-  const { code, stdout } = await runCli(
-    ['run', 'maintenance-off', '--app', 'csis-reconasia-bravo', '--json', '--operator', 'dave'],
-    env,
-  );
+  const { code, stdout } = await runCli(['run', 'maintenance-off', '--app', 'csis-reconasia-bravo', '--json'], env);
   expect(code).toBe(0);
   const outcome = JSON.parse(stdout);
   expect(outcome).toMatchObject({
@@ -145,7 +146,7 @@ test('--json prints the outcome as one JSON document; --app works as well as --e
       environment: 'staging',
       maintenance: 'off',
       changed: false,
-      operator: 'dave',
+      operator: SEED_PEOPLE.alice.email,
     },
   });
   expect(outcome.workflowId).toMatch(/^maintenance-off\.csis-reconasia-bravo\./);
@@ -227,12 +228,38 @@ test('every kind of runbook runs from the CLI: backup, restore (with --confirm),
   const unconfirmed = await runCli(['run', 'restore-backup', '--env', 'production', '--backup', 'b016'], env);
   expect(unconfirmed.code).toBe(2);
   expect(unconfirmed.stderr).toContain('--confirm: give the app name to confirm: restoring replaces its database');
-  const restore = await runCli(
-    ['run', 'restore-backup', '--env', 'production', '--backup', 'b016', '--confirm', 'csis-reconasia-alfa'],
+  // On production a restore waits for a second person: bob approves it with his own login.
+  const restoring = await runCli(
+    [
+      'run',
+      'restore-backup',
+      '--env',
+      'production',
+      '--backup',
+      'b016',
+      '--confirm',
+      'csis-reconasia-alfa',
+      '--no-wait',
+      '--json',
+    ],
     env,
   );
-  expect(restore.code).toBe(0);
-  expect(restore.stdout).toMatch(/Restored b016 into csis-reconasia-alfa's DATABASE_URL \(r\d{3}\)/);
+  expect(restoring.code).toBe(0);
+  const restoreId = JSON.parse(restoring.stdout).workflowId as string;
+  const restoreRun = new Client({ connection }).workflow.getHandle(restoreId);
+  await until(
+    () => restoreRun.query(approvalQuery),
+    (approval) => approval.status === 'waiting',
+    'the restore to wait for approval',
+  );
+  const approved = await runCli(['approve', restoreId, '--yes'], { ...env, HEROKU_API_KEY: SEED_PEOPLE.bob.token });
+  expect({ code: approved.code, stderr: approved.stderr }).toMatchObject({ code: 0 });
+  expect(approved.stdout).toMatch(
+    /^restore-backup on csis-reconasia-alfa \(production\), requested by alice@csis\.example/m,
+  );
+  expect(approved.stdout).toMatch(/approved by bob@csis\.example\. The run goes on/);
+  const restored = (await restoreRun.result()) as { summary: string };
+  expect(restored.summary).toMatch(/Restored b016 into csis-reconasia-alfa's DATABASE_URL \(r\d{3}\)/);
 
   const scale = await runCli(
     ['run', 'scale-dynos', '--env', 'staging', '--process', 'worker=0', '--process', 'web=2:Standard-2X'],
@@ -267,18 +294,7 @@ test('every kind of runbook runs from the CLI: backup, restore (with --confirm),
 
 test('a run terminated in Temporal gets its end in the trail from the worker process, with who terminated it and why', async () => {
   const launched = await runCli(
-    [
-      'run',
-      'disaster-recovery',
-      '--env',
-      'production',
-      '--backup',
-      'b016',
-      '--no-wait',
-      '--json',
-      '--operator',
-      'gina',
-    ],
+    ['run', 'disaster-recovery', '--env', 'production', '--backup', 'b016', '--no-wait', '--json'],
     env,
   );
   expect(launched.code).toBe(0);
@@ -301,7 +317,7 @@ test('a run terminated in Temporal gets its end in the trail from the worker pro
   );
   expect(trail.at(-1)).toMatchObject({
     event: 'ended',
-    operator: 'gina',
+    operator: SEED_PEOPLE.alice.email,
     summary: expect.stringMatching(
       /^disaster-recovery was terminated in Temporal by .+: cli test: an abandoned drill, at \S+\. It wrote no end of its own, so how it left csis-reconasia-alfa is not known/,
     ),
@@ -370,6 +386,38 @@ test('the worker refuses a malformed RUNBOOK_SEAL_KEYS, naming it, never printin
   expect(refused.stderr).toMatch(/RUNBOOK_SEAL_KEYS: key 1 of 1 is not a private sealing key: expected rbsk1_/);
   expect(refused.stdout + refused.stderr).not.toContain(broken);
   expect(refused.stdout + refused.stderr).not.toContain('worker ready');
+});
+
+test('no token and no config value in the worker log, the CLI output or the audit trail; every proof was revoked', async () => {
+  const run = await runCli(
+    ['run', 'set-config-vars', '--env', 'staging', '--set', 'SCAN_ME=plain-value-9f31', '--json'],
+    env,
+  );
+  expect(run.code).toBe(0);
+  const { workflowId } = JSON.parse(run.stdout) as { workflowId: string };
+  const trail = await runCli(['audit', '--since', '2000-01-01', '--json'], env);
+  const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
+  const everything = [workerOutput(), run.stdout, run.stderr, trail.stdout, JSON.stringify(history)].join('\n');
+  // The people's logins, the worker's token and its private key, and the value set: nowhere.
+  for (const secret of [
+    ...Object.values(SEED_PEOPLE).map((p) => p.token),
+    sim.token,
+    sealingKeys.privateKey,
+    'plain-value-9f31',
+  ])
+    expect(everything).not.toContain(secret);
+  // The proofs' short-lived tokens (HRKU-…) appear nowhere in the clear; and each one the people were given is revoked.
+  expect(everything).not.toMatch(/HRKU-/);
+  for (const person of Object.values(SEED_PEOPLE)) {
+    const response = await fetch(`${sim.url}/oauth/authorizations`, {
+      headers: { Authorization: `Bearer ${person.token}`, Accept: 'application/vnd.heroku+json; version=3' },
+    });
+    const live = ((await response.json()) as { description?: string; access_token?: { expires_in?: number } }[]).filter(
+      (authorization) =>
+        /^heroku-runbooks:/.test(authorization.description ?? '') && authorization.access_token?.expires_in !== 0,
+    );
+    expect(live).toEqual([]);
+  }
 });
 
 test('the worker stops cleanly on SIGTERM', async () => {

@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startRunbook, waitForRunbook, type RunbookInput } from '../client/launch';
 import type { RunbookId } from '../common/runbooks';
 import { startWorkerProcess, waitForExit } from './support/cli';
+import { openAccess } from './support/harness';
 import { PRODUCTION, STAGING } from './support/harness';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
@@ -29,10 +30,15 @@ beforeAll(async () => {
   writeFileSync(
     configFile,
     JSON.stringify({
+      // Open to anyone (test/identity.test.ts tests who may): the crashes, not the people, are what is tested.
       environments: {
-        production: { app: PRODUCTION },
+        production: { app: PRODUCTION, access: openAccess('production') },
         // Disaster recovery without approval (confirmed with the app name), with one clear command.
-        staging: { app: STAGING, disasterRecovery: { clearCommands: ['python manage.py clear_cache'] } },
+        staging: {
+          app: STAGING,
+          access: openAccess('staging'),
+          disasterRecovery: { clearCommands: ['python manage.py clear_cache'] },
+        },
       },
     }),
   );

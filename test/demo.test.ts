@@ -38,8 +38,10 @@ test('the demo runs maintenance on and off on staging and a disaster recovery of
       /✔ maintenance-off succeeded\n {2}Maintenance is OFF for csis-reconasia-bravo \(staging\): removed MAINTENANCE_MODE/,
     );
     expect(stdout).toContain(`Run: http://127.0.0.1:${uiPort}/namespaces/default/workflows/maintenance-on.staging.`);
-    expect(stdout).toMatch(/demo-tester {2}maintenance-on {2}started/);
-    expect(stdout).toMatch(/demo-tester {2}maintenance-off {2}succeeded: Maintenance is OFF/);
+    // Who ran them is proven with Heroku (the simulator's alice), whatever RUNBOOK_OPERATOR says.
+    expect(stdout).toMatch(/alice@csis\.example {2}maintenance-on {2}started/);
+    expect(stdout).toMatch(/alice@csis\.example {2}maintenance-off {2}succeeded: Maintenance is OFF/);
+    expect(stdout).not.toContain('demo-tester');
     expect(stdout).toContain(`Temporal UI: http://127.0.0.1:${uiPort}/namespaces/default/workflows`);
 
     // The disaster recovery: the dry run's plan, the second person's approval, the recovery, what Heroku applied.
@@ -47,15 +49,15 @@ test('the demo runs maintenance on and off on staging and a disaster recovery of
       /\$ runbook run disaster-recovery --env production --backup b016 --dry-run\n✔ disaster-recovery succeeded\n {2}Dry run, nothing changed\. Plan ([0-9a-f]{16})/,
     );
     const hash = /Dry run, nothing changed\. Plan ([0-9a-f]{16})/.exec(stdout)![1];
-    expect(stdout).toContain(`$ RUNBOOK_OPERATOR=on-call-lead runbook approve disaster-recovery.production.`);
-    expect(stdout).toContain(`✔ Plan ${hash} approved by on-call-lead.`);
+    expect(stdout).toContain(`$ HEROKU_API_KEY=bob-token runbook approve disaster-recovery.production.`);
+    expect(stdout).toContain(`✔ Plan ${hash} approved by bob@csis.example.`);
     expect(stdout).toMatch(
       /✔ disaster-recovery succeeded\n {2}Restored b016 into csis-reconasia-alfa \(production\)'s DATABASE_URL \(r\d{3}\)\. Safety backup b\d{3} taken first\./,
     );
     expect(stdout).toMatch(/^ {2}restore: name "r\d{3}", backup "b016"$/m);
     expect(stdout).toMatch(/^ {2}dyno-exit: name "run\.\d+", status 0$/m);
     expect(stdout).toMatch(
-      /on-call-lead {2}disaster-recovery {2}approval: plan [0-9a-f]{16} approved by on-call-lead: drill/,
+      /bob@csis\.example {2}disaster-recovery {2}approval: plan [0-9a-f]{16} approved by bob@csis\.example: drill/,
     );
 
     // It stopped what it started: the dev server (by its PID file) and the worker.

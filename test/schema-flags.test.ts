@@ -120,13 +120,12 @@ test('bad values are refused naming the flag', () => {
   }
 });
 
-test('the maintenance runbooks take --env, --app, --wait-for-lock, --lock-wait-minutes, --operator and --reason', () => {
+test('the maintenance runbooks take --env, --app, --wait-for-lock, --lock-wait-minutes and --reason; who runs them is proven, not a flag', () => {
   expect(flagsFor(MaintenanceInput).map((spec) => spec.flag)).toEqual([
     '--env',
     '--app',
     '--wait-for-lock',
     '--lock-wait-minutes',
-    '--operator',
     '--reason',
   ]);
 });

@@ -155,7 +155,7 @@ test('on a namespace without the search attributes the runbooks write, the worke
 
     const output = await refusal(workerEnv({ TEMPORAL_NAMESPACE: namespace }));
     expect(output).toContain(`Namespace "${namespace}" at ${address} (TEMPORAL_NAMESPACE) lacks search attributes`);
-    expect(ALL_SEARCH_ATTRIBUTES).toHaveLength(5);
+    expect(ALL_SEARCH_ATTRIBUTES).toHaveLength(6);
     for (const { name } of ALL_SEARCH_ATTRIBUTES) {
       expect(output).toContain(`${name}: missing`);
       expect(output).toContain(

@@ -171,8 +171,10 @@ export class ApprovalGate {
     let proven: string | null = null;
     try {
       const hash = this.state.planHash;
-      this.check(this.whyNotApprove(request));
-      const person = await this.prove(request?.proof, 'approve', hash ?? '');
+      this.check(this.whyNotWaiting(request));
+      // The proof is made for the hash its sender approves: verified first, so that a refusal (a stale hash, say)
+      // is recorded under the person who sent it.
+      const person = await this.prove(request?.proof, 'approve', String(request?.planHash ?? ''));
       proven = person.email;
       // The state may have moved on while the proof was verified.
       this.check(this.whyNotApprove(request));
@@ -272,10 +274,16 @@ export class ApprovalGate {
     if (why !== null) throw new Refusal(why);
   }
 
-  private whyNotApprove(request: ApproveRequest | undefined): string | null {
+  private whyNotWaiting(request: ApproveRequest | undefined): string | null {
     if (!request || typeof request !== 'object')
       return 'send { "planHash": "<hash>", "proof": "<from runbook proof approve>" }';
     if (this.state.status !== 'waiting') return `this run is not waiting for approval (it is ${this.state.status})`;
+    return null;
+  }
+
+  private whyNotApprove(request: ApproveRequest | undefined): string | null {
+    const notWaiting = this.whyNotWaiting(request);
+    if (notWaiting || !request) return notWaiting;
     if (request.planHash !== this.state.planHash) {
       return `plan hash ${clip(JSON.stringify(request.planHash ?? null), 40)} is not the hash of the plan awaiting approval: read the plan again (\`runbook approve <id>\` shows it) and approve what you read`;
     }

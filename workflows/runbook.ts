@@ -241,9 +241,7 @@ export class RunbookRun {
 
   /** Who asked for the cancellation, for the record: named by `runbook cancel`, else an unproven Temporal request. */
   get cancellationBy(): string {
-    return (
-      this.cancelledBy ?? 'an unverified caller (a Temporal cancel request with no proof; `runbook cancel` sends one)'
-    );
+    return this.cancelledBy ?? 'an unverified caller (a Temporal cancel request, no proof)';
   }
 
   progress(): RunbookProgress {

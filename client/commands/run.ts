@@ -71,7 +71,7 @@ async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): P
     checkWorkflowId(flags.workflowId);
     const fromFlags = {
       ...inputFromFlags(specs, flags),
-      operator: resolveOperator(flags.operator as string | undefined),
+      operator: resolveOperator(),
     };
     // Chosen before sealing: sealed values are bound to the run's workflow ID, and open in that run only.
     workflowId = flags.workflowId ?? newWorkflowId(name, fromFlags as { environment?: string; app?: string });

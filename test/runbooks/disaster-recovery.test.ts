@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createActivities } from '../../activities';
 import type { ApprovalState, DisasterRecoveryResult } from '../../common/disaster-recovery';
 import { waitForRunbook, type RunbookInput } from '../../client/launch';
-import { approvalQuery, approveUpdate, progressQuery, rejectUpdate } from '../../common/messages';
+import { approvalQuery, approveUpdate, progressQuery } from '../../common/messages';
 import { PEOPLE, PRODUCTION, RunbookHarness, STAGING, type PersonName } from '../support/harness';
 import { until } from '../support/until';
 
@@ -182,7 +182,9 @@ describe('production, approved by a second person', () => {
     const outcome = await waitForRunbook(handle);
     expect(outcome.status === 'failed' && outcome.error).toMatchObject({
       type: 'Rejected',
-      message: expect.stringMatching(/^Rejected by bob@csis\.example: b016 predates the fix; use b015\. Nothing was changed/),
+      message: expect.stringMatching(
+        /^Rejected by bob@csis\.example: b016 predates the fix; use b015\. Nothing was changed/,
+      ),
     });
     expect(await harness.sim.effects()).toEqual([]);
   });
@@ -243,7 +245,10 @@ describe('production, approved by a second person', () => {
       (s) => s.refused.length > 1,
       'the second refusal',
     );
-    expect(second.refused[1]).toMatchObject({ by: PEOPLE.alice.email, why: expect.stringMatching(/cannot approve it/) });
+    expect(second.refused[1]).toMatchObject({
+      by: PEOPLE.alice.email,
+      why: expect.stringMatching(/cannot approve it/),
+    });
     await handle.signal('reject', { approver: 'carol', reason: 'testing the UI path' });
     await harness.reject(handle, 'bob', 'testing the UI path');
     expect((await waitForRunbook(handle)).status).toBe('failed');
@@ -400,7 +405,9 @@ describe('staging (no approval needed: confirmed with the app name)', () => {
     const trail = (await harness.audit.query({ workflowId: handle.workflowId })).reverse();
     expect(trail.at(-1)).toMatchObject({
       event: 'failed',
-      summary: expect.stringMatching(/^disaster-recovery was cancelled\. Cancelled at "restore"/),
+      summary: expect.stringMatching(
+        /^disaster-recovery was cancelled by an unverified caller \(a Temporal cancel request, no proof\)\. Cancelled at "restore"/,
+      ),
     });
   });
 });

@@ -302,7 +302,11 @@ describe('records', () => {
     expect(failedTrail[1].app).toBe('no-such-app-here');
 
     // Queries by app find them all, newest first.
-    const byApp = await harness.audit.query({ app: STAGING, runbook: 'maintenance-on', operator: 'alice@csis.example' });
+    const byApp = await harness.audit.query({
+      app: STAGING,
+      runbook: 'maintenance-on',
+      operator: 'alice@csis.example',
+    });
     expect(byApp[0].workflowId).toBe(on.workflowId);
   });
 
@@ -315,7 +319,9 @@ describe('records', () => {
     expect(attributes.get(Environment)).toBe('staging');
     expect(attributes.get(Operator)).toBe('bob@csis.example');
     expect(attributes.get(RunbookOutcome)).toBe('succeeded');
-    expect(await description.staticSummary()).toBe('maintenance-on on staging by bob@csis.example (proven with Heroku)');
+    expect(await description.staticSummary()).toBe(
+      'maintenance-on on staging by bob@csis.example (proven with Heroku)',
+    );
   });
 
   test('the progress query lists every step with its status and detail', async () => {
@@ -332,7 +338,11 @@ describe('records', () => {
       currentStep: null,
     });
     expect(progress.steps.map((step) => [step.name, step.status, step.detail])).toEqual([
-      ['resolve', 'succeeded', 'csis-reconasia-bravo (staging); unverified (claims: gina) (changing staging: anyone may)'],
+      [
+        'resolve',
+        'succeeded',
+        'csis-reconasia-bravo (staging); unverified (claims: gina) (changing staging: anyone may)',
+      ],
       [
         'lock',
         'succeeded',

@@ -74,7 +74,9 @@ test('cancelling capture-backup cancels the backup on Heroku and says so', async
   expect(trail.map((entry) => entry.event)).toEqual(['started', 'intent', 'change', 'intent', 'change', 'failed']);
   expect(trail[3].summary).toMatch(/^about to cancel b\d{3} on Heroku \(the run was cancelled\)$/);
   expect(trail[4].summary).toMatch(/^cancelled b\d{3} on Heroku at /);
-  expect(trail[5].summary).toMatch(/^capture-backup was cancelled\. Backup b\d{3} was cancelled on Heroku/);
+  expect(trail[5].summary).toMatch(
+    /^capture-backup was cancelled by an unverified caller \(a Temporal cancel request, no proof\)\. Backup b\d{3} was cancelled on Heroku/,
+  );
 });
 
 test('cancelling restore-backup cancels the restore on Heroku and says the database may be inconsistent', async () => {
