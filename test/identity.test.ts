@@ -1,9 +1,9 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { waitForRunbook, type RunbookInput } from '../client/launch';
+import { waitForRunbook } from '../client/launch';
 import type { ApprovalState, DisasterRecoveryResult } from '../common/disaster-recovery';
 import { approvalQuery, approveSignal, approveUpdate, progressQuery } from '../common/messages';
-import { PEOPLE, PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
+import { PEOPLE, PRODUCTION, STAGING, useRunbookHarness, type PersonName } from './support/harness';
 import { until } from './support/until';
 
 // Identity is proven by Heroku, not typed: the people are the simulator's (alice operates the reconasia apps, bob
@@ -30,24 +30,14 @@ const files = useRunbookHarness({
 
 const started = files.started;
 
-type DrInput = RunbookInput<'disaster-recovery'>;
 const FAST = { heartbeatTimeoutSeconds: 5 };
 
-async function recoveryAwaitingApproval(options: { as?: 'alice' | 'bob' | 'carol'; operator?: string } = {}) {
-  const input = {
-    environment: 'production',
-    backup: 'b016',
-    timing: FAST,
-    ...(options.operator && { operator: options.operator }),
-  } as DrInput;
-  const handle = await files.harness.start('disaster-recovery', input, undefined, { as: options.as });
-  started.push(handle);
-  const approval = await until(
-    () => handle.query(approvalQuery),
-    (state) => state.status === 'waiting',
-    'the plan to wait for approval',
+function recoveryAwaitingApproval(options: { as?: PersonName; operator?: string } = {}) {
+  return files.harness.recoveryAwaitingApproval(
+    started,
+    { timing: FAST, ...(options.operator && { operator: options.operator }) },
+    { as: options.as },
   );
-  return { handle, approval };
 }
 
 async function refusal(pending: Promise<unknown>): Promise<string> {
@@ -87,7 +77,7 @@ test("alice's production DR: her own approval and carol's are refused, bob's is 
   const decision = await files.harness.approve(handle, 'bob', { reason: 'checked the plan' });
   expect(decision).toMatchObject({ decision: 'approved', by: PEOPLE.bob.email, remaining: 0 });
 
-  const outcome = await waitForRunbook<DisasterRecoveryResult>(handle);
+  const outcome = await waitForRunbook<DisasterRecoveryResult>(handle as never);
   if (outcome.status !== 'succeeded') throw new Error(outcome.error.message);
   expect(outcome.result.operator).toBe(PEOPLE.alice.email);
   expect(outcome.result.approval).toMatchObject({ by: PEOPLE.bob.email, reason: 'checked the plan' });
@@ -158,7 +148,7 @@ test('a proof replayed from history, an expired one, and ones bound to another r
 
   // Accepted once; then every token any proof of the run carried is revoked: nothing in its history authenticates.
   await files.harness.approve(first.handle, 'bob');
-  expect((await waitForRunbook(first.handle)).status).toBe('succeeded');
+  expect((await waitForRunbook(first.handle as never)).status).toBe('succeeded');
   const tokens = tokensIn(await first.handle.fetchHistory(), first.handle.workflowId, [
     'start:disaster-recovery',
     `approve:${hash}`,
@@ -225,7 +215,7 @@ test('a start from the Temporal UI is recorded unverified and needs two verified
   expect(await effects()).toEqual([]);
   const done = await files.harness.approve(handle, 'alice');
   expect(done).toMatchObject({ by: `${PEOPLE.bob.email} and ${PEOPLE.alice.email}`, remaining: 0 });
-  const outcome = await waitForRunbook<DisasterRecoveryResult>(handle);
+  const outcome = await waitForRunbook<DisasterRecoveryResult>(handle as never);
   if (outcome.status !== 'succeeded') throw new Error(outcome.error.message);
   expect(outcome.result.operator).toBe('unverified (claims: alice)');
   const trail = await trailOf(handle);

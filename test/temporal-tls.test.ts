@@ -2,7 +2,7 @@
 // requires a client certificate (`temporal server start-dev` of CLI v1.5.1 has no TLS options), with the
 // certificates made here. The worker and the CLI run as their own processes, configured by the TEMPORAL_*
 // variables or by a profile of a TOML config file, as an operator would configure them for a TLS cluster.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +15,8 @@ import {
   temporalConnectionFromEnv,
 } from '../lib/temporal-connection';
 import { PACKAGE_ROOT } from '../lib/paths';
-import { RUNBOOK_BIN, runCli } from './support/cli';
+import { runCli } from './support/cli';
+import { exited, killWorkers, spawnWorker, waitFor, type WorkerProcess } from './support/worker-process';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
 import { createTestPki, startTlsProxy, type TestPki, type TlsProxy } from './support/tls-proxy';
@@ -40,14 +41,7 @@ beforeAll(async () => {
   sim = await TestSimulator.start();
 });
 
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid!, 'SIGKILL');
-      await exited(child);
-    }
-  }
-});
+afterEach(() => killWorkers(children));
 
 afterAll(async () => {
   await proxy?.close();
@@ -107,42 +101,9 @@ function workerEnv(connection: NodeJS.ProcessEnv, taskQueue: string): NodeJS.Pro
   };
 }
 
-interface WorkerProcess {
-  child: ChildProcess;
-  output: () => string;
-}
-
-function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, [RUNBOOK_BIN, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  return { child, output: () => output };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-/** Waits (generously: the machine may be busy) for the worker to exit, or to print `line`; fails with its output. */
-async function waitFor(worker: WorkerProcess, what: 'exit' | string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ended = worker.child.exitCode !== null || worker.child.signalCode !== null;
-    if (what === 'exit' ? ended : worker.output().includes(what)) return;
-    if (ended)
-      throw new Error(`the worker exited (${worker.child.exitCode}) before printing "${what}":\n${worker.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the worker neither exited nor printed "${what}" within ${timeoutMs / 1000} s:\n${worker.output()}`);
-}
-
 async function stopWorker(worker: WorkerProcess): Promise<void> {
   process.kill(worker.child.pid!, 'SIGTERM');
-  await waitFor(worker, 'exit');
+  await waitFor(worker, 'exit', 120_000);
   expect({ exit: await exited(worker.child), output: worker.output() }).toEqual({
     exit: { code: 0, signal: null },
     output: expect.stringContaining('worker stopped'),
@@ -166,8 +127,8 @@ async function maintenanceMode(): Promise<string | undefined> {
 test('with a client certificate, the worker and the CLI reach Temporal through TLS and run a runbook to completion', async () => {
   const taskQueue = uniqueTaskQueue('tls');
   const before = proxy.accepted;
-  const worker = spawnWorker(workerEnv(tlsVariables(), taskQueue));
-  await waitFor(worker, 'worker ready');
+  const worker = spawnWorker(workerEnv(tlsVariables(), taskQueue), children);
+  await waitFor(worker, 'worker ready', 120_000);
   // The worker's only way to Temporal is the proxy, which pipes only connections with a certificate of our CA.
   expect(proxy.accepted).toBeGreaterThan(before);
 
@@ -200,8 +161,8 @@ test('without a client certificate the proxy refuses the handshake, and the CLI 
   expect(proxy.refused.length).toBeGreaterThan(refusedBefore);
   expect(proxy.refused.slice(refusedBefore).join('\n')).toMatch(/certificate/i);
 
-  const worker = spawnWorker(workerEnv(noCertificate, uniqueTaskQueue('tls-refused')));
-  await waitFor(worker, 'exit');
+  const worker = spawnWorker(workerEnv(noCertificate, uniqueTaskQueue('tls-refused')), children);
+  await waitFor(worker, 'exit', 120_000);
   const output = worker.output();
   expect({ exit: await exited(worker.child), output }).toEqual({ exit: { code: 1, signal: null }, output });
   expect(output).not.toContain('worker ready');
@@ -260,8 +221,8 @@ test('a missing certificate file stops the CLI and the worker before they connec
     stderr: `runbook: TEMPORAL_TLS_CLIENT_CERT_PATH is ${missing}, which does not exist: point it at the client certificate (PEM).\n`,
   });
 
-  const worker = spawnWorker(workerEnv(env, uniqueTaskQueue('tls-missing')));
-  await waitFor(worker, 'exit');
+  const worker = spawnWorker(workerEnv(env, uniqueTaskQueue('tls-missing')), children);
+  await waitFor(worker, 'exit', 120_000);
   expect(worker.child.exitCode).toBe(1);
   expect(worker.output()).toContain(`TEMPORAL_TLS_CLIENT_CERT_PATH is ${missing}, which does not exist`);
   expect([proxy.accepted, proxy.refused.length]).toEqual([acceptedBefore, refusedBefore]);
@@ -290,8 +251,8 @@ test('a profile of a TOML config file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) w
   );
   const profile = connectionEnv({ TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'tls-proxy' });
   const taskQueue = uniqueTaskQueue('tls-profile');
-  const worker = spawnWorker(workerEnv(profile, taskQueue));
-  await waitFor(worker, 'worker ready');
+  const worker = spawnWorker(workerEnv(profile, taskQueue), children);
+  await waitFor(worker, 'worker ready', 120_000);
 
   const cli = { ...profile, RUNBOOK_TASK_QUEUE: taskQueue };
   expect((await runStaging('maintenance-on', cli)).status).toBe('succeeded');

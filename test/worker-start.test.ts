@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -10,7 +10,7 @@ import { ALL_SEARCH_ATTRIBUTES } from '../common/search-attributes';
 import { checkHerokuAccount, checkSearchAttributes, StartupCheckError } from '../worker/startup-checks';
 import { PACKAGE_ROOT } from '../lib/paths';
 import { SealingKeys } from '../lib/sealing';
-import { RUNBOOK_BIN } from './support/cli';
+import { exited, killWorkers, spawnWorker, waitFor } from './support/worker-process';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
 
@@ -35,14 +35,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'worker-start-'));
 });
 
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid!, 'SIGKILL');
-      await exited(child);
-    }
-  }
-});
+afterEach(() => killWorkers(children));
 
 afterAll(async () => {
   await connection?.close();
@@ -67,46 +60,9 @@ function workerEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-interface Worker {
-  child: ChildProcess;
-  output: () => string;
-}
-
-function spawnWorker(env: NodeJS.ProcessEnv): Worker {
-  const child = spawn(process.execPath, [RUNBOOK_BIN, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  return { child, output: () => output };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-/** Waits (generously: the machine may be busy) for the worker to exit, or to print `line`; fails with its output. */
-async function waitFor(worker: Worker, what: 'exit' | string, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (
-      what === 'exit'
-        ? worker.child.exitCode !== null || worker.child.signalCode !== null
-        : worker.output().includes(what)
-    )
-      return;
-    if (what !== 'exit' && worker.child.exitCode !== null)
-      throw new Error(`the worker exited (${worker.child.exitCode}) before printing "${what}":\n${worker.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the worker neither exited nor printed "${what}" within ${timeoutMs / 1000} s:\n${worker.output()}`);
-}
-
 /** Runs a worker that must refuse to start; returns what it printed. */
 async function refusal(env: NodeJS.ProcessEnv): Promise<string> {
-  const worker = spawnWorker(env);
+  const worker = spawnWorker(env, children);
   await waitFor(worker, 'exit');
   await exited(worker.child);
   const output = worker.output();
@@ -171,7 +127,7 @@ test('with the right token on a namespace with the search attributes, the worker
   // Mid-rotation: a new key first, the old one kept after it.
   const [next, old] = [SealingKeys.generate(), SealingKeys.generate()];
   const keys = new SealingKeys([next.privateKey, old.privateKey]);
-  const worker = spawnWorker(workerEnv({ RUNBOOK_SEAL_KEYS: `${next.privateKey}, ${old.privateKey}` }));
+  const worker = spawnWorker(workerEnv({ RUNBOOK_SEAL_KEYS: `${next.privateKey}, ${old.privateKey}` }), children);
   await waitFor(worker, 'worker ready');
   expect(worker.output()).toContain(`"herokuAccount":"`);
   // The log says sealing is on and prints the public key CLI users need; never a private key.

@@ -190,20 +190,26 @@ export class RunbookHarness {
 
   /** Stops the file's polls first (they query through the worker), then everything the harness started. */
   /**
-   * A production disaster recovery of b016 (as alice unless `input` says otherwise), once its plan waits for
-   * approval. Its handle goes onto `started`, for the file's clean-up.
+   * A production disaster recovery of b016 (unverified, claiming to be alice, unless `input` or `as` say
+   * otherwise), once its plan waits for approval. Its handle goes onto `started`, for the file's clean-up.
    */
   async recoveryAwaitingApproval(
     started: WorkflowHandle[],
     input: Partial<RunbookInput<'disaster-recovery'>> = {},
+    options: { as?: PersonName } = {},
   ): Promise<{ handle: WorkflowHandle; approval: ApprovalState }> {
-    const handle = await this.start('disaster-recovery', {
-      environment: 'production',
-      backup: 'b016',
-      operator: 'alice',
-      timing: { heartbeatTimeoutSeconds: 5 },
-      ...input,
-    } as RunbookInput<'disaster-recovery'>);
+    const handle = await this.start(
+      'disaster-recovery',
+      {
+        environment: 'production',
+        backup: 'b016',
+        ...(!options.as && { operator: 'alice' }),
+        timing: { heartbeatTimeoutSeconds: 5 },
+        ...input,
+      } as RunbookInput<'disaster-recovery'>,
+      undefined,
+      options,
+    );
     started.push(handle);
     const approval = await until(
       () => handle.query(approvalQuery),
