@@ -68,6 +68,11 @@ export function hashPlan(plan: DisasterRecoveryPlan): string {
 /** The disaster-recovery plan from live reads (and an earlier run's checkpoint), with its hash. */
 export function disasterRecoveryActivities(reads: PlanningReads) {
   return {
+    /** A step runbook's plan hash (its text's sha256, as the disaster-recovery plan's): made here, kept in history. */
+    async hashPlanText({ text }: { text: string }): Promise<string> {
+      return createHash('sha256').update(text).digest('hex').slice(0, 16);
+    },
+
     async planDisasterRecovery(request: PlanRequest): Promise<HashedPlan> {
       const { target, checkpoint } = request;
       const settings = target.disasterRecovery;

@@ -16,6 +16,8 @@ import {
 } from '../lib/temporal-connection';
 import { PACKAGE_ROOT } from '../lib/paths';
 import { runCli } from './support/cli';
+import { SealingKeys } from '../lib/sealing';
+import { SEED_PEOPLE } from '../simulator';
 import { exited, killWorkers, spawnWorker, waitFor, type WorkerProcess } from './support/worker-process';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
@@ -31,6 +33,7 @@ let proxy: TlsProxy;
 let sim: TestSimulator;
 /** Every worker process this file starts: killed by PID after each test, whatever happened. */
 const children: ChildProcess[] = [];
+const sealing = SealingKeys.generate();
 
 beforeAll(async () => {
   if (!existsSync(path.join(PACKAGE_ROOT, 'dist', 'worker', 'main.js')))
@@ -95,7 +98,8 @@ function workerEnv(connection: NodeJS.ProcessEnv, taskQueue: string): NodeJS.Pro
     HEROKU_API_KEY: sim.token,
     RUNBOOK_AUDIT_DB: path.join(dir, `audit-${randomUUID()}.db`),
     RUNBOOK_LOG_LEVEL: 'info',
-    RUNBOOK_SECRETS_KEY: '',
+    // The worker opens the identity proofs the CLI (below, as alice) seals to its public key.
+    RUNBOOK_SEAL_KEYS: sealing.privateKey,
     // Other test files run runbooks on the same apps in the same namespace: this file's locks are its own.
     RUNBOOK_LOCK_PREFIX: `app-lock-${randomUUID().slice(0, 8)}`,
   };
@@ -114,7 +118,13 @@ async function stopWorker(worker: WorkerProcess): Promise<void> {
 async function runStaging(runbook: string, env: NodeJS.ProcessEnv): Promise<{ workflowId: string; status: string }> {
   const { code, stdout, stderr } = await runCli(
     ['run', runbook, '--env', 'staging', '--reason', 'tls test', '--json'],
-    env,
+    {
+      ...env,
+      // Who runs it: the simulator's alice, proven with her own login.
+      HEROKU_API_URL: sim.url,
+      HEROKU_API_KEY: SEED_PEOPLE.alice.token,
+      RUNBOOK_SEAL_PUBLIC_KEY: sealing.publicKey,
+    },
   );
   expect({ code, stderr }).toEqual({ code: 0, stderr: expect.any(String) });
   return JSON.parse(stdout) as { workflowId: string; status: string };

@@ -71,9 +71,13 @@ export class ApprovalGate {
   private need: ApprovalNeed | null = null;
 
   /** Registered first thing in the run, so the `approval` query and early messages always find a handler. */
-  constructor(private readonly run: ApprovalHost) {
+  constructor(
+    private readonly run: ApprovalHost,
+    /** A runbook that may ask for approval once its plan is known starts "planning"; others "not-required". */
+    mayAsk: boolean,
+  ) {
     this.state = {
-      status: 'not-required',
+      status: mayAsk ? 'planning' : 'not-required',
       requester: describePerson(run.requester),
       requesterVerified: run.requester.verified,
       required: false,

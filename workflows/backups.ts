@@ -25,7 +25,7 @@ import {
 } from '../common/inputs';
 import type { StepHandle } from '../common/progress';
 import { reads, watchers, type WatchTiming } from './activities';
-import { resolveTargetStep, runbook, stepPlan, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 
 export interface TransferWait {
   /** The app whose transfers list holds it (the database's owner). */
@@ -248,13 +248,10 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
       step.detail(describeTransfer(found));
       return found;
     });
-    await run.seekApproval(
-      'restore-backup',
-      stepPlan(run, target, [
-        `Restore ${describeTransfer(backup)}`,
-        `into ${database.attachment}_URL (${database.addonName}): its current data is replaced`,
-      ]),
-    );
+    await run.seekApproval('restore-backup', [
+      `Restore ${describeTransfer(backup)}`,
+      `into ${database.attachment}_URL (${database.addonName}): its current data is replaced`,
+    ]);
     const restore = await run.step('restore', async (step) => {
       const started = await restoreOnce(run, database, backup.name, parsed.timing);
       let stopped = 'did not complete';

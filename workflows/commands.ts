@@ -5,7 +5,7 @@ import { describeDuration } from '../common/durations';
 import { FailureTypes } from '../common/errors';
 import type { RebuildSearchIndexInput, RunCommandInput } from '../common/inputs';
 import { watchers } from './activities';
-import { resolveTargetStep, runbook, stepPlan, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 import type { StepHandle } from '../common/progress';
 
 /** `heroku run:detached -- <command>`, waited for: fails with the exit status and last lines if it fails. */
@@ -13,12 +13,9 @@ export async function runCommand(input: RunCommandInput): Promise<RunCommandResu
   return runbook('run-command', input, async (run, parsed) => {
     declare(run);
     const target = await resolveTargetStep(run, parsed);
-    await run.seekApproval(
-      'run-command',
-      stepPlan(run, target, [
-        `Run \`${parsed.command}\` in a detached one-off dyno (it may change anything the app can)`,
-      ]),
-    );
+    await run.seekApproval('run-command', [
+      `Run \`${parsed.command}\` in a detached one-off dyno (it may change anything the app can)`,
+    ]);
     return runOneOff(run, target, parsed.command, timeoutSeconds(parsed), parsed.timing);
   });
 }

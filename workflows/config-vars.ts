@@ -2,7 +2,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import { describeConfigChange, type ConfigVarChange, type ConfigVarsResult } from '../common/config-vars';
 import type { SetConfigVarsInput, UnsetConfigVarsInput } from '../common/inputs';
 import { reads } from './activities';
-import { resolveTargetStep, runbook, stepPlan, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 
 /**
  * `heroku config:set`, without the values ever passing through Temporal in the clear: they arrive sealed (the CLI
@@ -29,13 +29,10 @@ export async function setConfigVars(input: SetConfigVarsInput): Promise<ConfigVa
       return finish(run, target, rest.reason, { set: [], unchanged, removed: [], absent: [], release: null });
     }
     // Replacing a value the app has (a SECRET_KEY rotation) is what needs a second person; adding a var is not.
-    await run.seekApproval(
-      replacing.length > 0 ? 'set-config-vars:replace' : 'set-config-vars',
-      stepPlan(run, target, [
-        `Set ${toSet.join(', ')} (a release and a restart; values are sealed and not shown)`,
-        replacing.length > 0 ? `Replaces the current value of ${replacing.join(', ')}` : 'Adds new vars only',
-      ]),
-    );
+    await run.seekApproval(replacing.length > 0 ? 'set-config-vars:replace' : 'set-config-vars', [
+      `Set ${toSet.join(', ')} (a release and a restart; values are sealed and not shown)`,
+      replacing.length > 0 ? `Replaces the current value of ${replacing.join(', ')}` : 'Adds new vars only',
+    ]);
     const change = await run.step('apply', async (step) => {
       const { release } = await run.change(
         'applyConfigVars',
@@ -72,10 +69,7 @@ export async function unsetConfigVars(input: UnsetConfigVarsInput): Promise<Conf
       run.skip('apply', `${absent.join(', ')} not set`);
       return finish(run, target, rest.reason, { set: [], unchanged: [], removed: [], absent, release: null });
     }
-    await run.seekApproval(
-      'unset-config-vars',
-      stepPlan(run, target, [`Remove ${present.join(', ')} (a release and a restart)`]),
-    );
+    await run.seekApproval('unset-config-vars', [`Remove ${present.join(', ')} (a release and a restart)`]);
     const change = await run.step('apply', async (step) => {
       const { release } = await run.change(
         'removeConfigVars',

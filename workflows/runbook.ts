@@ -24,7 +24,6 @@ import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../common/runb
 import { Approver, Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
 import { describeIssues } from '../common/validation';
 import { workflowIdProblem } from '../common/workflow-ids';
-import { planHash } from '../common/plan-hash';
 import { changes, identity, reads, records, starters, type StartActivityName, type WatchTiming } from './activities';
 import { AppLockClaim, type LockBreak, type LockWait } from './app-lock';
 import { ApprovalGate, type OfferedPlan } from './approval';
@@ -77,7 +76,7 @@ export class RunbookRun {
 
   constructor(readonly name: RunbookId) {
     setHandler(progressQuery, () => this.progress(), { description: 'The steps of this runbook and how far it got' });
-    this.approvals = new ApprovalGate(this);
+    this.approvals = new ApprovalGate(this, (RUNBOOKS[name] as RunbookDefinition).approvalPoint === true);
     setHandler(cancelUpdate, (request) => this.cancelRequested(request), {
       description: 'Put who cancels on the record: { proof, reason? } (`runbook cancel` sends it, then cancels)',
     });
@@ -167,7 +166,7 @@ export class RunbookRun {
    * plan waits for verified approvers; else the step is skipped. Refused, rejected or timed out: the run fails,
    * nothing changed.
    */
-  async seekApproval(subject: string, offered: OfferedPlan): Promise<ApprovalDecision | null> {
+  async seekApproval(subject: string, planLines: string[]): Promise<ApprovalDecision | null> {
     const need = this.approvalNeed(subject);
     if (need.needed === 0) {
       this.approvals.notRequired();
@@ -176,6 +175,7 @@ export class RunbookRun {
     }
     this.approvals.expect();
     return this.step('approval', async (step) => {
+      const offered = await this.stepPlan(planLines);
       step.detail(
         `plan ${offered.hash} waits for ${need.needed} verified approver${need.needed === 1 ? '' : 's'} (${need.ruleText}; not ${this.operator}): \`runbook approve ${workflowInfo().workflowId}\``,
       );
@@ -183,6 +183,21 @@ export class RunbookRun {
       this.stopIfLockBroken('go on after approval');
       return this.settleDecision(made, need.timeoutMinutes, step);
     });
+  }
+
+  /**
+   * A step runbook's plan as an approver reads it — the runbook, where, who asks, what it will do — and its hash,
+   * made by an activity (sha256, as the disaster-recovery plan's): kept in the history, it is the same on replay.
+   */
+  private async stepPlan(lines: string[]): Promise<OfferedPlan> {
+    const target = this.target!;
+    const text = [
+      `${this.name} on ${target.app}${target.environment ? ` (${target.environment})` : ''}, requested by ${this.operator}`,
+      ...lines.map((line) => `  ${line}`),
+      `  Run: ${workflowInfo().workflowId}`,
+    ].join('\n');
+    const hash = await reads.hashPlanText({ text });
+    return { hash, text: `${text}\n  Plan hash: ${hash}` };
   }
 
   /** Records an approval decision and fails the run unless it approved. */
@@ -640,21 +655,10 @@ function outcomeOf(err: unknown): string {
   return 'failed';
 }
 
-/** A plan for a runbook that has no plan of its own: what was asked, by whom, where. */
-function describeLaunch(run: RunbookRun, target: ResolvedTarget, input: object): OfferedPlan {
+/** What a runbook that has no plan of its own was asked to do, as plan lines. */
+function describeLaunch(input: object): string[] {
   const asked = JSON.stringify(redactInput({ ...input, proof: undefined }));
-  return stepPlan(run, target, [`Input: ${clip(asked, 1500)}`]);
-}
-
-/** A step runbook's plan as an approver reads it, and its hash: the runbook, where, who asks, what it will do. */
-export function stepPlan(run: RunbookRun, target: ResolvedTarget, lines: string[]): OfferedPlan {
-  const text = [
-    `${run.name} on ${target.app}${target.environment ? ` (${target.environment})` : ''}, requested by ${run.operator}`,
-    ...lines.map((line) => `  ${line}`),
-    `  Run: ${workflowInfo().workflowId}`,
-  ].join('\n');
-  const hash = planHash(text);
-  return { hash, text: `${text}\n  Plan hash: ${hash}` };
+  return [`Input: ${clip(asked, 1500)}`];
 }
 
 /** The message of the failure at the bottom of the chain: the one that says what went wrong. */
@@ -701,7 +705,7 @@ export async function resolveTargetStep(
     !(RUNBOOKS[run.name] as RunbookDefinition).approvalPoint &&
     run.approvalNeed(run.name).needed > 0
   ) {
-    await run.seekApproval(run.name, describeLaunch(run, target, input));
+    await run.seekApproval(run.name, describeLaunch(input));
   }
   return target;
 }
