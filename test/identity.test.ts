@@ -185,6 +185,13 @@ test('a start from the Temporal UI is recorded unverified and needs two verified
   const { handle, approval } = await recoveryAwaitingApproval({ operator: 'alice' });
   expect(approval).toMatchObject({ requester: 'unverified (claims: alice)', requesterVerified: false, needed: 2 });
   expect((await handle.query(progressQuery)).operator).toBe('unverified (claims: alice)');
+  // The Temporal UI's "User Metadata" tab says so too, and how to approve from the UI.
+  const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+  expect(metadata.currentDetails).toMatch(/requested by unverified \(claims: alice\)/);
+  expect(metadata.currentDetails).toMatch(/Needs 2 verified approvers/);
+  expect(metadata.currentDetails).toContain(
+    `runbook proof approve ${handle.workflowId} --plan-hash ${approval.planHash}`,
+  );
 
   // An unproven Signal (what the UI sends without `runbook proof`) is refused and recorded.
   await handle.signal(approveSignal, { approver: 'bob', planHash: approval.planHash! });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { describeRule, describeStanding, satisfies, type PersonRule, type ResolvedAccess } from '../common/access';
 import type {
   ApprovalDecision,
@@ -155,13 +155,38 @@ export class ApprovalGate {
       decision: null,
       drift,
     } satisfies Partial<ApprovalState>);
+    this.showInUi();
     const decided = await condition(
       () => this.state.decision !== null || this.run.lockBroken !== null,
       Math.max(1, Math.round(need.timeoutMinutes * 60_000)),
     );
-    if (this.state.decision) return this.state.decision;
     if (!decided) this.state.status = 'timed-out';
+    this.showInUi();
+    if (this.state.decision) return this.state.decision;
     return null;
+  }
+
+  /**
+   * The Temporal UI's current details (its "User Metadata" tab): who asked, whether that is verified, what the plan
+   * waits for and how to approve it — or how the approval ended.
+   */
+  private showInUi(): void {
+    const { state } = this;
+    const wid = workflowInfo().workflowId;
+    if (state.status === 'waiting') {
+      setCurrentDetails(
+        [
+          `**Waiting for approval** of plan \`${state.planHash}\`, requested by ${state.requester}.`,
+          `Needs ${state.needed} verified approver${state.needed === 1 ? '' : 's'}: ${state.approvers}. Approved so far: ${state.approvals.map((a) => a.by).join(', ') || 'nobody'}.`,
+          `Approve with \`runbook approve ${wid}\`, or Send an Update \`approve\` with \`{"planHash": "${state.planHash}", "proof": "…"}\`, the proof from \`runbook proof approve ${wid} --plan-hash ${state.planHash}\`.`,
+          ...(state.refused.length ? [`Last refused: ${state.refused.at(-1)!.by}: ${state.refused.at(-1)!.why}`] : []),
+        ].join('\n\n'),
+      );
+    } else if (state.decision) {
+      setCurrentDetails(`Plan \`${state.decision.planHash}\` ${state.decision.decision} by ${state.decision.by}.`);
+    } else if (state.status === 'timed-out') {
+      setCurrentDetails(`Plan \`${state.planHash}\` was not approved in time; nothing was changed.`);
+    }
   }
 
   /** An approval needs reading again (the plan drifted): back to planning until the new plan is offered. */
@@ -195,6 +220,7 @@ export class ApprovalGate {
       this.check(this.whyNotApprove(request));
       const reason = request?.reason?.trim() ? clip(request.reason.trim(), 500) : null;
       this.state.approvals.push({ by: person.email, reason, at: new Date().toISOString() });
+      this.showInUi();
       const remaining = need.needed - this.state.approvals.length;
       if (remaining > 0) {
         void this.run.auditSoon(
@@ -322,6 +348,7 @@ export class ApprovalGate {
     const refusal = { by, why, at: new Date().toISOString() };
     // The most recent 50: a flood of refused messages must not make the query's answer unbounded.
     this.state.refused = [...this.state.refused, refusal].slice(-50);
+    this.showInUi();
     await this.run.auditSoon('approval', `${what} ${sender} refused: ${why}`, { refused: refusal }, { actor: by });
     throw ApplicationFailure.create({
       type: FailureTypes.ApprovalRefused,
