@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROOF_LIFETIME_SECONDS, proofSealName, type IdentityProof, type ProofAction } from '../common/identity';
+import { herokuApiUrl } from '../lib/heroku-api-url';
 import { Sealer } from '../lib/sealing';
 
 /**
@@ -12,10 +13,8 @@ import { Sealer } from '../lib/sealing';
  */
 export class IdentityError extends Error {}
 
-export const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com';
-
 /** The person's Heroku login: HEROKU_API_KEY, else the password of ~/.netrc's `machine api.heroku.com`. */
-export function herokuLogin(env: NodeJS.ProcessEnv = process.env, apiUrl = herokuApiUrl(env)): string {
+export function herokuLogin(env: NodeJS.ProcessEnv = process.env, apiUrl = apiBase(env)): string {
   const fromEnv = env.HEROKU_API_KEY?.trim();
   if (fromEnv) return fromEnv;
   const host = new URL(apiUrl).hostname;
@@ -25,10 +24,6 @@ export function herokuLogin(env: NodeJS.ProcessEnv = process.env, apiUrl = herok
   throw new IdentityError(
     'No Heroku login to prove who you are: set HEROKU_API_KEY to your own Heroku token (`heroku auth:token`), or log in with `heroku login` (it writes ~/.netrc). Runs and approvals are recorded under the Heroku account it proves.',
   );
-}
-
-export function herokuApiUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/$/, '');
 }
 
 /** `machine <host> … password <token>` entries of ~/.netrc (or $NETRC), by host. */
@@ -51,6 +46,11 @@ function readNetrc(env: NodeJS.ProcessEnv): Record<string, string> {
   return entries;
 }
 
+/** The API's base, without a trailing slash (the CLI joins paths to it). */
+function apiBase(env: NodeJS.ProcessEnv): string {
+  return herokuApiUrl(env).replace(/\/$/, '');
+}
+
 /** Makes proofs for one person (their login) and one worker (its public key). */
 export class IdentityProver {
   constructor(
@@ -60,7 +60,7 @@ export class IdentityProver {
   ) {}
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env): IdentityProver {
-    const apiUrl = herokuApiUrl(env);
+    const apiUrl = apiBase(env);
     return new IdentityProver(herokuLogin(env, apiUrl), Sealer.fromEnv(env), apiUrl);
   }
 

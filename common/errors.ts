@@ -55,6 +55,12 @@ export const FailureTypes = {
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
 
+/** The message of the failure at the bottom of the chain: the one that says what went wrong. */
+export function rootMessage(err: unknown): string {
+  const root = causeChain(err).at(-1) as { message?: string } | undefined;
+  return root?.message ?? String(err);
+}
+
 /** An error and the causes under it, outermost first (Temporal wraps an activity's failure in an ActivityFailure). */
 export function causeChain(err: unknown): unknown[] {
   const chain: unknown[] = [];

@@ -155,6 +155,24 @@ test('a proof replayed from history, an expired one, and ones bound to another r
   ]);
   expect(tokens.length).toBeGreaterThanOrEqual(2); // the start's and bob's
   for (const token of tokens) expect(await accountStatus(token)).toBe(401);
+
+  // The start's proof, copied from that history into a new run under the same workflow ID (as `temporal workflow
+  // start --workflow-id … --input …` would): it opens (same run ID, action and runbook) but its token is revoked.
+  const [startProof] = proofsIn(await first.handle.fetchHistory());
+  const replayedStart = await files.harness.client.workflow.start('disasterRecovery', {
+    args: [{ environment: 'production', backup: 'b016', proof: startProof }],
+    taskQueue: files.harness.taskQueue,
+    workflowId: first.handle.workflowId,
+  });
+  started.push(replayedStart);
+  const refusedStart = await waitForRunbook(replayedStart);
+  expect(refusedStart.status === 'failed' && refusedStart.error).toMatchObject({
+    type: 'ProofRefused',
+    message: expect.stringMatching(
+      /^The start's identity proof was refused: Heroku no longer accepts the identity proof's token .*Nothing was changed/,
+    ),
+  });
+  expect((await replayedStart.describe()).searchAttributes.RunbookOutcome).toEqual(['refused']);
 });
 
 test('restore-backup on production does not restore without a second verified person', async () => {

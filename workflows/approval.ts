@@ -7,7 +7,7 @@ import type {
   DisasterRecoveryPlan,
   RejectRequest,
 } from '../common/disaster-recovery';
-import { causeChain, FailureTypes } from '../common/errors';
+import { FailureTypes, rootMessage } from '../common/errors';
 import { describePerson, samePerson, type Person } from '../common/identity';
 import { approvalQuery, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../common/messages';
 import { clip } from '../common/redact';
@@ -37,10 +37,7 @@ export interface ApprovalNeed {
   timeoutMinutes: number;
 }
 
-class Refusal extends Error {
-  /** The verified email of who sent the refused message, once its proof verified. */
-  by: string | null = null;
-}
+class Refusal extends Error {}
 
 /** What the gate needs of its run (workflows/runbook.ts implements it). */
 export interface ApprovalHost {
@@ -213,7 +210,7 @@ export class ApprovalGate {
           `${person.email} requested this run and cannot approve it: approval must come from a second person (four-eyes rule)`,
         );
       }
-      if (this.state.approvals.some((given) => samePerson(unverifiedFree(given.by), person))) {
+      if (this.state.approvals.some((given) => samePerson({ verified: true, email: given.by }, person))) {
         throw new Refusal(`${person.email} has approved this plan already: it needs ${need.needed} different people`);
       }
       await this.checkStanding(person, need.rule, need.what);
@@ -284,7 +281,7 @@ export class ApprovalGate {
     try {
       return await this.run.verifyProof(proof, action, subject);
     } catch (err) {
-      throw new Refusal(messageOf(err));
+      throw new Refusal(rootMessage(err));
     }
   }
 
@@ -376,13 +373,4 @@ export class ApprovalGate {
     this.state.status = decision;
     return made;
   }
-}
-
-function unverifiedFree(email: string): Person {
-  return { verified: true, email };
-}
-
-function messageOf(err: unknown): string {
-  const root = causeChain(err).at(-1) as { message?: string } | undefined;
-  return root?.message ?? String(err);
 }

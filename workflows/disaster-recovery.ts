@@ -1,5 +1,4 @@
 import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import { describeRule } from '../common/access';
 import { describeSchedule, formatBytes } from '../common/backups';
 import type {
   ApprovalDecision,
@@ -11,7 +10,7 @@ import type {
 import { formatPlan } from '../common/disaster-recovery';
 import { describeDuration } from '../common/durations';
 import type { ResolvedTarget } from '../common/environments';
-import { FailureTypes } from '../common/errors';
+import { FailureTypes, rootMessage } from '../common/errors';
 import { describeFormation } from '../common/formation';
 import type { DisasterRecoveryInput } from '../common/inputs';
 import { checkpointQuery } from '../common/messages';
@@ -19,7 +18,7 @@ import { RECOVERY_STEPS } from '../common/recovery-steps';
 import { reads } from './activities';
 import type { ApprovalGate } from './approval';
 import { RecoveryExecution } from './recovery-execution';
-import { resolveTargetStep, rootMessage, runbook, type CheckedInput, type RunbookRun } from './runbook';
+import { resolveTargetStep, runbook, type CheckedInput, type RunbookRun } from './runbook';
 
 type PlanRequest = Parameters<typeof reads.planDisasterRecovery>[0];
 
@@ -170,9 +169,8 @@ async function approve(
   const timeoutMinutes = input.approvalTimeoutMinutes ?? settings.approval.timeoutMinutes;
   // A second person where the environment requires one and the plan still replaces data; one more (or one at all)
   // where the requester is unverified and the rules need a verified one.
-  const need = run.approvalNeed('disaster-recovery', timeoutMinutes);
   const secondPerson = settings.approval.required && planned.plan.destructive;
-  const needed = (secondPerson ? 1 : 0) + (need.needed - (need.secondPerson ? 1 : 0));
+  const need = run.approvalNeed('disaster-recovery', { timeoutMinutes, secondPerson });
   if (!secondPerson && planned.plan.destructive && input.confirm !== target.app) {
     throw ApplicationFailure.create({
       type: FailureTypes.InvalidRunbookInput,
@@ -180,7 +178,7 @@ async function approve(
       message: `Restoring replaces ${target.app}'s database: confirm with the app name (--confirm ${target.app}), not ${input.confirm === undefined ? 'nothing' : `"${input.confirm}"`}. Nothing was changed.`,
     });
   }
-  if (needed === 0) {
+  if (need.needed === 0) {
     const why = settings.approval.required
       ? 'nothing destructive left to do (the restore is done)'
       : `not required for ${target.environment ?? target.app}; confirmed with the app name`;
@@ -189,26 +187,16 @@ async function approve(
     run.skip('drift-check', 'no approval to check against');
     return { hashed: planned, decision: null };
   }
-  const rule = secondPerson ? target.access.approval.approvers : target.access.change;
-  const approvalNeed = {
-    needed,
-    rule,
-    ruleText: describeRule(rule, target.app, target.access.team),
-    what: secondPerson
-      ? `approving disaster-recovery on ${target.environment ?? target.app}`
-      : `vouching for an unverified requester on ${target.environment ?? target.app}`,
-    timeoutMinutes,
-  };
   let hashed = planned;
   let drift: string | null = null;
   for (;;) {
     const decision = await run.step('approval', async (step) => {
       step.detail(
-        `plan ${hashed.hash} waits for ${needed === 1 ? 'a verified second person' : `${needed} verified people`} (${approvalNeed.ruleText}; not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``,
+        `plan ${hashed.hash} waits for ${need.needed === 1 ? 'a verified second person' : `${need.needed} verified people`} (${need.ruleText}; not ${run.operator}) for ${describeDuration(Math.round(timeoutMinutes * 60))}: \`runbook approve ${workflowInfo().workflowId}\``,
       );
       const made = await gate.awaitDecision(
         { hash: hashed.hash, text: formatPlan(hashed.plan, hashed.hash), plan: hashed.plan },
-        approvalNeed,
+        need,
         drift,
       );
       run.stopIfLockBroken('go on after approval');

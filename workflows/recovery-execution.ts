@@ -8,7 +8,7 @@ import {
 } from '../common/backups';
 import type { AppLeftState, DisasterRecoveryPlan, PlannedStep, RecoveryCheckpoint } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
-import { FailureTypes } from '../common/errors';
+import { FailureTypes, rootMessage } from '../common/errors';
 import { describeFormation, type ProcessFormation } from '../common/formation';
 import { isInMaintenance } from '../common/maintenance';
 import type { StepHandle } from '../common/progress';
@@ -23,7 +23,7 @@ import {
 import { reads, type WatchTiming } from './activities';
 import { cancelOwnTransfer, captureOnce, restoreOnce, setSchedule, waitForTransfer } from './backups';
 import { runDetached } from './commands';
-import { rootMessage, type RunbookRun } from './runbook';
+import type { RunbookRun } from './runbook';
 
 export interface ExecutionTiming extends WatchTiming {
   commandTimeoutSeconds?: number;

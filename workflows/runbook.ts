@@ -16,7 +16,7 @@ import type { ApprovalDecision, CancelRequest } from '../common/disaster-recover
 import type { ResolvedTarget } from '../common/environments';
 import { describePerson, unverified, type Person, type ProofAction } from '../common/identity';
 import { describeDuration } from '../common/durations';
-import { causeChain, FailureTypes } from '../common/errors';
+import { causeChain, FailureTypes, rootMessage } from '../common/errors';
 import { cancelUpdate, progressQuery } from '../common/messages';
 import type { RunbookProgress, RunStatus, StepHandle, StepState } from '../common/progress';
 import { clip, describeRejectedInput, redactInput } from '../common/redact';
@@ -26,7 +26,7 @@ import { describeIssues } from '../common/validation';
 import { workflowIdProblem } from '../common/workflow-ids';
 import { changes, identity, reads, records, starters, type StartActivityName, type WatchTiming } from './activities';
 import { AppLockClaim, type LockBreak, type LockWait } from './app-lock';
-import { ApprovalGate, type OfferedPlan } from './approval';
+import { ApprovalGate, type ApprovalNeed, type OfferedPlan } from './approval';
 
 /** What the UI shows when a run was started without saying who started it (the Temporal UI sends no identity). */
 export const UNKNOWN_OPERATOR = 'unknown';
@@ -76,7 +76,7 @@ export class RunbookRun {
 
   constructor(readonly name: RunbookId) {
     setHandler(progressQuery, () => this.progress(), { description: 'The steps of this runbook and how far it got' });
-    this.approvals = new ApprovalGate(this, (RUNBOOKS[name] as RunbookDefinition).approvalPoint === true);
+    this.approvals = new ApprovalGate(this, this.approvalPoint);
     setHandler(cancelUpdate, (request) => this.cancelRequested(request), {
       description: 'Put who cancels on the record: { proof, reason? } (`runbook cancel` sends it, then cancels)',
     });
@@ -145,19 +145,25 @@ export class RunbookRun {
    * How many verified people must approve a plan about `subject` (a runbook, or set-config-vars:replace), and who:
    * a second person where the environment's rules ask for one, and one more where the requester is unverified.
    */
-  approvalNeed(subject: string, timeoutMinutes?: number) {
+  approvalNeed(
+    subject: string,
+    options: {
+      timeoutMinutes?: number;
+      /** Whether a second person must approve, where the runbook decides it (disaster recovery: its own setting). */
+      secondPerson?: boolean;
+    } = {},
+  ): ApprovalNeed {
     const access = this.target!.access;
-    const secondPerson = access.approval.runbooks.includes(subject);
+    const secondPerson = options.secondPerson ?? access.approval.runbooks.includes(subject);
     const needed = (secondPerson ? 1 : 0) + (this.vouchNeeded ? 1 : 0);
     const rule = secondPerson ? access.approval.approvers : access.change;
     const where = this.target!.environment ?? this.target!.app;
     return {
       needed,
-      secondPerson,
       rule,
       ruleText: describeRule(rule, this.target!.app, access.team),
       what: secondPerson ? `approving ${subject} on ${where}` : `vouching for an unverified requester on ${where}`,
-      timeoutMinutes: timeoutMinutes ?? access.approval.timeoutMinutes,
+      timeoutMinutes: options.timeoutMinutes ?? access.approval.timeoutMinutes,
     };
   }
 
@@ -270,6 +276,11 @@ export class RunbookRun {
       steps: this.steps.map((step) => ({ ...step })),
       leftState: this.left,
     };
+  }
+
+  /** Whether this runbook asks for approval itself once its plan is known (else an unverified run is vouched for). */
+  get approvalPoint(): boolean {
+    return (RUNBOOKS[this.name] as RunbookDefinition).approvalPoint === true;
   }
 
   /** Whether this runbook changes apps (and so takes the app's lock). */
@@ -657,14 +668,8 @@ function outcomeOf(err: unknown): string {
 
 /** What a runbook that has no plan of its own was asked to do, as plan lines. */
 function describeLaunch(input: object): string[] {
-  const asked = JSON.stringify(redactInput({ ...input, proof: undefined }));
+  const asked = JSON.stringify(redactInput(input));
   return [`Input: ${clip(asked, 1500)}`];
-}
-
-/** The message of the failure at the bottom of the chain: the one that says what went wrong. */
-export function rootMessage(err: unknown): string {
-  const root = causeChain(err).at(-1) as { message?: string } | undefined;
-  return root?.message ?? String(err);
 }
 
 /**
@@ -700,11 +705,7 @@ export async function resolveTargetStep(
   }
   // A runbook with no approval point of its own, started by someone unverified where the rules need a verified
   // requester: a verified person vouches for the run before it changes anything.
-  if (
-    run.mutating &&
-    !(RUNBOOKS[run.name] as RunbookDefinition).approvalPoint &&
-    run.approvalNeed(run.name).needed > 0
-  ) {
+  if (run.mutating && !run.approvalPoint && run.approvalNeed(run.name).needed > 0) {
     await run.seekApproval(run.name, describeLaunch(input));
   }
   return target;

@@ -1,3 +1,5 @@
+import { herokuApiUrl } from '../../lib/heroku-api-url';
+
 /** Where the Heroku APIs are and the token to use: from the worker's environment. */
 export interface HerokuConnection {
   /** Platform API base URL (HEROKU_API_URL; the simulator's URL in tests and the demo). */
@@ -8,7 +10,6 @@ export interface HerokuConnection {
   apiKey: string;
 }
 
-export const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com';
 export const DEFAULT_HEROKU_DATA_API_URL = 'https://api.data.heroku.com';
 
 export class MissingApiKeyError extends Error {
@@ -24,7 +25,7 @@ export function herokuConnectionFromEnv(env: NodeJS.ProcessEnv = process.env): H
   const apiKey = env.HEROKU_API_KEY?.trim();
   if (!apiKey) throw new MissingApiKeyError();
   return {
-    apiUrl: env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL,
+    apiUrl: herokuApiUrl(env),
     dataApiUrl: env.HEROKU_DATA_API_URL || DEFAULT_HEROKU_DATA_API_URL,
     apiKey,
   };
