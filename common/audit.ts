@@ -5,10 +5,20 @@
  * - approval: a plan offered, approved, rejected, or an approval refused;
  * - compensation: what a failed run undid, and how it left the app;
  * - notice: something the run noticed and did not do (a stray lock release, its lock broken from outside);
- * - ended: the end of a run that ended in Temporal without writing one (terminated, timed out), recorded later.
+ * - ended: the end of a run that ended in Temporal without writing one (terminated, timed out), recorded later;
+ * - outside-change: a change to an app the engine did not make (a `heroku config:set` by hand), found on Heroku.
  */
 export type AuditEvent =
-  'started' | 'intent' | 'change' | 'approval' | 'compensation' | 'notice' | 'succeeded' | 'failed' | 'ended';
+  | 'started'
+  | 'intent'
+  | 'change'
+  | 'approval'
+  | 'compensation'
+  | 'notice'
+  | 'succeeded'
+  | 'failed'
+  | 'ended'
+  | 'outside-change';
 
 /** The events that end a run's trail. */
 export const END_EVENTS: readonly AuditEvent[] = ['succeeded', 'failed', 'ended'];

@@ -31,10 +31,22 @@ function formatEntry(entry: AuditEntry): string {
   return `${entry.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${entry.event.padEnd(9)}  ${entry.runbook}  ${where}  by ${entry.operator}\n    ${entry.summary}\n    ${entry.workflowId}`;
 }
 
-/** `runbook audit`: who did what, read from the audit trail (RUNBOOK_AUDIT_DB), not from Temporal's history. */
+/**
+ * `runbook audit`: the audit trail (RUNBOOK_AUDIT_DB), read without Temporal. Its subcommands each live in their
+ * own file; `runbook audit` alone (or `audit list`) lists records.
+ */
 export function auditCommand(): Command {
-  return new Command('audit')
-    .description("show the audit trail: who ran what on which app, and how it ended (kept beyond Temporal's retention)")
+  const audit = new Command('audit').description(
+    "the audit trail: who ran what on which app, and how it ended (kept beyond Temporal's retention)",
+  );
+  audit.addCommand(auditListCommand(), { isDefault: true });
+  return audit;
+}
+
+/** `runbook audit list`: the records themselves, newest first. */
+function auditListCommand(): Command {
+  return new Command('list')
+    .description('list audit records, newest first (the default of `runbook audit`)')
     .option('--app <name>', 'only this Heroku app')
     .option('--env <name>', 'only this environment')
     .option('--runbook <name>', 'only this runbook (e.g. maintenance-on)')
