@@ -2,6 +2,7 @@ import type { RunbookConfig } from '../common/environments';
 import { appOverviewActivities } from './app-overview';
 import { auditActivities } from './audit';
 import type { AuditLog } from '../lib/audit/audit-log';
+import type { AuditLogCopy } from '../lib/audit/log-copy';
 import type { HerokuConnection } from './heroku/connection';
 import { DataApi } from './heroku/data-api';
 import { PlatformApi } from './heroku/platform-api';
@@ -33,6 +34,8 @@ export interface ActivityDependencies {
   rateLimitPauseMs?: number;
   /** How long an audit write keeps trying before the run is told the trail is unavailable; default 20 s. */
   auditWriteTimeoutMs?: number;
+  /** Where each audit record is copied as a JSON line (the worker's pino logger, kept by the log drain). */
+  auditLogCopy?: AuditLogCopy;
   /** How waits for backups, restores and dynos poll (tests make them short). */
   polling?: PollingSettings;
 }
@@ -57,7 +60,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...oneOffDynoActivities(platform, deps.polling),
     ...appOverviewActivities(platform),
     ...identityActivities(deps.heroku, platform, deps.sealing),
-    ...auditActivities(deps.audit, deps.auditWriteTimeoutMs),
+    ...auditActivities(deps.audit, deps.auditWriteTimeoutMs, deps.auditLogCopy),
   };
 }
 

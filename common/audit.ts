@@ -44,3 +44,14 @@ export interface AuditEntry extends AuditRecord {
   /** When it was written (ISO 8601, UTC). */
   at: string;
 }
+
+/**
+ * Where a record sits in its store's hash chain: its position and hash. A run's result (and memo) carries the head
+ * after its last record, so the trail can be compared with what Temporal kept.
+ */
+export interface AuditHead {
+  position: number;
+  hash: string;
+  /** Which trail: the hash of its first record (several trails may share a Temporal namespace). */
+  chain: string;
+}

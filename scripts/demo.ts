@@ -223,7 +223,7 @@ async function main(): Promise<void> {
       .filter((effect) => effect.app === 'csis-reconasia-alfa');
     for (const effect of applied) console.log(`  ${describeEffect(effect)}`);
 
-    const audit = openAuditLog(AUDIT_DB);
+    const audit = openAuditLog(AUDIT_DB, { readOnly: true });
     try {
       console.log(
         `\nThe audit trail (${path.relative(process.cwd(), audit.location)}; \`runbook audit --app csis-reconasia-alfa\`):`,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { freePort } from './free-port';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { AuditSigner } from '../lib/audit/audit-keys';
 import { SqliteAuditLog } from '../lib/audit/sqlite-audit-log';
 import { SealingKeys } from '../lib/sealing';
 import { startRunbook, waitForRunbook } from '../client/launch';
@@ -193,7 +194,9 @@ async function main(): Promise<void> {
   execFileSync('bash', [temporalSh, 'start'], { env: temporalEnv, stdio: 'inherit' });
   const simulator = await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN });
   simulatorUrl = simulator.url;
-  const audit = new SqliteAuditLog(path.join(dir, 'audit.db'));
+  const audit = new SqliteAuditLog(path.join(dir, 'audit.db'), {
+    signer: new AuditSigner(AuditSigner.generate().privateKey),
+  });
   try {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     // Its own dev server: plain gRPC, whatever profile, TLS or API key the environment has for another cluster.

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { Client } from '@temporalio/client';
 import { Runtime } from '@temporalio/worker';
+import { AuditSigner } from '../lib/audit/audit-keys';
 import { openAuditLog } from '../lib/audit/open-audit-log';
 import { pollingFromEnv } from '../activities/backups';
 import { herokuConnectionFromEnv } from '../activities/heroku/connection';
@@ -35,7 +36,14 @@ export function workerCommand(): Command {
       // A refused token would fail every runbook at its first Heroku call: refuse to start instead.
       const account = await checkHerokuAccount(heroku);
       if (account.warning) logger.warn({ heroku: heroku.apiUrl }, account.warning);
-      const audit = openAuditLog();
+      // The worker alone signs the trail; verifiers hold its public key (RUNBOOK_AUDIT_PUBLIC_KEYS).
+      const auditKey = AuditSigner.fromEnv();
+      if (auditKey.created)
+        logger.warn(
+          { auditKeyFile: auditKey.source, auditPublicKey: auditKey.signer.publicKey },
+          `made a new audit signing key at ${auditKey.source} (its public key beside it, .pub): give the public key to whoever verifies the trail (RUNBOOK_AUDIT_PUBLIC_KEYS), and keep the private key as you keep RUNBOOK_SEAL_KEYS`,
+        );
+      const audit = openAuditLog(undefined, { signer: auditKey.signer });
       try {
         await audit.query({ limit: 1 });
       } catch (err) {
@@ -63,6 +71,7 @@ export function workerCommand(): Command {
             polling,
             rateLimitPauseMs,
             auditWriteTimeoutMs,
+            auditLogCopy: logger,
           },
         });
         // Runs that Temporal ended by itself (terminated, timed out) get their end in the trail from here.
@@ -76,6 +85,8 @@ export function workerCommand(): Command {
             namespace: settings.namespace,
             config: source,
             audit: audit.location,
+            // Public: verifiers trust records signed by it (`runbook audit verify`).
+            auditPublicKey: auditKey.signer.publicKey,
             // The public key is public: CLI users seal with it (RUNBOOK_SEAL_PUBLIC_KEY).
             sealedConfigValues: sealing
               ? `enabled (keys ${sealing.keyIds().join(', ')}): CLI users seal with RUNBOOK_SEAL_PUBLIC_KEY=${sealing.publicKey()}`

@@ -4,13 +4,15 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { ChangeActivities, ChangeActivityName } from '../activities';
-import type { AuditEvent } from '../common/audit';
+import type { AuditEvent, AuditHead } from '../common/audit';
 import { describeRule, describeStanding, satisfies, type ResolvedAccess } from '../common/access';
 import type { ApprovalDecision, CancelRequest } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
@@ -66,6 +68,8 @@ export class RunbookRun {
   private readonly usedProofs = new Set<string>();
   private cancelledBy: string | null = null;
   private seq = 0;
+  /** The trail's head after this run's newest record: what the run's result and memo name. */
+  auditHead: AuditHead | null = null;
   private target: ResolvedTarget | null = null;
   private readonly steps: StepState[] = [];
   private status: RunStatus = 'running';
@@ -400,7 +404,7 @@ export class RunbookRun {
     options: { actor?: string } = {},
   ): Promise<void> {
     const { workflowId, runId } = workflowInfo();
-    await records.recordAudit({
+    const head = await records.recordAudit({
       workflowId,
       runId,
       seq: this.seq++,
@@ -412,6 +416,8 @@ export class RunbookRun {
       summary,
       details,
     });
+    // An activity recorded before heads were returned gives nothing back (replay of an older history).
+    if (head && (!this.auditHead || head.position > this.auditHead.position)) this.auditHead = head;
   }
 
   /**
@@ -489,6 +495,14 @@ export class RunbookRun {
 
   finish(status: Exclude<RunStatus, 'running'>): void {
     this.status = status;
+  }
+
+  /**
+   * Puts the trail's head after this run's last record in the run's memo (its result carries it too, when it
+   * succeeds): while Temporal keeps the run, `runbook audit verify` can check the trail still reaches it.
+   */
+  publishAuditHead(): void {
+    if (this.auditHead && patched('audit-head-in-memo')) upsertMemo({ auditHead: this.auditHead });
   }
 
   /** Appends to the audit trail, or fails the run (AuditUnavailable) saying what that means for the app. */
@@ -592,7 +606,8 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
     run.finish('succeeded');
     upsertSearchAttributes([{ key: RunbookOutcome, value: 'succeeded' }]);
     await run.audit('succeeded', result.summary);
-    return result;
+    run.publishAuditHead();
+    return { ...result, ...(run.auditHead && { auditHead: run.auditHead }) };
   } catch (err) {
     await run.releaseLock();
     await run.settle();
@@ -610,6 +625,7 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
         { cancelled, ...(cancelled && { cancelledBy: run.cancellationBy }), ...(left && { left }) },
       ),
     ).catch(() => undefined);
+    run.publishAuditHead();
     throw err;
   }
 }

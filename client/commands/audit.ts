@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
+import { auditVerifyCommand } from './audit-verify';
 import type { AuditEntry } from '../../common/audit';
 
 interface AuditFlags {
@@ -40,6 +41,7 @@ export function auditCommand(): Command {
     "the audit trail: who ran what on which app, and how it ended (kept beyond Temporal's retention)",
   );
   audit.addCommand(auditListCommand(), { isDefault: true });
+  audit.addCommand(auditVerifyCommand());
   return audit;
 }
 
@@ -56,7 +58,7 @@ function auditListCommand(): Command {
     .option('--limit <n>', 'at most this many entries, newest first', positiveInteger, 50)
     .option('--json', 'print JSON')
     .action(async (flags: AuditFlags) => {
-      const log = openAuditLog();
+      const log = openAuditLog(undefined, { readOnly: true });
       try {
         const entries = await log.query({
           app: flags.app,

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { AuditSigner } from '../../lib/audit/audit-keys';
 import { Sealer, SealingError, SealingKeys } from '../../lib/sealing';
 import { UsageError } from '../usage-error';
 
@@ -15,7 +16,9 @@ export function keysCommand(): Command {
     .allowExcessArguments()
     .action(() => {
       // Reached only when no subcommand matched.
-      throw new UsageError('Which? `runbook keys generate` or `runbook keys public`.');
+      throw new UsageError(
+        'Which? `runbook keys generate` or `runbook keys public` (sealing keys), or `runbook keys audit` (the audit key pair).',
+      );
     });
   keys.addCommand(
     new Command('generate')
@@ -71,6 +74,35 @@ export function keysCommand(): Command {
         console.log(publicKey);
         console.error(
           `The public key of the newest key in RUNBOOK_SEAL_KEYS (key ID ${keyId}${older.length ? `; older keys kept to open runs sealed before: ${older.join(', ')}` : ''}): give it to CLI users as RUNBOOK_SEAL_PUBLIC_KEY.`,
+        );
+      }),
+  );
+  keys.addCommand(
+    new Command('audit')
+      .description(
+        'make an audit key pair: the worker signs the trail with the private key, verifiers trust the public key',
+      )
+      .option('--json', 'print {"privateKey", "publicKey", "keyId"}')
+      .action((flags: { json?: boolean }) => {
+        const made = AuditSigner.generate();
+        if (flags.json) {
+          console.log(JSON.stringify(made, null, 2));
+          return;
+        }
+        console.log(
+          [
+            `A new audit key pair (key ID ${made.keyId}).`,
+            '',
+            "Private key — the worker's RUNBOOK_AUDIT_SIGNING_KEY. Secret: whoever holds it can write records that verify.",
+            '',
+            `  RUNBOOK_AUDIT_SIGNING_KEY=${made.privateKey}`,
+            '',
+            'Public key — RUNBOOK_AUDIT_PUBLIC_KEYS of whoever runs `runbook audit verify`. Not secret.',
+            '',
+            `  RUNBOOK_AUDIT_PUBLIC_KEYS=${made.publicKey}`,
+            '',
+            'To rotate: give the worker the new private key, and keep the old public key in RUNBOOK_AUDIT_PUBLIC_KEYS (comma-separated) for the records it signed.',
+          ].join('\n'),
         );
       }),
   );

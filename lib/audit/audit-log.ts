@@ -1,4 +1,6 @@
 import { END_EVENTS, type AuditEntry, type AuditEvent } from '../../common/audit';
+import { AuditKeyError, type AuditSigner } from './audit-keys';
+import { GENESIS_HASH, normalizedTime, recordHash, type ChainedEntry } from './chain';
 
 export interface AuditQuery {
   app?: string;
@@ -13,14 +15,44 @@ export interface AuditQuery {
   limit?: number;
 }
 
-/** Where audit entries live. Writes are idempotent: an entry already there (same run, same seq) is left as is. */
+export interface ChainQuery {
+  /** Records after this position (default 0: from the first). */
+  afterPosition?: number;
+  /** At most this many (default 1000). */
+  limit?: number;
+}
+
+/** How a store is opened: by the worker, with its signing key; by readers, read-only. */
+export interface AuditLogOptions {
+  /** The worker's audit key: without it the store cannot be written. */
+  signer?: AuditSigner;
+  /** Never create or change the table (a CLI user with a read-only database role). */
+  readOnly?: boolean;
+}
+
+/**
+ * Where audit records live: one hash chain per store, each record signed (chain.ts). Writes are idempotent: a record
+ * already there (same run, same seq) is left as is.
+ */
 export interface AuditLog {
   /** Where it is, as people should see it (a file path, or a Postgres URL without its password). */
   readonly location: string;
-  /** Stores the entry unless one with its workflowId, runId and seq exists; returns whether it stored it. */
+  /**
+   * Appends the entry at the end of the chain unless one with its workflowId, runId and seq exists; returns the
+   * stored record (the earlier one if it existed) and whether this call wrote it.
+   */
+  append(entry: AuditEntry): Promise<{ written: boolean; record: ChainedEntry }>;
+  /**
+   * The chain's ID: the hash of its first record (null while empty). It tells one trail from another, and nobody
+   * can change it without breaking the chain.
+   */
+  chainId(): Promise<string | null>;
+  /** append(), returning only whether it wrote. */
   write(entry: AuditEntry): Promise<boolean>;
   /** Matching entries, newest first. */
-  query(query?: AuditQuery): Promise<AuditEntry[]>;
+  query(query?: AuditQuery): Promise<ChainedEntry[]>;
+  /** Records in chain order (oldest first): what verify and export walk, a page at a time. */
+  records(query?: ChainQuery): Promise<ChainedEntry[]>;
   /** Runs whose trail has a start and no end, started before the given time: oldest first. */
   openRuns(query: { startedBefore: string; limit?: number }): Promise<OpenRun[]>;
   close(): Promise<void>;
@@ -77,6 +109,11 @@ export function fromOpenRunRow(row: {
 }
 
 export const AUDIT_COLUMNS = [
+  'position',
+  'prev_hash',
+  'hash',
+  'key_id',
+  'signature',
   'workflow_id',
   'run_id',
   'seq',
@@ -109,6 +146,11 @@ export function whereClause(query: AuditQuery, placeholder: (n: number) => strin
 }
 
 export interface AuditRow {
+  position: number | string;
+  prev_hash: string;
+  hash: string;
+  key_id: string;
+  signature: string;
   workflow_id: string;
   run_id: string;
   seq: number;
@@ -122,8 +164,13 @@ export interface AuditRow {
   details: string | Record<string, unknown>;
 }
 
-export function fromRow(row: AuditRow): AuditEntry {
+export function fromRow(row: AuditRow): ChainedEntry {
   return {
+    position: Number(row.position),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+    keyId: row.key_id,
+    signature: row.signature,
     workflowId: row.workflow_id,
     runId: row.run_id,
     seq: Number(row.seq),
@@ -138,8 +185,13 @@ export function fromRow(row: AuditRow): AuditEntry {
   };
 }
 
-export function toParams(entry: AuditEntry): unknown[] {
+export function toParams(entry: ChainedEntry): unknown[] {
   return [
+    entry.position,
+    entry.prevHash,
+    entry.hash,
+    entry.keyId,
+    entry.signature,
     entry.workflowId,
     entry.runId,
     entry.seq,
@@ -153,3 +205,56 @@ export function toParams(entry: AuditEntry): unknown[] {
     JSON.stringify(entry.details),
   ];
 }
+
+/**
+ * The record `entry` becomes at the end of a chain whose last record is `head`: its position, the head's hash, its
+ * own hash and the signer's signature. Without a signer the store cannot be written.
+ */
+export function nextInChain(
+  entry: AuditEntry,
+  head: { position: number; hash: string } | undefined,
+  signer: AuditSigner | undefined,
+  location: string,
+): ChainedEntry {
+  if (!signer)
+    throw new AuditKeyError(
+      `The audit trail ${location} was opened without the audit signing key: only the worker writes it.`,
+    );
+  // Hashed as it will be read back: the time as the stores return it, details as JSON (a Date becomes its string).
+  const record = {
+    ...entry,
+    at: normalizedTime(entry.at),
+    details: JSON.parse(JSON.stringify(entry.details ?? {})) as Record<string, unknown>,
+  };
+  const link = { position: (head?.position ?? 0) + 1, prevHash: head?.hash ?? GENESIS_HASH, keyId: signer.keyId };
+  const hash = recordHash(record, link);
+  return { ...record, ...link, hash, signature: signer.sign(hash) };
+}
+
+/** The table, the same for both stores but for their types (`text`: JSON details; `time`: timestamps). */
+export function auditTableSql(types: { time: string; details: string }): string {
+  return `CREATE TABLE IF NOT EXISTS runbook_audit (
+      position BIGINT NOT NULL UNIQUE,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL,
+      key_id TEXT NOT NULL,
+      signature TEXT NOT NULL,
+      workflow_id TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      at ${types.time} NOT NULL,
+      runbook TEXT NOT NULL,
+      event TEXT NOT NULL,
+      operator TEXT NOT NULL,
+      app TEXT,
+      environment TEXT,
+      summary TEXT NOT NULL,
+      details ${types.details} NOT NULL,
+      PRIMARY KEY (workflow_id, run_id, seq)
+    );
+    CREATE INDEX IF NOT EXISTS runbook_audit_app_at ON runbook_audit (app, at);
+    CREATE INDEX IF NOT EXISTS runbook_audit_at ON runbook_audit (at);`;
+}
+
+/** A trail written before records were chained: it is moved aside (kept, not verified) under this name. */
+export const UNCHAINED_TABLE = 'runbook_audit_unchained';

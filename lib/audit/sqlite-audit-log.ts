@@ -1,76 +1,115 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   AUDIT_COLUMNS,
+  auditTableSql,
   fromOpenRunRow,
   fromRow,
+  nextInChain,
   openRunsSql,
   toParams,
+  UNCHAINED_TABLE,
   whereClause,
   type AuditLog,
+  type AuditLogOptions,
   type AuditQuery,
   type AuditRow,
+  type ChainQuery,
   type OpenRun,
 } from './audit-log';
 import type { AuditEntry } from '../../common/audit';
+import type { AuditSigner } from './audit-keys';
+import type { ChainedEntry } from './chain';
 
 /** The single-machine audit log: one SQLite file (default .data/audit.db), safe for several processes. */
 export class SqliteAuditLog implements AuditLog {
-  private readonly db: Database.Database;
+  private readonly db: Database.Database | null;
+  private readonly signer?: AuditSigner;
 
   /**
    * `busyTimeoutMs`: how long one statement waits for another writer. better-sqlite3 waits synchronously, blocking
    * the worker's event loop, so this is short; the audit activity tries again (asynchronously) until its deadline.
+   * Read-only, a file that does not exist yet is an empty trail (nothing has been written).
    */
   constructor(
     readonly location: string,
-    { busyTimeoutMs = 1000 }: { busyTimeoutMs?: number } = {},
+    { busyTimeoutMs = 1000, signer, readOnly = false }: AuditLogOptions & { busyTimeoutMs?: number } = {},
   ) {
+    this.signer = signer;
+    if (readOnly) {
+      this.db = existsSync(location) ? new Database(location, { readonly: true, fileMustExist: true }) : null;
+      this.db?.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
+      return;
+    }
     mkdirSync(path.dirname(path.resolve(location)), { recursive: true });
     this.db = new Database(location);
     // WAL lets the CLI read while a worker writes; busy_timeout makes concurrent writers wait instead of failing.
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS runbook_audit (
-        workflow_id TEXT NOT NULL,
-        run_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        runbook TEXT NOT NULL,
-        event TEXT NOT NULL,
-        operator TEXT NOT NULL,
-        app TEXT,
-        environment TEXT,
-        summary TEXT NOT NULL,
-        details TEXT NOT NULL,
-        PRIMARY KEY (workflow_id, run_id, seq)
-      );
-      CREATE INDEX IF NOT EXISTS runbook_audit_app_at ON runbook_audit (app, at);
-      CREATE INDEX IF NOT EXISTS runbook_audit_at ON runbook_audit (at);
-    `);
+    this.db.transaction(() => {
+      const columns = this.db!.prepare("SELECT name FROM pragma_table_info('runbook_audit')").all() as {
+        name: string;
+      }[];
+      if (columns.length && !columns.some((column) => column.name === 'hash')) {
+        this.db!.exec(`ALTER TABLE runbook_audit RENAME TO ${UNCHAINED_TABLE}`);
+      }
+      this.db!.exec(auditTableSql({ time: 'TEXT', details: 'TEXT' }));
+    })();
+  }
+
+  async append(entry: AuditEntry): Promise<{ written: boolean; record: ChainedEntry }> {
+    const db = this.db!;
+    const placeholders = AUDIT_COLUMNS.map(() => '?').join(', ');
+    // IMMEDIATE: the head is read and the next record written under one write lock, so two writers never both
+    // take the same position.
+    return db
+      .transaction(() => {
+        const existing = db
+          .prepare('SELECT * FROM runbook_audit WHERE workflow_id = ? AND run_id = ? AND seq = ?')
+          .get(entry.workflowId, entry.runId, entry.seq) as AuditRow | undefined;
+        if (existing) return { written: false, record: fromRow(existing) };
+        const head = db.prepare('SELECT position, hash FROM runbook_audit ORDER BY position DESC LIMIT 1').get() as
+          { position: number; hash: string } | undefined;
+        const record = nextInChain(entry, head, this.signer, this.location);
+        db.prepare(`INSERT INTO runbook_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${placeholders})`).run(
+          ...toParams(record),
+        );
+        return { written: true, record };
+      })
+      .immediate();
+  }
+
+  private firstHash: string | null = null;
+
+  async chainId(): Promise<string | null> {
+    this.firstHash ??= (await this.records({ limit: 1 }))[0]?.hash ?? null;
+    return this.firstHash;
   }
 
   async write(entry: AuditEntry): Promise<boolean> {
-    const placeholders = AUDIT_COLUMNS.map(() => '?').join(', ');
-    const result = this.db
-      .prepare(
-        `INSERT INTO runbook_audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${placeholders}) ON CONFLICT DO NOTHING`,
-      )
-      .run(...toParams(entry));
-    return result.changes === 1;
+    return (await this.append(entry)).written;
   }
 
-  async query(query: AuditQuery = {}): Promise<AuditEntry[]> {
+  async query(query: AuditQuery = {}): Promise<ChainedEntry[]> {
+    if (!this.db) return [];
     const { sql, params } = whereClause(query, () => '?');
     const rows = this.db
-      .prepare(`SELECT * FROM runbook_audit ${sql} ORDER BY at DESC, workflow_id, seq DESC LIMIT ?`)
+      .prepare(`SELECT * FROM runbook_audit ${sql} ORDER BY position DESC LIMIT ?`)
       .all(...params, query.limit ?? 100) as AuditRow[];
     return rows.map(fromRow);
   }
 
+  async records({ afterPosition = 0, limit = 1000 }: ChainQuery = {}): Promise<ChainedEntry[]> {
+    if (!this.db) return [];
+    const rows = this.db
+      .prepare('SELECT * FROM runbook_audit WHERE position > ? ORDER BY position LIMIT ?')
+      .all(afterPosition, limit) as AuditRow[];
+    return rows.map(fromRow);
+  }
+
   async openRuns({ startedBefore, limit = 100 }: { startedBefore: string; limit?: number }): Promise<OpenRun[]> {
+    if (!this.db) return [];
     const rows = this.db.prepare(openRunsSql(() => '?')).all(startedBefore, limit) as Parameters<
       typeof fromOpenRunRow
     >[0][];
@@ -78,6 +117,6 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    this.db?.close();
   }
 }

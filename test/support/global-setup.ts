@@ -21,6 +21,8 @@ export default async function globalSetup(): Promise<void> {
   execFileSync('bash', [path.join(PACKAGE_ROOT, 'scripts/temporal.sh'), 'start'], { env, stdio: 'inherit' });
   // Jest's test workers inherit this process's environment.
   process.env.RUNBOOK_TEST_DIR = dir;
+  // The suite's audit key: the first worker (or harness) makes it; the CLIs verify with its .pub beside it.
+  process.env.RUNBOOK_AUDIT_SIGNING_KEY_FILE = path.join(dir, 'audit-signing-key');
   process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
   process.env.RUNBOOK_TEST_TEMPORAL_PID_FILE = env.TEMPORAL_PID_FILE;
   process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE = await buildWorkflowBundle(path.join(dir, 'workflow-bundle.js'));

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
+import { AuditSigner } from '../../lib/audit/audit-keys';
 import { SqliteAuditLog } from '../../lib/audit/sqlite-audit-log';
 import { SealingKeys } from '../../lib/sealing';
 import { IdentityProver } from '../../client/identity';
@@ -65,6 +66,7 @@ export class RunbookHarness {
     const server = await connectTestServer();
     const audit = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${randomUUID()}.db`), {
       busyTimeoutMs: 100,
+      signer: AuditSigner.fromEnv().signer,
     });
     // Its own app locks: test files share the dev server, and each has its own simulated apps. Environments that
     // say nothing of access are open (openAccess): the files about identity give their rules.
