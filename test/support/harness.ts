@@ -4,6 +4,7 @@ import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } fr
 import type { Worker } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities';
 import { AuditSigner } from '../../lib/audit/audit-keys';
+import type { AuditLogCopy } from '../../lib/audit/log-copy';
 import { SqliteAuditLog } from '../../lib/audit/sqlite-audit-log';
 import { SealingKeys } from '../../lib/sealing';
 import { IdentityProver } from '../../client/identity';
@@ -60,7 +61,7 @@ export class RunbookHarness {
 
   static async start(
     configFile: RunbookConfigFile,
-    options: { rateLimitPauseMs?: number } = {},
+    options: { rateLimitPauseMs?: number; auditLogCopy?: AuditLogCopy } = {},
   ): Promise<RunbookHarness> {
     const sim = await TestSimulator.start();
     const server = await connectTestServer();
@@ -91,9 +92,10 @@ export class RunbookHarness {
   /** The worker's dependencies, with another token if asked (for a second, misconfigured worker). */
   deps(
     apiKey: string,
-    options: { rateLimitPauseMs?: number; sealing?: SealingKeys | null } = {},
+    options: { rateLimitPauseMs?: number; sealing?: SealingKeys | null; auditLogCopy?: AuditLogCopy } = {},
   ): ActivityDependencies {
     return {
+      auditLogCopy: options.auditLogCopy,
       sealing: options.sealing === null ? undefined : (options.sealing ?? this.sealing),
       heroku: { apiUrl: this.sim.url, dataApiUrl: this.sim.url, apiKey },
       config: this.config,
