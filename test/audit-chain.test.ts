@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client as PgClient } from 'pg';
@@ -9,6 +10,7 @@ import { GENESIS_HASH, recordHash } from '../lib/audit/chain';
 import { PostgresAuditLog } from '../lib/audit/postgres-audit-log';
 import { SqliteAuditLog } from '../lib/audit/sqlite-audit-log';
 import { verifyStore } from '../lib/audit/verify-chain';
+import { PACKAGE_ROOT } from '../lib/paths';
 import { runCli } from './support/cli';
 import { createTestDatabase, POSTGRES } from './support/postgres';
 
@@ -281,21 +283,21 @@ async function insertRaw(backend: Backend, record: Record<string, unknown>): Pro
   );
 }
 
-test('CLI readers need only read access: a read-only Postgres role lists and verifies, and cannot write', async () => {
-  const reader = `runbook_reader_${randomUUID().slice(0, 8)}`;
+test('CLI readers need only read access: the documented read-only role lists and verifies, and cannot write', async () => {
   const admin = new PgClient({ connectionString: database.url });
   await admin.connect();
   const log = new PostgresAuditLog(database.url, { signer });
+  const dbName = new URL(database.url).pathname.slice(1);
   try {
     await admin.query('DROP TABLE IF EXISTS runbook_audit');
+    // config/postgres/reader-role.sql as the README and docker-compose use it, on this database with this
+    // worker's role, run before the worker ever created its table.
+    const script = readFileSync(path.join(PACKAGE_ROOT, 'config', 'postgres', 'reader-role.sql'), 'utf8')
+      .replace('DATABASE runbooks', `DATABASE ${dbName}`)
+      .replace('FOR ROLE runbooks', `FOR ROLE ${new URL(database.url).username}`);
+    await admin.query(script);
     for (let n = 0; n < 3; n++) await log.append(entry(n));
-    // The role the README documents for CLI users.
-    const dbName = new URL(database.url).pathname.slice(1);
-    await admin.query(`CREATE ROLE ${reader} LOGIN`);
-    await admin.query(`GRANT CONNECT ON DATABASE ${dbName} TO ${reader}`);
-    await admin.query(`GRANT USAGE ON SCHEMA public TO ${reader}`);
-    await admin.query(`GRANT SELECT ON runbook_audit TO ${reader}`);
-    const url = `${POSTGRES.replace('postgres@', `${reader}@`)}/${dbName}`;
+    const url = `${POSTGRES.replace(/\/\/[^@]+@/, '//runbook_reader:runbook_reader@')}/${dbName}`;
     const env = { RUNBOOK_AUDIT_DB: url, RUNBOOK_AUDIT_PUBLIC_KEYS: signer.publicKey };
     const verified = await runCli(['audit', 'verify', '--no-temporal'], env);
     expect({ code: verified.code, stdout: verified.stdout, stderr: verified.stderr }).toMatchObject({ code: 0 });
@@ -309,11 +311,23 @@ test('CLI readers need only read access: a read-only Postgres role lists and ver
     await asReader.close();
   } finally {
     await log.close();
-    await admin.query(`DROP OWNED BY ${reader}`).catch(() => undefined);
-    await admin.query(`DROP ROLE IF EXISTS ${reader}`).catch(() => undefined);
+    await admin.query('DROP OWNED BY runbook_reader').catch(() => undefined);
     await admin.end();
+    await dropRoleEverywhere('runbook_reader');
   }
 });
+
+/** The role is the cluster's: gone from this database's grants (above) and then from the cluster. */
+async function dropRoleEverywhere(role: string): Promise<void> {
+  const admin = new PgClient({ connectionString: `${POSTGRES}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+    await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+  } finally {
+    await admin.end();
+  }
+}
 
 test('a store opened without the signing key refuses to write, saying only the worker writes', async () => {
   const log = new SqliteAuditLog(path.join(process.env.RUNBOOK_TEST_DIR!, `keyless-${randomUUID()}.db`));

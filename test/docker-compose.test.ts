@@ -102,7 +102,12 @@ test("the worker and the CLI reach the stack's Temporal as the code reads their 
 test("the worker and the CLI share one Postgres audit trail, on the postgres service's database", () => {
   const { worker, cli, postgres } = compose.services;
   const url = new URL(worker.environment!.RUNBOOK_AUDIT_DB);
-  expect(cli.environment!.RUNBOOK_AUDIT_DB).toBe(worker.environment!.RUNBOOK_AUDIT_DB);
+  const reader = new URL(cli.environment!.RUNBOOK_AUDIT_DB);
+  // The same database, the CLI as the read-only role the init script makes.
+  expect([reader.host, reader.pathname, reader.username]).toEqual([url.host, url.pathname, 'runbook_reader']);
+  expect((postgres as { volumes?: string[] }).volumes).toContain(
+    './config/postgres/reader-role.sql:/docker-entrypoint-initdb.d/10-reader-role.sql:ro',
+  );
   expect(url.protocol).toBe('postgres:');
   expect(url.hostname).toBe('postgres');
   const pgEnv = postgres.environment!;
@@ -122,6 +127,17 @@ test('the worker holds the private sealing keys; the CLI only the public key', (
   expect(simulator.environment).toBeUndefined();
   // Taken from the shell, never written down.
   expect(composeText).not.toMatch(/rbsk1_/);
+});
+
+test('the worker holds the audit signing key, on a volume of its own; the CLI only the public keys', () => {
+  const { worker, cli } = compose.services;
+  expect(worker.environment).toHaveProperty('RUNBOOK_AUDIT_SIGNING_KEY');
+  expect((worker as { volumes?: string[] }).volumes).toContain('worker-keys:/keys');
+  expect(worker.environment!.RUNBOOK_AUDIT_SIGNING_KEY_FILE).toMatch(/^\/keys\//);
+  expect(cli.environment).toHaveProperty('RUNBOOK_AUDIT_PUBLIC_KEYS');
+  expect(cli.environment).not.toHaveProperty('RUNBOOK_AUDIT_SIGNING_KEY');
+  expect(cli.environment).not.toHaveProperty('RUNBOOK_AUDIT_SIGNING_KEY_FILE');
+  expect(composeText).not.toMatch(/rbask1_/);
 });
 
 test("the user's HEROKU_API_KEY is never interpolated into the stack", () => {
