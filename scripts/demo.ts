@@ -16,10 +16,14 @@ import { formatPlan } from '../common/disaster-recovery';
 import { approvalQuery, approveUpdate, progressQuery } from '../common/messages';
 import { DEFAULT_SIMULATOR_TOKEN, SEED_PEOPLE, startSimulator } from '../simulator';
 import { PACKAGE_ROOT } from '../lib/paths';
+import { AuditKeyring } from '../lib/audit/audit-keys';
+import { verifyStore } from '../lib/audit/verify-chain';
+import { describeReport } from '../client/commands/audit-verify';
 
 // DEMO_DATA_DIR moves the demo's state (Temporal DB, simulator state, audit log, logs) elsewhere, e.g. for a test.
 const DATA = path.resolve(process.env.DEMO_DATA_DIR || path.join(PACKAGE_ROOT, '.data'));
 const AUDIT_DB = process.env.RUNBOOK_AUDIT_DB || path.join(DATA, 'audit.db');
+const AUDIT_KEY_FILE = path.join(DATA, 'audit-signing-key');
 const TEMPORAL_SH = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
 const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
 const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
@@ -123,6 +127,8 @@ async function main(): Promise<void> {
         HEROKU_DATA_API_URL: simulator.url,
         HEROKU_API_KEY: simulator.token,
         RUNBOOK_AUDIT_DB: AUDIT_DB,
+        // The worker signs the trail with this key, made on its first start (the .pub beside it verifies).
+        RUNBOOK_AUDIT_SIGNING_KEY_FILE: AUDIT_KEY_FILE,
         // The worker's private sealing key, made for this demo: the CLI side below has only its public half.
         RUNBOOK_SEAL_KEYS: sealingKey.privateKey,
       },
@@ -233,6 +239,11 @@ async function main(): Promise<void> {
           console.log(`  ${entry.at}  ${entry.operator}  ${entry.runbook}  ${entry.event}: ${entry.summary}`);
         }
       }
+      // What `runbook audit verify` checks: nobody changed a record since the worker signed it.
+      const keyring = AuditKeyring.fromEnv([], { RUNBOOK_AUDIT_SIGNING_KEY_FILE: AUDIT_KEY_FILE });
+      console.log(
+        `\n\`runbook audit verify\`:\n  ${describeReport(audit.location, await verifyStore(audit, keyring), null).replace(/\n/g, '\n  ')}`,
+      );
     } finally {
       await audit.close();
     }

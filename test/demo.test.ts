@@ -61,6 +61,9 @@ test('the demo runs maintenance on and off on staging and a disaster recovery of
     );
 
     // It stopped what it started: the dev server (by its PID file) and the worker.
+    // The trail it printed verifies against the key the worker made, and the worker's log holds its copy.
+    expect(stdout).toMatch(/`runbook audit verify`:\n {2}The audit trail .*audit\.db is intact: \d+ records/);
+    expect(readFileSync(path.join(dataDir, 'worker.log'), 'utf8')).toMatch(/"audit":\{[^\n]*"event":"succeeded"/);
     expect(existsSync(path.join(dataDir, 'temporal.pid'))).toBe(false);
     expect(readFileSync(path.join(dataDir, 'worker.log'), 'utf8')).toContain('worker stopped');
     expect(existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
