@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client as PgClient } from 'pg';
@@ -358,5 +358,37 @@ test('a trail from before chaining is moved aside, not mixed into the chain', as
     moved.close();
   } finally {
     await log.close();
+  }
+});
+
+test('an exported trail verifies on its own, also an export of part of it, and an edit in the file is found', async () => {
+  const backend = await sqliteBackend();
+  try {
+    for (let n = 0; n < 6; n++) await backend.log.append(entry(n));
+    const records = await backend.log.records();
+    const file = (name: string, lines: unknown[]) => {
+      const where = path.join(process.env.RUNBOOK_TEST_DIR!, `${name}-${randomUUID()}.jsonl`);
+      writeFileSync(where, lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+      return where;
+    };
+    const env = { RUNBOOK_AUDIT_PUBLIC_KEYS: signer.publicKey };
+    const whole = await runCli(['audit', 'verify', '--file', file('whole', records)], env);
+    expect({ code: whole.code, stdout: whole.stdout }).toMatchObject({ code: 0 });
+    expect(whole.stdout).toContain('is intact: 6 records');
+    const part = await runCli(['audit', 'verify', '--file', file('part', records.slice(2))], env);
+    expect(part.code).toBe(0);
+    expect(part.stdout).toContain('It begins at record 3');
+    const edited = records.map((r) => (r.position === 5 ? { ...r, operator: 'mallory@csis.example' } : r));
+    const bad = await runCli(['audit', 'verify', '--file', file('edited', edited), '--json'], env);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, firstBreak: { position: 5, problem: 'edited' } });
+    const gap = await runCli(
+      ['audit', 'verify', '--file', file('gap', [...records.slice(0, 2), ...records.slice(3)])],
+      env,
+    );
+    expect(gap.code).toBe(1);
+    expect(gap.stdout).toContain('record 3 is missing');
+  } finally {
+    await backend.close();
   }
 });

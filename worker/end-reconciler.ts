@@ -2,6 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type pino from 'pino';
 import type { AuditEntry } from '../common/audit';
 import type { AuditLog, OpenRun } from '../lib/audit/audit-log';
+import { copyToLog } from '../lib/audit/log-copy';
 import { endedInTemporal } from '../lib/temporal-ends';
 
 /** How often the worker looks for runs that ended without an end in the trail (RUNBOOK_RECONCILE_INTERVAL_MS). */
@@ -32,12 +33,11 @@ export class EndReconciler {
     for (const run of open) {
       const end = await this.endOf(run, retentionMs);
       if (!end) continue;
-      if (await this.audit.write(end)) {
+      const { written: wrote, record } = await this.audit.append(end);
+      if (wrote) {
         written.push(end);
-        this.logger?.info(
-          { workflowId: run.workflowId, runId: run.runId, end: end.summary },
-          'recorded the end of a run',
-        );
+        // The log's copy of the record, like every record the worker writes.
+        copyToLog(this.logger, record);
       }
     }
     return written;

@@ -85,7 +85,8 @@ async function verifyDatabase(
 }
 
 async function verifyFile(file: string, keyring: AuditKeyring): Promise<ChainReport> {
-  const verifier = new ChainVerifier(keyring);
+  // An export `--since` holds part of the chain: it is checked from where it begins.
+  const verifier = new ChainVerifier(keyring, { segment: true });
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let number = 0;
   for await (const line of lines) {
@@ -115,6 +116,10 @@ export function describeReport(
       `The audit trail ${where} is intact: ${report.checked} record${report.checked === 1 ? '' : 's'}, each in its place with its hash and signature${keys}.`,
     );
     lines.push(`Its last record is ${report.head!.position} (hash ${report.head!.hash}, ${report.goodThrough!.at}).`);
+    if (report.startsAt)
+      lines.push(
+        `It begins at record ${report.startsAt} (an export of part of the trail): its link to record ${report.startsAt - 1} is checked only against the whole trail.`,
+      );
   } else {
     const bad = report.firstBreak!;
     lines.push(`The audit trail ${where} has been tampered with.`);

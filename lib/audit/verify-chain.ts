@@ -22,6 +22,11 @@ export interface ChainReport {
   firstBreak?: ChainBreak;
   /** The key IDs that signed the good records. */
   keyIds: string[];
+  /**
+   * Set when the records checked begin after the chain's first (an export `--since`): the position they begin at.
+   * The first one's link to the record before it cannot be checked from them alone.
+   */
+  startsAt?: number;
 }
 
 /**
@@ -36,7 +41,13 @@ export class ChainVerifier {
   private firstBreak?: ChainBreak;
   private readonly keyIds = new Set<string>();
 
-  constructor(private readonly keyring: AuditKeyring) {}
+  private startsAt?: number;
+
+  /** `segment`: the records may begin anywhere in the chain (an export of part of it), not only at its first. */
+  constructor(
+    private readonly keyring: AuditKeyring,
+    private readonly options: { segment?: boolean } = {},
+  ) {}
 
   /** Checks the next record; false once the chain is broken (later records are not checked: nothing follows). */
   add(record: ChainedEntry): boolean {
@@ -71,12 +82,14 @@ export class ChainVerifier {
       head: this.head,
       ...(this.firstBreak && { firstBreak: this.firstBreak }),
       keyIds: [...this.keyIds],
+      ...(this.startsAt && { startsAt: this.startsAt }),
     };
   }
 
   private problemWith(record: ChainedEntry): Pick<ChainBreak, 'problem' | 'message'> | null {
-    const expectedPosition = (this.previous?.position ?? 0) + 1;
-    const expectedPrev = this.previous?.hash ?? GENESIS_HASH;
+    if (this.checked === 1 && this.options.segment && record.position > 1) this.startsAt = record.position;
+    const expectedPosition = this.previous ? this.previous.position + 1 : (this.startsAt ?? 1);
+    const expectedPrev = this.previous?.hash ?? (this.startsAt ? record.prevHash : GENESIS_HASH);
     if (record.position > expectedPosition) {
       const missing =
         record.position - expectedPosition === 1
