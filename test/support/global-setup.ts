@@ -20,6 +20,8 @@ export default async function globalSetup(): Promise<void> {
   };
   execFileSync('bash', [path.join(PACKAGE_ROOT, 'scripts/temporal.sh'), 'start'], { env, stdio: 'inherit' });
   // Jest's test workers inherit this process's environment.
+  // Workers started by tests make no outside-changes Schedule unless a test asks (test/outside-changes.test.ts).
+  process.env.RUNBOOK_OUTSIDE_CHANGES_EVERY ??= 'off';
   process.env.RUNBOOK_TEST_DIR = dir;
   process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
   process.env.RUNBOOK_TEST_TEMPORAL_PID_FILE = env.TEMPORAL_PID_FILE;
