@@ -1,4 +1,4 @@
-import type { Dyno, Formation, Release } from '@heroku-cli/schema';
+import type { Dyno, Formation } from '@heroku-cli/schema';
 import { ApplicationFailure } from '@temporalio/common';
 import { END_EVENTS, type AuditEntry, type AuditRecord } from '../common/audit';
 import type { RunbookConfig } from '../common/environments';
@@ -81,8 +81,8 @@ function releasesIn(details: Record<string, unknown>): Array<{ id?: unknown; ver
   );
 }
 
-/** Reads what the engine did from its change records (newest first, as the trail answers). */
-function engineArtefacts(entries: AuditEntry[], app: string, now: number): EngineArtefacts {
+/** Reads what the engine did from its change records (newest first, as the trail answers). Exported for tests. */
+export function engineArtefacts(entries: AuditEntry[], app: string, now: number): EngineArtefacts {
   const artefacts: EngineArtefacts = {
     releaseIds: new Set(),
     releaseVersions: new Set(),
@@ -292,10 +292,7 @@ export function outsideChangeActivities(deps: {
       const now = Date.parse(observedAt);
       const since = now - lookbackMs;
       const [releases, formation, dynos, transfers, account] = await Promise.all([
-        platform.request<Release[]>('GET', `/apps/${encodeURIComponent(app)}/releases`, {
-          headers: { Range: `version ..; order=desc, max=${RELEASE_PAGE}` },
-          partial: true,
-        }),
+        platform.recentReleases(app, RELEASE_PAGE),
         platform.getFormation(app),
         platform.listDynos(app),
         transfersOf(app),

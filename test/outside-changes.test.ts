@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { AuditEntry } from '../common/audit';
 import type { ReconcileOutsideChangesResult } from '../common/outside-changes';
+import { engineArtefacts } from '../activities/outside-changes';
 import { SqliteAuditLog } from '../lib/audit/sqlite-audit-log';
 import { SealingKeys } from '../lib/sealing';
 import { ACCOUNT_EMAIL, SEED_PEOPLE } from '../simulator';
@@ -297,4 +298,88 @@ test('--app must be a configured app: exit 2, nothing recorded', async () => {
   expect(code).toBe(2);
   expect(stderr).toMatch(/some-other-app is not an app of .*: the reconciler looks only at the configured apps/);
   expect(await trail.query({ limit: 10_000 })).toEqual(before);
+});
+
+describe('what the engine did, from its records (no Heroku)', () => {
+  const now = Date.parse('2026-12-01T12:00:00Z');
+  const entry = (fields: Partial<AuditEntry>): AuditEntry => ({
+    workflowId: 'maintenance-on.staging.x',
+    runId: 'run-1',
+    seq: 0,
+    at: '2026-12-01T11:59:00.000Z',
+    runbook: 'maintenance-on',
+    event: 'intent',
+    operator: 'alice@csis.example',
+    app: STAGING,
+    environment: 'staging',
+    summary: 'about to set MAINTENANCE_MODE=True on csis-reconasia-bravo',
+    details: {},
+    ...fields,
+  });
+
+  test('an intent without its outcome, in a run that has not ended, is a change in flight', () => {
+    expect(engineArtefacts([entry({})], STAGING, now).inFlight).toMatch(
+      /^maintenance-on maintenance-on\.staging\.x is changing the app \(about to set MAINTENANCE_MODE/,
+    );
+    // Its outcome, a later notice in between, or the run's end: not in flight.
+    const outcome = entry({ seq: 2, event: 'change', details: { activity: 'setMaintenanceConfigVar' } });
+    const notice = entry({ seq: 1, event: 'notice' });
+    expect(engineArtefacts([outcome, notice, entry({})], STAGING, now).inFlight).toBeNull();
+    expect(engineArtefacts([notice, entry({})], STAGING, now).inFlight).not.toBeNull();
+    expect(engineArtefacts([entry({ seq: 1, event: 'ended' }), entry({})], STAGING, now).inFlight).toBeNull();
+    // An intent more than an hour old, or on another app, does not hold the app up.
+    expect(engineArtefacts([entry({ at: '2026-12-01T10:00:00.000Z' })], STAGING, now).inFlight).toBeNull();
+    expect(engineArtefacts([entry({ app: 'csis-reconasia-alfa' })], STAGING, now).inFlight).toBeNull();
+  });
+
+  test('a restore is the engine’s by the restore it started, not by the backup it restored', () => {
+    const restore = entry({
+      seq: 5,
+      event: 'change',
+      runbook: 'restore-backup',
+      details: {
+        activity: 'startRestore',
+        outcome: 'done',
+        backup: 'b017',
+        restore: 'r003',
+        transfer: { uuid: 'uuid-r003', num: 3, name: 'r003' },
+      },
+    });
+    const engine = engineArtefacts([restore], STAGING, now);
+    expect([...engine.transferUuids]).toEqual(['uuid-r003']);
+    expect([...engine.transferNames]).toEqual(['r003']);
+  });
+
+  test('releases from config-var and maintenance records; formation from scale records, the latest per type', () => {
+    const engine = engineArtefacts(
+      [
+        entry({
+          seq: 3,
+          event: 'change',
+          at: '2026-12-01T11:58:00.000Z',
+          details: {
+            activity: 'scaleFormation',
+            outcome: 'done',
+            formation: [{ type: 'web', quantity: 2, size: 'Standard-1X' }],
+          },
+        }),
+        entry({
+          seq: 2,
+          event: 'change',
+          at: '2026-12-01T11:57:00.000Z',
+          details: {
+            activity: 'scaleFormation',
+            outcome: 'done',
+            formation: [{ type: 'web', quantity: 5, size: 'Standard-1X' }],
+          },
+        }),
+        entry({ seq: 1, event: 'change', details: { change: { release: { id: 'rel-m', version: 40 } } } }),
+        entry({ seq: 0, event: 'change', details: { release: { id: 'rel-c', version: 41 } } }),
+      ],
+      STAGING,
+      now,
+    );
+    expect([...engine.releaseIds].sort()).toEqual(['rel-c', 'rel-m']);
+    expect(engine.formation.get('web')).toMatchObject({ quantity: 2, from: 'engine' });
+  });
 });
