@@ -17,6 +17,7 @@ import { oneOffDynoActivities } from './one-off-dynos';
 import type { SealingKeys } from '../lib/sealing';
 import { targetActivities } from './targets';
 import { identityActivities } from './identity';
+import { outsideChangeActivities, type OutsideChangeSettings } from './outside-changes';
 
 export interface ActivityDependencies {
   heroku: HerokuConnection;
@@ -38,6 +39,8 @@ export interface ActivityDependencies {
   auditLogCopy?: AuditLogCopy;
   /** How waits for backups, restores and dynos poll (tests make them short). */
   polling?: PollingSettings;
+  /** How the outside-change reconciler looks at Heroku (RUNBOOK_OUTSIDE_CHANGES_LOOKBACK). */
+  outsideChanges?: OutsideChangeSettings;
 }
 
 /** Every activity the runbooks use, bound to one Heroku connection and one runbook config. */
@@ -61,6 +64,16 @@ export function createActivities(deps: ActivityDependencies) {
     ...appOverviewActivities(platform),
     ...identityActivities(deps.heroku, platform, deps.sealing),
     ...auditActivities(deps.audit, deps.auditWriteTimeoutMs, deps.auditLogCopy),
+    // Reads Heroku and the trail, writes the trail: changes nothing on Heroku (so not a ChangeActivityName).
+    ...outsideChangeActivities({
+      platform,
+      data,
+      audit: deps.audit,
+      config: deps.config,
+      configSource: deps.configSource,
+      settings: deps.outsideChanges,
+      logCopy: deps.auditLogCopy,
+    }),
   };
 }
 
@@ -85,5 +98,10 @@ export type ChangeActivityName =
 
 export type ChangeActivities = Pick<RunbookActivities, ChangeActivityName>;
 
+/** The outside-change reconciler's: they write the trail, so they are not reads for any workflow to call. */
+export type OutsideChangeActivityName = 'outsideChangeApps' | 'reconcileOutsideChanges';
+
+export type OutsideChangeActivities = Pick<RunbookActivities, OutsideChangeActivityName>;
+
 /** Everything else: reads (of Heroku, the config, Temporal), which any workflow code may call. */
-export type ReadActivities = Omit<RunbookActivities, ChangeActivityName | 'recordAudit'>;
+export type ReadActivities = Omit<RunbookActivities, ChangeActivityName | 'recordAudit' | OutsideChangeActivityName>;

@@ -51,6 +51,8 @@ export const FailureTypes = {
   ProofRefused: 'ProofRefused',
   /** The person (or an unverified requester) may not do this here, by the environment's access rules. */
   AccessDenied: 'AccessDenied',
+  /** The outside-change reconciler could not look at some apps (Heroku or the trail unavailable): others were. */
+  OutsideChangesIncomplete: 'OutsideChangesIncomplete',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];

@@ -14,6 +14,11 @@ import { connectWorkerToTemporal } from './temporal-connection';
 import { checkHerokuAccount, checkSearchAttributes } from './startup-checks';
 import { DEFAULT_RECONCILE_INTERVAL_MS, EndReconciler } from './end-reconciler';
 import { millisecondsFromEnv } from '../lib/env-settings';
+import {
+  ensureOutsideChangesSchedule,
+  outsideChangesEveryFromEnv,
+  outsideChangesLookbackFromEnv,
+} from './outside-changes-schedule';
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -33,6 +38,8 @@ export function workerCommand(): Command {
       const rateLimitPauseMs = millisecondsFromEnv('RUNBOOK_RATE_LIMIT_PAUSE_MS');
       const auditWriteTimeoutMs = millisecondsFromEnv('RUNBOOK_AUDIT_WRITE_TIMEOUT_MS');
       const reconcileIntervalMs = millisecondsFromEnv('RUNBOOK_RECONCILE_INTERVAL_MS') ?? DEFAULT_RECONCILE_INTERVAL_MS;
+      const outsideChangesEveryMs = outsideChangesEveryFromEnv();
+      const outsideChangesLookbackMs = outsideChangesLookbackFromEnv();
       // A refused token would fail every runbook at its first Heroku call: refuse to start instead.
       const account = await checkHerokuAccount(heroku);
       if (account.warning) logger.warn({ heroku: heroku.apiUrl }, account.warning);
@@ -72,10 +79,27 @@ export function workerCommand(): Command {
             rateLimitPauseMs,
             auditWriteTimeoutMs,
             auditLogCopy: logger,
+            outsideChanges: { lookbackMs: outsideChangesLookbackMs },
           },
         });
+        const client = new Client({ connection, namespace: settings.namespace });
         // Runs that Temporal ended by itself (terminated, timed out) get their end in the trail from here.
-        const reconciler = new EndReconciler(new Client({ connection, namespace: settings.namespace }), audit, logger);
+        const reconciler = new EndReconciler(client, audit, logger);
+        // Changes made outside the engine are looked for every few minutes, by a Schedule on this task queue.
+        // A Schedule that cannot be made does not keep the runbooks from running: the worker says so and goes on.
+        const outsideChanges = outsideChangesEveryMs
+          ? await ensureOutsideChangesSchedule(client, {
+              taskQueue: worker.options.taskQueue,
+              everyMs: outsideChangesEveryMs,
+              logger,
+            }).catch((err: Error) => {
+              logger.warn(
+                { err },
+                'could not create the outside-changes schedule: changes made outside the engine are recorded only by `runbook audit reconcile` (RUNBOOK_OUTSIDE_CHANGES_EVERY=off silences this)',
+              );
+              return null;
+            })
+          : null;
         logger.info(
           {
             taskQueue: worker.options.taskQueue,
@@ -87,6 +111,9 @@ export function workerCommand(): Command {
             audit: audit.location,
             // Public: verifiers trust records signed by it (`runbook audit verify`).
             auditPublicKey: auditKey.signer.publicKey,
+            outsideChanges: outsideChanges
+              ? `every ${Math.round(outsideChangesEveryMs! / 1000)} s (schedule ${outsideChanges.scheduleId})`
+              : 'no schedule: `runbook audit reconcile` only',
             // The public key is public: CLI users seal with it (RUNBOOK_SEAL_PUBLIC_KEY).
             sealedConfigValues: sealing
               ? `enabled (keys ${sealing.keyIds().join(', ')}): CLI users seal with RUNBOOK_SEAL_PUBLIC_KEY=${sealing.publicKey()}`

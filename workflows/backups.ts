@@ -168,7 +168,7 @@ export function captureOnce(run: RunbookRun, database: DatabaseRef, timing?: Wat
       details: { database: database.addonName },
       done: (started) => ({
         summary: `started backup ${started.name} of ${database.attachment}_URL`,
-        details: { backup: started.name },
+        details: { backup: started.name, transfer: { uuid: started.uuid, num: started.num, name: started.name } },
       }),
     },
     { timing },
@@ -190,7 +190,7 @@ export function restoreOnce(
       details: { backup, database: database.addonName },
       done: (started) => ({
         summary: `started restore ${started.name} of ${backup} into ${database.attachment}_URL`,
-        details: { restore: started.name },
+        details: { restore: started.name, transfer: { uuid: started.uuid, num: started.num, name: started.name } },
       }),
     },
     { timing },

@@ -8,3 +8,4 @@ export { rebuildSearchIndex, runCommand } from './commands';
 export { appStatus, verifyBackupSchedule } from './status';
 export { disasterRecovery } from './disaster-recovery';
 export { appLock } from './app-lock';
+export { reconcileOutsideChanges } from './reconcile-outside-changes';

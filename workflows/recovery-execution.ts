@@ -117,7 +117,7 @@ export class RecoveryExecution {
           details: { previous: this.recorded() },
           done: (formation) => ({
             summary: `quieted ${describeFormation(this.quieted(formation))} (was ${describeFormation(this.recorded())})`,
-            details: { current: formation },
+            details: { current: formation, formation: this.quieted(formation) },
           }),
         },
       );
@@ -375,7 +375,10 @@ export class RecoveryExecution {
       {
         intent: `scale ${this.target.app} back to ${describeFormation(recorded)}`,
         details: { restored: recorded },
-        done: (formation) => `scaled back to ${describeFormation(this.quieted(formation))}`,
+        done: (formation) => ({
+          summary: `scaled back to ${describeFormation(this.quieted(formation))}`,
+          details: { formation: this.quieted(formation) },
+        }),
       },
     );
     return describeFormation(this.quieted(after));

@@ -43,7 +43,11 @@ export async function scaleDynos(input: ScaleDynosInput): Promise<ScaleDynosResu
           {
             intent: `scale ${target.app}: ${differs.map((u) => `${u.type}=${u.quantity}${u.size ? `:${u.size}` : ''}`).join(' ')}`,
             details: { previous: touched(previous), requested: differs },
-            done: (formation) => `scaled ${describeFormation(touched(formation))}`,
+            // The scale it left, per process type it touched: the reconciler tells the engine's scaling by it.
+            done: (formation) => ({
+              summary: `scaled ${describeFormation(touched(formation))}`,
+              details: { formation: touched(formation) },
+            }),
           },
         );
         step.detail(describeFormation(touched(after)));

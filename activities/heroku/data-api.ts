@@ -11,6 +11,8 @@ export interface Transfer {
   /** For a restore of one of the app's backups, that backup's name (b016). */
   from_name?: string | null;
   from_url?: string;
+  /** The database it writes to (DATABASE for a restore; BACKUP for a capture). */
+  to_name?: string | null;
   to_url?: string;
   source_bytes?: number | null;
   processed_bytes?: number | null;

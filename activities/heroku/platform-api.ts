@@ -67,6 +67,14 @@ export class PlatformApi extends HerokuApiClient {
     return { version: release.version, id: release.id, description: release.description ?? '' };
   }
 
+  /** The app's newest releases, newest first: one page of at most `max` (Heroku's largest page is 1000). */
+  recentReleases(app: string, max = 1000): Promise<Release[]> {
+    return this.request('GET', `/apps/${encodeURIComponent(app)}/releases`, {
+      headers: { Range: `version ..; order=desc, max=${max}` },
+      partial: true,
+    });
+  }
+
   getFormation(app: string): Promise<Formation[]> {
     return this.request('GET', `/apps/${encodeURIComponent(app)}/formation`);
   }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { auditVerifyCommand } from './audit-verify';
 import type { AuditEntry } from '../../common/audit';
+import { auditReconcileCommand } from './audit-reconcile';
 
 interface AuditFlags {
   app?: string;
@@ -42,6 +43,7 @@ export function auditCommand(): Command {
   );
   audit.addCommand(auditListCommand(), { isDefault: true });
   audit.addCommand(auditVerifyCommand());
+  audit.addCommand(auditReconcileCommand());
   return audit;
 }
 

@@ -20,6 +20,8 @@ export default async function globalSetup(): Promise<void> {
   };
   execFileSync('bash', [path.join(PACKAGE_ROOT, 'scripts/temporal.sh'), 'start'], { env, stdio: 'inherit' });
   // Jest's test workers inherit this process's environment.
+  // Workers started by tests make no outside-changes Schedule unless a test asks (test/outside-changes.test.ts).
+  process.env.RUNBOOK_OUTSIDE_CHANGES_EVERY ??= 'off';
   process.env.RUNBOOK_TEST_DIR = dir;
   // The suite's audit key: the first worker (or harness) makes it; the CLIs verify with its .pub beside it.
   process.env.RUNBOOK_AUDIT_SIGNING_KEY_FILE = path.join(dir, 'audit-signing-key');

@@ -7,9 +7,15 @@ export interface WorkerProcess {
   output: () => string;
 }
 
-/** Starts `runbook worker` with exactly `env`; the child goes onto `children`, for the file's clean-up. */
+/**
+ * Starts `runbook worker` with exactly `env` (and no outside-changes Schedule unless `env` asks for one); the child
+ * goes onto `children`, for the file's clean-up.
+ */
 export function spawnWorker(env: NodeJS.ProcessEnv, children: ChildProcess[]): WorkerProcess {
-  const child = spawn(process.execPath, [RUNBOOK_BIN, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RUNBOOK_BIN, 'worker'], {
+    env: { RUNBOOK_OUTSIDE_CHANGES_EVERY: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
