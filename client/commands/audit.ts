@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
 import type { AuditEntry } from '../../common/audit';
+import { auditExportCommand } from './audit-export';
 
 interface AuditFlags {
   app?: string;
@@ -40,6 +41,7 @@ export function auditCommand(): Command {
     "the audit trail: who ran what on which app, and how it ended (kept beyond Temporal's retention)",
   );
   audit.addCommand(auditListCommand(), { isDefault: true });
+  audit.addCommand(auditExportCommand());
   return audit;
 }
 
