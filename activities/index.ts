@@ -5,6 +5,7 @@ import type { AuditLog } from '../lib/audit/audit-log';
 import type { AuditLogCopy } from '../lib/audit/log-copy';
 import type { HerokuConnection } from './heroku/connection';
 import { DataApi } from './heroku/data-api';
+import { collectRequestIds } from './heroku/request';
 import { PlatformApi } from './heroku/platform-api';
 import { appLockActivities } from './app-lock';
 import { backupActivities, type PollingSettings } from './backups';
@@ -51,7 +52,7 @@ export function createActivities(deps: ActivityDependencies) {
   const formation = formationActivities(platform);
   const databases = databaseActivities(platform);
   const backups = backupActivities(data, deps.polling);
-  return {
+  return withRequestIds({
     ...targetActivities(deps.config, deps.configSource),
     ...maintenance,
     ...formation,
@@ -74,7 +75,7 @@ export function createActivities(deps: ActivityDependencies) {
       settings: deps.outsideChanges,
       logCopy: deps.auditLogCopy,
     }),
-  };
+  });
 }
 
 export type RunbookActivities = ReturnType<typeof createActivities>;
@@ -83,18 +84,48 @@ export type RunbookActivities = ReturnType<typeof createActivities>;
  * The activities that change an app on Heroku. Workflows reach them only through `RunbookRun.change`, which records
  * the intent before and the outcome after each one (workflows/runbook.ts): no change goes unrecorded.
  */
-export type ChangeActivityName =
-  | 'setPlatformMaintenance'
-  | 'setMaintenanceConfigVar'
-  | 'scaleFormation'
-  | 'applyConfigVars'
-  | 'removeConfigVars'
-  | 'startBackupCapture'
-  | 'startRestore'
-  | 'cancelTransfer'
-  | 'setBackupSchedule'
-  | 'startOneOffDyno'
-  | 'stopOneOffDyno';
+const CHANGE_ACTIVITY_NAMES = [
+  'setPlatformMaintenance',
+  'setMaintenanceConfigVar',
+  'scaleFormation',
+  'applyConfigVars',
+  'removeConfigVars',
+  'startBackupCapture',
+  'startRestore',
+  'cancelTransfer',
+  'setBackupSchedule',
+  'startOneOffDyno',
+  'stopOneOffDyno',
+] as const;
+
+export type ChangeActivityName = (typeof CHANGE_ACTIVITY_NAMES)[number];
+
+/** What a change activity's (object) result carries besides its own fields: for the change's audit record. */
+export interface HerokuRequestIds {
+  /** The `Request-Id` of each changing (non-GET) request the activity made to Heroku, in order. */
+  herokuRequestIds: string[];
+}
+
+/** An object result gains `herokuRequestIds`; an array (scaleFormation's formation) cannot carry them through JSON. */
+type WithRequestIds<R> = R extends readonly unknown[] ? R : R extends object ? R & HerokuRequestIds : R;
+
+type Recording<F> = F extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<WithRequestIds<R>> : F;
+
+/** The change activities, each collecting the Request-Ids of the changes it made into its result. */
+function withRequestIds<T extends Record<ChangeActivityName, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+): Omit<T, ChangeActivityName> & { [K in ChangeActivityName]: Recording<T[K]> } {
+  const wrapped: Record<string, unknown> = { ...activities };
+  for (const name of CHANGE_ACTIVITY_NAMES) {
+    const activity = activities[name] as (...args: unknown[]) => Promise<unknown>;
+    wrapped[name] = async (...args: unknown[]) => {
+      const { value, requestIds } = await collectRequestIds(() => activity(...args));
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+      return { ...value, herokuRequestIds: requestIds };
+    };
+  }
+  return wrapped as Omit<T, ChangeActivityName> & { [K in ChangeActivityName]: Recording<T[K]> };
+}
 
 export type ChangeActivities = Pick<RunbookActivities, ChangeActivityName>;
 

@@ -2,12 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { approveCommand, rejectCommand } from './commands/approve';
 import { auditCommand } from './commands/audit';
 import { cancelCommand } from './commands/cancel';
+import { historyCommand } from './commands/history';
 import { keysCommand } from './commands/keys';
 import { listCommand } from './commands/list';
 import { manualCommand } from './commands/manual';
 import { proofCommand } from './commands/proof';
 import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
+import { showCommand } from './commands/show';
 import { statusCommand } from './commands/status';
 import { UsageError } from './usage-error';
 
@@ -33,6 +35,8 @@ export function buildProgram(programs: Record<string, ProgramCommand> = {}): Com
     retryCommand(),
     manualCommand(),
     auditCommand(),
+    historyCommand(),
+    showCommand(),
     keysCommand(),
   ]) {
     program.addCommand(command);

@@ -176,6 +176,12 @@ test("bob's config:set by hand is an outside change by bob, recorded once howeve
   expect(listed.stdout).toMatch(
     /outside-change\s+outside-change\s+csis-reconasia-bravo \(staging\)\s+by bob@csis\.example/,
   );
+  // And `runbook history` has it on a line of its own, once, under bob.
+  const history = await runCli(['history', '--app', STAGING, '--operator', SEED_PEOPLE.bob.email], env);
+  expect(history.code).toBe(0);
+  const lines = history.stdout.split('\n').filter((line) => line.includes(`release v${release.version}`));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain('outside change by bob@csis.example');
 });
 
 test("the engine's own changes through runbooks are not outside changes", async () => {

@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import {
   describeProgress,
   describeSchedule,
@@ -49,6 +49,22 @@ export interface TransferWait {
  * transfer on Heroku (a change, on the record): a cancelled backup or restore does not go on running unwatched.
  */
 export async function waitForTransfer(run: RunbookRun, wait: TransferWait): Promise<TransferSummary> {
+  const transfer = await waitUntilEnded(run, wait);
+  // On the record with its size: the change record said only that it started. (Patched: runs that began on an
+  // older worker replay without it.)
+  if (patched('audit-transfer-end'))
+    await run.auditSoon(
+      'notice',
+      `${wait.started.kind === 'restore' ? 'restore' : 'backup'} ${describeTransfer(transfer)}`,
+      {
+        activity: 'watchTransfer',
+        transfer,
+      },
+    );
+  return transfer;
+}
+
+async function waitUntilEnded(run: RunbookRun, wait: TransferWait): Promise<TransferSummary> {
   const { app, started, step, verb, totalBytes, deadlineSeconds } = wait;
   const transfers = watchers(wait.timing);
   try {
@@ -99,10 +115,12 @@ export function cancelOwnTransfer(
     {
       intent: `cancel ${transfer.name} on Heroku (${why})`,
       details: { transfer: transfer.name },
-      done: ({ transfer: after, cancelled }) =>
-        cancelled
+      done: ({ transfer: after, cancelled }) => ({
+        summary: cancelled
           ? `cancelled ${after.name} on Heroku at ${formatBytes(after.processedBytes)} (${why})`
           : `${after.name} had already ${after.status === 'succeeded' ? 'succeeded' : `ended (${after.status})`}`,
+        details: { cancelled, after },
+      }),
     },
     { despiteBrokenLock: true },
   );

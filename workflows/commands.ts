@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { commandMarker, REBUILD_INDEX_COMMAND, type DynoRun, type RunCommandResult } from '../common/commands';
 import type { ResolvedTarget } from '../common/environments';
 import { describeDuration } from '../common/durations';
@@ -124,7 +124,10 @@ export async function runDetached(
       {
         intent: `stop ${name} (\`${command}\`) on ${app}`,
         details: { dyno: name, command },
-        done: ({ stopped }) => (stopped ? `stopped ${name} (\`${command}\`)` : `${name} had already exited`),
+        done: ({ stopped }) => ({
+          summary: stopped ? `stopped ${name} (\`${command}\`)` : `${name} had already exited`,
+          details: { stopped },
+        }),
       },
       { despiteBrokenLock: true },
     );
@@ -135,6 +138,14 @@ export async function runDetached(
       message: `\`${command}\` ran longer than ${describeDuration(timeoutSeconds)} in ${name}; it was stopped. Look at \`heroku logs --dyno ${name} -a ${app}\`.`,
     });
   }
+  // On the record with its exit status: the change record said only that it started. (Patched: runs that began on
+  // an older worker replay without it.)
+  if (patched('audit-dyno-exit'))
+    await run.auditSoon(
+      'notice',
+      `\`${command}\` in ${name} ${watched.exitStatus === null ? 'ended without an exit status in its logs' : `exited with status ${watched.exitStatus}`}`,
+      { activity: 'watchOneOffDyno', dyno: name, command, exitStatus: watched.exitStatus },
+    );
   if (watched.exitStatus !== 0) {
     throw ApplicationFailure.create({
       type: FailureTypes.CommandFailed,

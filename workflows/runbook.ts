@@ -458,10 +458,19 @@ export class RunbookRun {
       }
       const done = record.done(result);
       const { summary, details } = typeof done === 'string' ? { summary: done, details: {} } : done;
+      // The Request-Id of each change Heroku made for it (activities/index.ts collects them): what Heroku support
+      // asks for. None where the call changed nothing, or adopted what an earlier attempt started.
+      const requestIds = (result as { herokuRequestIds?: unknown } | null)?.herokuRequestIds;
       await this.auditOrFail(
         'change',
         summary,
-        { activity, outcome: 'done', ...record.details, ...details },
+        {
+          activity,
+          outcome: 'done',
+          ...record.details,
+          ...details,
+          ...(Array.isArray(requestIds) && { herokuRequestIds: requestIds }),
+        },
         `${summary} — done on Heroku, but its outcome could not be recorded (the intent was)`,
       );
       return result;

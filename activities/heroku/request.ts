@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import { activityInfo } from '@temporalio/activity';
 import Heroku from 'heroku-client';
@@ -10,6 +11,19 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Do not follow Next-Range: one page is all the caller wants. */
   partial?: boolean;
+}
+
+/** The Request-Ids of the changing requests (not GETs) made within `collectRequestIds`: one list per activity call. */
+const changingRequests = new AsyncLocalStorage<string[]>();
+
+/**
+ * Runs `body` (a change activity), collecting the `Request-Id` Heroku answered each of its non-GET requests with,
+ * in order: what Heroku support asks for about a change. Requests made outside any collection are not kept.
+ */
+export async function collectRequestIds<T>(body: () => Promise<T>): Promise<{ value: T; requestIds: string[] }> {
+  const requestIds: string[] = [];
+  const value = await changingRequests.run(requestIds, body);
+  return { value, requestIds };
 }
 
 /**
@@ -34,6 +48,8 @@ export class HerokuApiClient {
 
   async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
     let response: IncomingMessage | undefined;
+    // Taken here, not in the middleware: the response's callbacks need not run in the caller's async context.
+    const requestIds = method === 'GET' ? undefined : changingRequests.getStore();
     try {
       return await this.client.request({
         method,
@@ -46,6 +62,8 @@ export class HerokuApiClient {
           response = res as IncomingMessage;
           const remaining = Number(response.headers['ratelimit-remaining']);
           if (Number.isFinite(remaining)) this.rateLimitRemaining = remaining;
+          const requestId = response.headers['request-id'];
+          if (requestIds && typeof requestId === 'string' && requestId) requestIds.push(requestId);
           next();
         },
       } as Parameters<Heroku['request']>[0]);

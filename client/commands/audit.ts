@@ -3,6 +3,7 @@ import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { auditVerifyCommand } from './audit-verify';
 import type { AuditEntry } from '../../common/audit';
 import { auditReconcileCommand } from './audit-reconcile';
+import { auditExportCommand } from './audit-export';
 
 interface AuditFlags {
   app?: string;
@@ -44,6 +45,7 @@ export function auditCommand(): Command {
   audit.addCommand(auditListCommand(), { isDefault: true });
   audit.addCommand(auditVerifyCommand());
   audit.addCommand(auditReconcileCommand());
+  audit.addCommand(auditExportCommand());
   return audit;
 }
 

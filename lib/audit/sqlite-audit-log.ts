@@ -32,12 +32,17 @@ export class SqliteAuditLog implements AuditLog {
    * the worker's event loop, so this is short; the audit activity tries again (asynchronously) until its deadline.
    * Read-only, a file that does not exist yet is an empty trail (nothing has been written).
    */
+  readonly location: string;
+
   constructor(
-    readonly location: string,
+    location: string,
     { busyTimeoutMs = 1000, signer, readOnly = false }: AuditLogOptions & { busyTimeoutMs?: number } = {},
   ) {
     this.signer = signer;
+    this.location = location;
     if (readOnly) {
+      // A reader never makes the file: a mistyped RUNBOOK_AUDIT_DB shows as such, not as an empty trail.
+      if (!existsSync(location)) this.location = `${location} (no such file: nothing recorded there)`;
       this.db = existsSync(location) ? new Database(location, { readonly: true, fileMustExist: true }) : null;
       this.db?.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
       return;
