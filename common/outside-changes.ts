@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HerokuAppName } from './inputs';
+import { OUTSIDE_CHANGES_ID_PREFIX } from './workflow-ids';
 
 // Changes made to an app outside the engine (`heroku config:set` by hand, the dashboard, a deploy, `ps:scale`,
 // `pg:backups:restore`, `heroku run`), found on Heroku by the reconciler and put in the audit trail.
@@ -21,7 +22,7 @@ export const RECONCILER_ACTOR = 'outside-change reconciler';
  * seq 0. Deterministic, so the same change is recorded once however many reconcilers find it, however often.
  */
 export function outsideChangesWorkflowId(app: string): string {
-  return `outside-changes:${app}`;
+  return `${OUTSIDE_CHANGES_ID_PREFIX}${app}`;
 }
 
 /** The workflow's input. Only which apps: every fact it records comes from Heroku and the trail, none from here. */

@@ -290,6 +290,23 @@ test('two reconcilers at once record a new change once', async () => {
   expect((await outsideChanges()).filter((e) => e.summary.includes('Remove FOO'))).toHaveLength(1);
 });
 
+test("a run cannot take the outside changes' workflow ID: refused before anything, the outside changes untouched", async () => {
+  const before = await outsideChanges();
+  const handle = await client.workflow.start('maintenanceOn', {
+    args: [{ environment: 'staging' }],
+    taskQueue,
+    workflowId: `outside-changes:${STAGING}`,
+    workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+  });
+  await expect(handle.result()).rejects.toMatchObject({
+    cause: expect.objectContaining({
+      type: 'InvalidRunbookInput',
+      message: expect.stringContaining('which the audit trail keeps for changes made outside the engine'),
+    }),
+  });
+  expect(await outsideChanges()).toEqual(before);
+});
+
 test('no config-var value is anywhere in the trail', async () => {
   const everything = JSON.stringify(await trail.query({ limit: 10_000 }));
   expect(everything).toContain('Set FOO config vars');
