@@ -1,4 +1,5 @@
 import type { RunbookConfig } from '../common/environments';
+import { attachRequestIds, type HerokuRequestIds } from '../common/heroku-request-ids';
 import { appOverviewActivities } from './app-overview';
 import { auditActivities } from './audit';
 import type { AuditLog } from '../lib/audit/audit-log';
@@ -100,13 +101,7 @@ const CHANGE_ACTIVITY_NAMES = [
 
 export type ChangeActivityName = (typeof CHANGE_ACTIVITY_NAMES)[number];
 
-/** What a change activity's (object) result carries besides its own fields: for the change's audit record. */
-export interface HerokuRequestIds {
-  /** The `Request-Id` of each changing (non-GET) request the activity made to Heroku, in order. */
-  herokuRequestIds: string[];
-}
-
-/** An object result gains `herokuRequestIds`; an array (scaleFormation's formation) cannot carry them through JSON. */
+/** An object result gains `herokuRequestIds` (a list is wrapped, and unwrapped by RunbookRun.change). */
 type WithRequestIds<R> = R extends readonly unknown[] ? R : R extends object ? R & HerokuRequestIds : R;
 
 type Recording<F> = F extends (...args: infer A) => Promise<infer R> ? (...args: A) => Promise<WithRequestIds<R>> : F;
@@ -120,8 +115,7 @@ function withRequestIds<T extends Record<ChangeActivityName, (...args: never[]) 
     const activity = activities[name] as (...args: unknown[]) => Promise<unknown>;
     wrapped[name] = async (...args: unknown[]) => {
       const { value, requestIds } = await collectRequestIds(() => activity(...args));
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-      return { ...value, herokuRequestIds: requestIds };
+      return attachRequestIds(value, requestIds, args[0]);
     };
   }
   return wrapped as Omit<T, ChangeActivityName> & { [K in ChangeActivityName]: Recording<T[K]> };

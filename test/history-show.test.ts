@@ -160,6 +160,8 @@ test('a disaster recovery approved by bob: history and show from the trail, also
   );
   expect(timeline).toMatch(/approved by bob@csis\.example: drill agreed/);
   expect(timeline).toMatch(/release v\d+/);
+  // Scaling too: the quiet step's change names the Request-Id of its PATCH.
+  expect(timeline).toMatch(/change {8}quieted scheduler=0:\S+ worker=0:\S+ .*\n.*↳ Request-Id [0-9a-f-]{36}/);
   expect(timeline).toMatch(/started backup (b\d{3}) of DATABASE_URL\n.*↳ backup b\d{3}; Request-Id [0-9a-f-]{36}/);
   expect(timeline).toMatch(/↳ b\d{3}: succeeded, \d+\.\d+ MB/); // the safety backup's size
   expect(timeline).toMatch(/↳ backup b016; restore r\d{3}; Request-Id [0-9a-f-]{36}/);

@@ -13,6 +13,7 @@ import {
 import type { z } from 'zod';
 import type { ChangeActivities, ChangeActivityName } from '../activities';
 import type { AuditEvent, AuditHead } from '../common/audit';
+import { askingForRequestIds, detachRequestIds } from '../common/heroku-request-ids';
 import { describeRule, describeStanding, satisfies, type ResolvedAccess } from '../common/access';
 import type { ApprovalDecision, CancelRequest } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
@@ -446,8 +447,12 @@ export class RunbookRun {
         `nothing was changed: the run stopped before it would ${record.intent}`,
       );
       let result: Result;
+      let requestIds: string[] | null;
       try {
-        result = await call(request);
+        ({ value: result, requestIds } = detachRequestIds(await call(askingForRequestIds(request))) as {
+          value: Result;
+          requestIds: string[] | null;
+        });
       } catch (err) {
         await this.audit('change', `failed to ${record.intent}: ${rootMessage(err)}`, {
           activity,
@@ -460,7 +465,6 @@ export class RunbookRun {
       const { summary, details } = typeof done === 'string' ? { summary: done, details: {} } : done;
       // The Request-Id of each change Heroku made for it (activities/index.ts collects them): what Heroku support
       // asks for. None where the call changed nothing, or adopted what an earlier attempt started.
-      const requestIds = (result as { herokuRequestIds?: unknown } | null)?.herokuRequestIds;
       await this.auditOrFail(
         'change',
         summary,
@@ -469,7 +473,7 @@ export class RunbookRun {
           outcome: 'done',
           ...record.details,
           ...details,
-          ...(Array.isArray(requestIds) && { herokuRequestIds: requestIds }),
+          ...(requestIds && { herokuRequestIds: requestIds }),
         },
         `${summary} — done on Heroku, but its outcome could not be recorded (the intent was)`,
       );

@@ -2,31 +2,11 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
 import { AuditKeyring } from '../../lib/audit/audit-keys';
-import type { ChainedEntry } from '../../lib/audit/chain';
+import { CHAINED_ENTRY_FIELDS } from '../../lib/audit/audit-log';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { ChainVerifier } from '../../lib/audit/verify-chain';
 import { csvRow } from '../csv';
 import { isoTime } from '../flag-values';
-
-/** The columns of a CSV export, in this order: the chain's, then the record's. */
-const CSV_COLUMNS = [
-  'position',
-  'prevHash',
-  'hash',
-  'keyId',
-  'signature',
-  'workflowId',
-  'runId',
-  'seq',
-  'at',
-  'runbook',
-  'event',
-  'operator',
-  'app',
-  'environment',
-  'summary',
-  'details',
-] as const satisfies readonly (keyof ChainedEntry)[];
 
 const PAGE = 1000;
 
@@ -49,7 +29,7 @@ export function auditExportCommand(): Command {
       const write = async (text: string) => {
         if (!out.write(text)) await once(out, 'drain');
       };
-      if (flags.format === 'csv') await write(csvRow(CSV_COLUMNS));
+      if (flags.format === 'csv') await write(csvRow(CHAINED_ENTRY_FIELDS));
       const log = openAuditLog(undefined, { readOnly: true });
       let count = 0;
       try {
@@ -63,7 +43,7 @@ export function auditExportCommand(): Command {
             count++;
             await write(
               flags.format === 'csv'
-                ? csvRow(CSV_COLUMNS.map((column) => record[column]))
+                ? csvRow(CHAINED_ENTRY_FIELDS.map((column) => record[column]))
                 : `${JSON.stringify(record)}\n`,
             );
           }

@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { isoTime, positiveInteger } from '../flag-values';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { auditVerifyCommand } from './audit-verify';
 import type { AuditEntry } from '../../common/audit';
@@ -14,19 +15,6 @@ interface AuditFlags {
   since?: string;
   limit: number;
   json?: boolean;
-}
-
-function positiveInteger(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return number;
-}
-
-function isoTime(value: string): string {
-  const time = Date.parse(value);
-  if (Number.isNaN(time))
-    throw new InvalidArgumentError('expected a date or time, e.g. 2026-11-01 or 2026-11-01T03:00:00Z');
-  return new Date(time).toISOString();
 }
 
 function formatEntry(entry: AuditEntry): string {

@@ -108,14 +108,15 @@ export function fromOpenRunRow(row: {
   };
 }
 
-export const AUDIT_COLUMNS = [
+/** A stored record's fields, in the order of the table's columns (and of a CSV export). */
+export const CHAINED_ENTRY_FIELDS = [
   'position',
-  'prev_hash',
+  'prevHash',
   'hash',
-  'key_id',
+  'keyId',
   'signature',
-  'workflow_id',
-  'run_id',
+  'workflowId',
+  'runId',
   'seq',
   'at',
   'runbook',
@@ -125,7 +126,10 @@ export const AUDIT_COLUMNS = [
   'environment',
   'summary',
   'details',
-] as const;
+] as const satisfies readonly (keyof ChainedEntry)[];
+
+/** The table's columns: the fields in snake case. */
+export const AUDIT_COLUMNS = CHAINED_ENTRY_FIELDS.map((field) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
 
 /** Turns a query into SQL conditions; `placeholder(n)` spells the n-th parameter for the database at hand. */
 export function whereClause(query: AuditQuery, placeholder: (n: number) => string): { sql: string; params: unknown[] } {
@@ -204,6 +208,22 @@ export function toParams(entry: ChainedEntry): unknown[] {
     entry.summary,
     JSON.stringify(entry.details),
   ];
+}
+
+/** What both stores do the same way on top of their append() and records(). */
+export abstract class ChainedAuditLog {
+  abstract append(entry: AuditEntry): Promise<{ written: boolean; record: ChainedEntry }>;
+  abstract records(query?: ChainQuery): Promise<ChainedEntry[]>;
+  private firstHash: string | null = null;
+
+  async chainId(): Promise<string | null> {
+    this.firstHash ??= (await this.records({ limit: 1 }))[0]?.hash ?? null;
+    return this.firstHash;
+  }
+
+  async write(entry: AuditEntry): Promise<boolean> {
+    return (await this.append(entry)).written;
+  }
 }
 
 /**

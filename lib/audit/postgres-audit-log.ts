@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import {
   AUDIT_COLUMNS,
+  ChainedAuditLog,
   auditTableSql,
   fromOpenRunRow,
   fromRow,
@@ -24,7 +25,7 @@ import type { ChainedEntry } from './chain';
 const UNDEFINED_TABLE = '42P01';
 
 /** The scale-out audit log: a table in a real Postgres, shared by every worker and CLI. */
-export class PostgresAuditLog implements AuditLog {
+export class PostgresAuditLog extends ChainedAuditLog implements AuditLog {
   readonly location: string;
   private readonly pool: Pool;
   private readonly signer?: AuditSigner;
@@ -32,6 +33,7 @@ export class PostgresAuditLog implements AuditLog {
   private ready?: Promise<void>;
 
   constructor(connectionString: string, { signer, readOnly = false }: AuditLogOptions = {}) {
+    super();
     this.pool = new Pool({ connectionString, max: 4 });
     this.signer = signer;
     this.readOnly = readOnly;
@@ -112,17 +114,6 @@ export class PostgresAuditLog implements AuditLog {
     } finally {
       client.release();
     }
-  }
-
-  private firstHash: string | null = null;
-
-  async chainId(): Promise<string | null> {
-    this.firstHash ??= (await this.records({ limit: 1 }))[0]?.hash ?? null;
-    return this.firstHash;
-  }
-
-  async write(entry: AuditEntry): Promise<boolean> {
-    return (await this.append(entry)).written;
   }
 
   async query(query: AuditQuery = {}): Promise<ChainedEntry[]> {

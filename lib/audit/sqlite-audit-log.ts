@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   AUDIT_COLUMNS,
+  ChainedAuditLog,
   auditTableSql,
   fromOpenRunRow,
   fromRow,
@@ -23,7 +24,7 @@ import type { AuditSigner } from './audit-keys';
 import type { ChainedEntry } from './chain';
 
 /** The single-machine audit log: one SQLite file (default .data/audit.db), safe for several processes. */
-export class SqliteAuditLog implements AuditLog {
+export class SqliteAuditLog extends ChainedAuditLog implements AuditLog {
   private readonly db: Database.Database | null;
   private readonly signer?: AuditSigner;
 
@@ -38,6 +39,7 @@ export class SqliteAuditLog implements AuditLog {
     location: string,
     { busyTimeoutMs = 1000, signer, readOnly = false }: AuditLogOptions & { busyTimeoutMs?: number } = {},
   ) {
+    super();
     this.signer = signer;
     this.location = location;
     if (readOnly) {
@@ -83,17 +85,6 @@ export class SqliteAuditLog implements AuditLog {
         return { written: true, record };
       })
       .immediate();
-  }
-
-  private firstHash: string | null = null;
-
-  async chainId(): Promise<string | null> {
-    this.firstHash ??= (await this.records({ limit: 1 }))[0]?.hash ?? null;
-    return this.firstHash;
-  }
-
-  async write(entry: AuditEntry): Promise<boolean> {
-    return (await this.append(entry)).written;
   }
 
   async query(query: AuditQuery = {}): Promise<ChainedEntry[]> {
