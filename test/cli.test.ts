@@ -134,6 +134,31 @@ test('runbook audit shows who did what, filtered, as text or JSON', async () => 
   expect(bad.stderr).toMatch(/--since.*expected a date or time/);
 });
 
+test('on the Postgres trail: history, show, export and verify read what the worker wrote', async () => {
+  const { stdout: started } = await runCli(['run', 'maintenance-on', '--env', 'staging', '--json'], {
+    ...env,
+    HEROKU_API_KEY: SEED_PEOPLE.bob.token,
+  });
+  const { workflowId } = JSON.parse(started);
+  const history = await runCli(['history', '--app', 'csis-reconasia-bravo', '--json'], env);
+  expect(history.code).toBe(0);
+  expect(JSON.parse(history.stdout)).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ workflowId, runbook: 'maintenance-on', outcome: expect.stringMatching(/^succeeded/) }),
+    ]),
+  );
+  const shown = await runCli(['show', workflowId], env);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toMatch(/set MAINTENANCE_MODE on \(release v\d+\)\n.*↳ Request-Id [0-9a-f-]{36}/);
+  const exported = await runCli(['audit', 'export'], env);
+  expect(exported.code).toBe(0);
+  expect(exported.stderr).toMatch(/audit records \(jsonl\), verified/);
+  expect(exported.stdout).toContain(workflowId);
+  const verified = await runCli(['audit', 'verify'], env);
+  expect({ code: verified.code, stdout: verified.stdout }).toMatchObject({ code: 0 });
+  expect(verified.stdout).toMatch(/The audit trail postgres:\/\/.* is intact/);
+});
+
 test('--json prints the outcome as one JSON document; --app works as well as --env', async () => {
   const { code, stdout } = await runCli(['run', 'maintenance-off', '--app', 'csis-reconasia-bravo', '--json'], env);
   expect(code).toBe(0);
