@@ -140,13 +140,16 @@ export class LiveStepTable implements ProgressView {
 
   private draw(lines: string[]): void {
     if (lines.length === 0) return;
-    // Wider lines would wrap, and the cursor would no longer go back up to the table's first line.
-    const width = Math.max((this.stream.columns || 80) - 1, 20);
-    const fitted = lines.map((line) => fit(line, width));
-    // Up to the first line of the last drawing, and clear from there: the table may have grown or shrunk.
+    // Up to the first line of the last drawing, and clear from there: the table may have grown or shrunk. Long
+    // lines wrap (an approve command must stay whole), so count the rows they take, where the width is known.
     const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
-    this.stream.write(`${up}\x1b[J${fitted.join('\n')}\n`);
-    this.drawn = fitted.length;
+    this.stream.write(`${up}\x1b[J${lines.join('\n')}\n`);
+    const columns = this.stream.columns || 0;
+    this.drawn = lines.reduce(
+      (rows, line) =>
+        rows + (columns > 0 ? Math.max(1, Math.ceil(stripVTControlCharacters(line).length / columns)) : 1),
+      0,
+    );
   }
 }
 
@@ -187,12 +190,13 @@ export function renderLive(workflowId: string, { progress, approval }: RunSnapsh
   return lines;
 }
 
-/** What an approval wait needs from a person: the plan's hash first, and the commands. */
+/** What an approval wait needs from a person: the plan's hash first, then the commands, then who may. */
 function waitingLines(workflowId: string, approval: ApprovalState): string[] {
   const so = approval.approvals?.map((given) => given.by).join(', ') || 'nobody yet';
   return [
     `  Waiting for approval of plan ${approval.planHash} (requested by ${approval.requester}${approval.expiresAt ? `, until ${approval.expiresAt}` : ''}; approved by ${so})`,
-    `    needs ${approval.needed} verified approver${approval.needed === 1 ? '' : 's'}${approval.approvers ? ` (${approval.approvers})` : ''}: runbook approve ${workflowId}    or    runbook reject ${workflowId} --reason "…"`,
+    `    approve: runbook approve ${workflowId}    reject: runbook reject ${workflowId} --reason "…"`,
+    `    needs ${approval.needed} verified approver${approval.needed === 1 ? '' : 's'}${approval.approvers ? `: ${approval.approvers}` : ''}`,
     ...(approval.drift ? [`    Note: ${approval.drift}`] : []),
   ];
 }
@@ -212,25 +216,4 @@ export function elapsed(step: Pick<StepState, 'status' | 'startedAt' | 'endedAt'
 function colorsFor(stream: NodeJS.WriteStream): boolean {
   if (process.env.NO_COLOR) return false;
   return typeof stream.hasColors === 'function' ? stream.hasColors() : true;
-}
-
-/** Cuts a line to `width` visible characters, keeping its colour codes whole (and resetting them if it cut). */
-export function fit(line: string, width: number): string {
-  if (stripVTControlCharacters(line).length <= width) return line;
-  let out = '';
-  let visible = 0;
-  for (let i = 0; i < line.length && visible < width - 1;) {
-    // eslint-disable-next-line no-control-regex -- an SGR code is ESC [ … m: kept whole, never cut
-    const escape = /^\x1b\[[0-9;]*[A-Za-z]/.exec(line.slice(i));
-    if (escape) {
-      out += escape[0];
-      i += escape[0].length;
-      continue;
-    }
-    const char = String.fromCodePoint(line.codePointAt(i)!);
-    out += char;
-    i += char.length;
-    visible += 1;
-  }
-  return `${out}…\x1b[0m`;
 }
