@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { approveCommand, rejectCommand } from './commands/approve';
 import { auditCommand } from './commands/audit';
 import { cancelCommand } from './commands/cancel';
+import { describeCommand } from './commands/describe';
 import { historyCommand } from './commands/history';
 import { keysCommand } from './commands/keys';
 import { listCommand } from './commands/list';
@@ -9,8 +10,10 @@ import { manualCommand } from './commands/manual';
 import { proofCommand } from './commands/proof';
 import { retryCommand } from './commands/retry';
 import { runCommand } from './commands/run';
+import { schemaCommand } from './commands/schema';
 import { showCommand } from './commands/show';
 import { statusCommand } from './commands/status';
+import { watchCommand } from './commands/watch';
 import { UsageError } from './usage-error';
 
 /**
@@ -28,6 +31,9 @@ export function buildProgram(programs: Record<string, ProgramCommand> = {}): Com
     listCommand(),
     runCommand(),
     statusCommand(),
+    watchCommand(),
+    describeCommand(),
+    schemaCommand(),
     approveCommand(),
     rejectCommand(),
     cancelCommand(),

@@ -5,8 +5,17 @@ interface Summarised {
   summary?: unknown;
 }
 
-/** How a finished run reads on a terminal: what happened, then where to look at it. */
-export function formatOutcome(name: string, outcome: RunbookOutcome<unknown>, link: string): string {
+/**
+ * How a finished run reads on a terminal: what happened, then where to look at it. A run that failed or was
+ * cancelled after changing the app also says how it left it (`leftState`, from its progress), as `runbook status`
+ * does, unless its failure message says so already.
+ */
+export function formatOutcome(
+  name: string,
+  outcome: RunbookOutcome<unknown>,
+  link: string,
+  leftState?: string | null,
+): string {
   if (outcome.status === 'succeeded') {
     const summary = (outcome.result as Summarised | null)?.summary;
     // A dry run's point is its plan: every step, what it would change, and the hash an approver would approve.
@@ -20,6 +29,9 @@ export function formatOutcome(name: string, outcome: RunbookOutcome<unknown>, li
   return [
     `✘ ${name} failed${outcome.error.type ? ` (${outcome.error.type})` : ''}`,
     `  ${outcome.error.message}`,
+    leftState && !outcome.error.message.includes(leftState) ? `  ${leftState}` : undefined,
     `  Run: ${link}`,
-  ].join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  type Client,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { ApplicationFailure, type SearchAttributePair } from '@temporalio/common';
 import type { z } from 'zod';
 import { RUNBOOKS, type RunbookId } from '../common/runbooks';
@@ -103,9 +108,16 @@ export type RunbookOutcome<R> =
   | { status: 'succeeded'; workflowId: string; runId: string; result: R }
   | { status: 'failed'; workflowId: string; runId: string; error: { type?: string; message: string } };
 
-/** Waits for a run to end; a failed run is an outcome to report, not an exception. */
-export async function waitForRunbook<R>(handle: WorkflowHandleWithFirstExecutionRunId): Promise<RunbookOutcome<R>> {
-  const ids = { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
+/**
+ * Waits for a run to end; a failed run is an outcome to report, not an exception. A handle from `getHandle` (a run
+ * the CLI did not start: `runbook watch`) carries no first run ID: give the run's ID.
+ */
+export async function waitForRunbook<R>(
+  handle: WorkflowHandleWithFirstExecutionRunId | WorkflowHandle,
+  runId?: string,
+): Promise<RunbookOutcome<R>> {
+  const first = 'firstExecutionRunId' in handle ? handle.firstExecutionRunId : undefined;
+  const ids = { workflowId: handle.workflowId, runId: runId ?? first ?? '' };
   try {
     const result = (await handle.result()) as R;
     return { status: 'succeeded', ...ids, result };

@@ -144,6 +144,11 @@ export async function explainTemporalConnectionFailure(
   return `${adviceFor(settings, finding)}${fromProfile}`;
 }
 
+/** On this machine: the dev server alone, or the whole demo (dev server, simulator and a worker). */
+const START_DEV_SERVER =
+  'start the dev server with `npm run temporal start` (that is, `bash scripts/temporal.sh start`), or everything ' +
+  'at once (dev server, simulator, worker) with `npm run demo`';
+
 const TLS_HOW_TO =
   "set TEMPORAL_TLS=true (with the server's CA in TEMPORAL_TLS_SERVER_CA_CERT_PATH unless a CA of this machine " +
   'signed its certificate), a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH) if it ' +
@@ -156,7 +161,7 @@ function adviceFor(settings: TemporalConnectionSettings, finding: TransportFindi
   switch (finding.kind) {
     case 'unreachable':
       return isLoopbackAddress(address)
-        ? `Nothing answers at ${address} (${finding.detail}): start it with \`npm run temporal start\`, or set TEMPORAL_ADDRESS to your cluster.`
+        ? `Nothing answers at ${address} (${finding.detail}): ${START_DEV_SERVER}, or set TEMPORAL_ADDRESS to your cluster.`
         : `Nothing answers at ${address} (${finding.detail}): check TEMPORAL_ADDRESS (host:port of the Temporal frontend).`;
     case 'server-wants-tls':
       return `${address} speaks TLS, and this connection does not use it: ${TLS_HOW_TO}`;
@@ -193,7 +198,7 @@ function adviceFor(settings: TemporalConnectionSettings, finding: TransportFindi
       return config
         ? `Check the TLS settings: the server's CA (TEMPORAL_TLS_SERVER_CA_CERT_PATH), its name (TEMPORAL_TLS_SERVER_NAME) and the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH)${settings.apiKey ? ', and TEMPORAL_API_KEY' : ''}.`
         : isLoopbackAddress(address)
-          ? `Start it with \`npm run temporal start\`, or set TEMPORAL_ADDRESS to your cluster; if it needs TLS or an API key, ${TLS_HOW_TO}`
+          ? `${START_DEV_SERVER[0].toUpperCase()}${START_DEV_SERVER.slice(1)}, or set TEMPORAL_ADDRESS to your cluster; if it needs TLS or an API key, ${TLS_HOW_TO}`
           : `If it needs TLS or an API key, ${TLS_HOW_TO}`;
   }
 }
