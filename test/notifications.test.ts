@@ -9,7 +9,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { waitForRunbook } from '../client/launch';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { RunbookConfig } from '../common/environments';
 import type { RunbookNotification } from '../common/notifications';
+import { PACKAGE_ROOT } from '../lib/paths';
 import { PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
 import { readableHistory } from './support/temporal';
 
@@ -191,6 +195,26 @@ function validSignature(delivery: Delivery): boolean {
   return header.length === expected.length && timingSafeEqual(Buffer.from(header), Buffer.from(expected));
 }
 
+/** The README's Notifications section: its example configuration and its few lines of Node that verify a signature. */
+function readmeNotifications() {
+  const readme = readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Notifications'));
+  const example = JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]) as unknown;
+  const code = /```js\n([\s\S]*?)```/.exec(section)![1];
+  const verify = new Function('require', `${code}\nreturn verifyRunbookSignature;`)(require) as (
+    rawBody: string,
+    header: unknown,
+    secret: string,
+  ) => boolean;
+  return { example, verify };
+}
+
+test("the README's example configuration is valid, with the seed's deployhook recipient", () => {
+  const config = RunbookConfig.parse(readmeNotifications().example);
+  expect(config.environments.production.notify?.email?.to).toEqual([TEAM]);
+  expect(config.environments.staging.notify).toMatchObject({ on: ['failed'], attempts: 6 });
+});
+
 /** No secret anywhere anyone with namespace or trail access reads: the history (payloads decoded) and the trail. */
 async function expectNoSecrets(workflowId: string): Promise<void> {
   const history = await readableHistory(setup.harness.client, workflowId);
@@ -218,6 +242,12 @@ test('maintenance-on on staging: a signed "succeeded" webhook and an e-mail with
   expect(delivery.path).toBe('/hook');
   expect(delivery.headers['content-type']).toBe('application/json');
   expect(validSignature(delivery)).toBe(true);
+  // As the README tells a receiver to check it; a body changed on the way does not verify.
+  const { verify } = readmeNotifications();
+  expect(verify(delivery.raw, delivery.headers['x-runbook-signature'], HMAC_SECRET)).toBe(true);
+  expect(
+    verify(delivery.raw.replace('succeeded', 'failed'), delivery.headers['x-runbook-signature'], HMAC_SECRET),
+  ).toBe(false);
   expect(delivery.headers['idempotency-key']).toBe(expectedKey(handle, runId, 'succeeded'));
   expect(delivery.headers['x-runbook-event']).toBe('succeeded');
   expect(delivery.body).toMatchObject({
