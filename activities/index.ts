@@ -20,6 +20,7 @@ import type { SealingKeys } from '../lib/sealing';
 import { targetActivities } from './targets';
 import { identityActivities } from './identity';
 import { outsideChangeActivities, type OutsideChangeSettings } from './outside-changes';
+import { notificationActivities, type NotificationDependencies } from './notifications';
 
 export interface ActivityDependencies {
   heroku: HerokuConnection;
@@ -43,6 +44,8 @@ export interface ActivityDependencies {
   polling?: PollingSettings;
   /** How the outside-change reconciler looks at Heroku (RUNBOOK_OUTSIDE_CHANGES_LOOKBACK). */
   outsideChanges?: OutsideChangeSettings;
+  /** Where notifications read the secrets the config names (default: process.env), and their timeout. */
+  notifications?: NotificationDependencies;
 }
 
 /** Every activity the runbooks use, bound to one Heroku connection and one runbook config. */
@@ -66,6 +69,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...appOverviewActivities(platform),
     ...identityActivities(deps.heroku, platform, deps.sealing),
     ...auditActivities(deps.audit, deps.auditWriteTimeoutMs, deps.auditLogCopy),
+    // Sends to the team's webhooks and mail server; changes nothing on Heroku.
+    ...notificationActivities(deps.notifications),
     // Reads Heroku and the trail, writes the trail: changes nothing on Heroku (so not a ChangeActivityName).
     ...outsideChangeActivities({
       platform,
@@ -128,5 +133,13 @@ export type OutsideChangeActivityName = 'outsideChangeApps' | 'reconcileOutsideC
 
 export type OutsideChangeActivities = Pick<RunbookActivities, OutsideChangeActivityName>;
 
+/** Notifications to the team (webhooks, e-mail): sent from workflows/notify.ts only. */
+export type NotificationActivityName = 'deliverWebhook' | 'deliverEmail';
+
+export type NotificationActivities = Pick<RunbookActivities, NotificationActivityName>;
+
 /** Everything else: reads (of Heroku, the config, Temporal), which any workflow code may call. */
-export type ReadActivities = Omit<RunbookActivities, ChangeActivityName | 'recordAudit' | OutsideChangeActivityName>;
+export type ReadActivities = Omit<
+  RunbookActivities,
+  ChangeActivityName | 'recordAudit' | OutsideChangeActivityName | NotificationActivityName
+>;

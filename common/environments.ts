@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AccessSettings, type ResolvedAccess } from './access';
 import { EnvironmentName, HerokuAppName, ScheduleTime } from './inputs';
+import { NotifySettings } from './notifications';
 
 // The environments file (RUNBOOK_CONFIG, default config/environments.json): which Heroku app each environment
 // is, and how runbooks treat it. Validated when the worker starts, so a typo is reported before any run.
@@ -127,6 +128,8 @@ export const EnvironmentSettings = z.strictObject({
   disasterRecovery: DisasterRecoverySettings.prefault({}),
   /** Who may run and approve runbooks here (see common/access.ts for the defaults). */
   access: AccessSettings.prefault({}),
+  /** Who is told when a run here needs approval, succeeds or fails (see common/notifications.ts). Default: nobody. */
+  notify: NotifySettings.optional(),
 });
 export type EnvironmentSettings = z.infer<typeof EnvironmentSettings>;
 
@@ -139,6 +142,7 @@ export const RunbookConfig = z.strictObject({
       backups: BackupSettings.prefault({}),
       disasterRecovery: DisasterRecoverySettings.prefault({}),
       access: AccessSettings.prefault({}),
+      notify: NotifySettings.optional(),
     })
     .prefault({}),
   /**
@@ -175,4 +179,6 @@ export interface ResolvedTarget {
   lockPrefix: string;
   /** How long a launch that waits for the lock waits, at most (minutes). */
   lockWaitMinutes: number;
+  /** Who is told of this run (absent in targets resolved before notifications existed, and where nobody is). */
+  notify?: NotifySettings | null;
 }

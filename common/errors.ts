@@ -53,6 +53,10 @@ export const FailureTypes = {
   AccessDenied: 'AccessDenied',
   /** The outside-change reconciler could not look at some apps (Heroku or the trail unavailable): others were. */
   OutsideChangesIncomplete: 'OutsideChangesIncomplete',
+  /** A notification's receiver refused it (a 4xx other than 408/429, an SMTP 5xx) or the worker lacks its secret. */
+  NotificationRefused: 'NotificationRefused',
+  /** A notification could not be delivered this time (5xx, 408, 429, network): retried by Temporal. */
+  NotificationUndelivered: 'NotificationUndelivered',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];

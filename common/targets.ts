@@ -38,6 +38,7 @@ function resolved(
     lockId: `${config.lockPrefix}.${app}`,
     lockPrefix: config.lockPrefix,
     lockWaitMinutes: config.lockWaitMinutes,
+    notify: settings.notify ?? null,
   };
 }
 

@@ -12,6 +12,7 @@ import { describePerson, samePerson, type Person } from '../common/identity';
 import { approvalQuery, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../common/messages';
 import { clip } from '../common/redact';
 import { identity } from './activities';
+import { notifyApprovalNeeded, type NotifyHost } from './notify';
 
 /** Who a request says it comes from, for the record (a refused request may name nobody, or be no object at all). */
 function claimedBy(request: unknown): string {
@@ -40,7 +41,7 @@ export interface ApprovalNeed {
 class Refusal extends Error {}
 
 /** What the gate needs of its run (workflows/runbook.ts implements it). */
-export interface ApprovalHost {
+export interface ApprovalHost extends NotifyHost {
   readonly requester: Person;
   readonly app: string | null;
   readonly access: ResolvedAccess | null;
@@ -153,6 +154,7 @@ export class ApprovalGate {
       drift,
     } satisfies Partial<ApprovalState>);
     this.showInUi();
+    notifyApprovalNeeded(this.run, offered, need, this.state.expiresAt, drift);
     const decided = await condition(
       () => this.state.decision !== null || this.run.lockBroken !== null,
       Math.max(1, Math.round(need.timeoutMinutes * 60_000)),

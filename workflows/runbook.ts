@@ -30,6 +30,7 @@ import { workflowIdProblem } from '../common/workflow-ids';
 import { changes, identity, reads, records, starters, type StartActivityName, type WatchTiming } from './activities';
 import { AppLockClaim, type LockBreak, type LockWait } from './app-lock';
 import { ApprovalGate, type ApprovalNeed, type OfferedPlan } from './approval';
+import { notifyEnd } from './notify';
 
 /** What the UI shows when a run was started without saying who started it (the Temporal UI sends no identity). */
 export const UNKNOWN_OPERATOR = 'unknown';
@@ -98,6 +99,11 @@ export class RunbookRun {
 
   get access(): ResolvedAccess | null {
     return this.target?.access ?? null;
+  }
+
+  /** The target as resolved (null before): who is told of the run reads its `notify` (workflows/notify.ts). */
+  get resolvedTarget(): ResolvedTarget | null {
+    return this.target;
   }
 
   /**
@@ -619,6 +625,7 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
     run.finish('succeeded');
     upsertSearchAttributes([{ key: RunbookOutcome, value: 'succeeded' }]);
     await run.audit('succeeded', result.summary);
+    await notifyEnd(run, { result });
     run.publishAuditHead();
     return { ...result, ...(run.auditHead && { auditHead: run.auditHead }) };
   } catch (err) {
@@ -638,6 +645,7 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
         { cancelled, ...(cancelled && { cancelledBy: run.cancellationBy }), ...(left && { left }) },
       ),
     ).catch(() => undefined);
+    await notifyEnd(run, { outcome, message: cancelled ? `cancelled by ${run.cancellationBy}` : rootMessage(err) });
     run.publishAuditHead();
     throw err;
   }
