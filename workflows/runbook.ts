@@ -18,6 +18,7 @@ import { describeRule, describeStanding, satisfies, type ResolvedAccess } from '
 import type { ApprovalDecision, CancelRequest } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
 import { describePerson, unverified, type Person, type ProofAction } from '../common/identity';
+import { clipSummary } from '../common/activity-summaries';
 import { describeDuration } from '../common/durations';
 import { causeChain, FailureTypes, rootMessage } from '../common/errors';
 import { cancelUpdate, progressQuery } from '../common/messages';
@@ -436,9 +437,14 @@ export class RunbookRun {
   ): Promise<Awaited<ReturnType<ChangeActivities[K]>>> {
     if (!options.despiteBrokenLock) this.stopIfLockBroken(record.intent);
     type Result = Awaited<ReturnType<ChangeActivities[K]>>;
-    const call = (
-      START_ACTIVITIES.includes(activity) ? starters(options.timing)[activity as StartActivityName] : changes[activity]
-    ) as (request: Parameters<ChangeActivities[K]>[0]) => Promise<Result>;
+    const proxied = (START_ACTIVITIES.includes(activity)
+      ? starters(options.timing)[activity as StartActivityName]
+      : changes[activity]) as unknown as {
+      executeWithOptions(options: { summary: string }, args: [Parameters<ChangeActivities[K]>[0]]): Promise<Result>;
+    };
+    // The UI's timeline shows each change by its intent: "restore b016 into DATABASE_URL (…), replacing its data".
+    const call = (request: Parameters<ChangeActivities[K]>[0]): Promise<Result> =>
+      proxied.executeWithOptions({ summary: clipSummary(record.intent) }, [request]);
     return CancellationScope.nonCancellable(async (): Promise<Result> => {
       await this.auditOrFail(
         'intent',
