@@ -61,7 +61,7 @@ export async function startRunbook<N extends RunbookId>(
   const parsed = definition.input.safeParse(input);
   if (!parsed.success) throw new InvalidRunbookInputError(name, parsed.error);
   checkWorkflowId(options.workflowId);
-  const target = input as { environment?: string; app?: string; operator?: string; reason?: string };
+  const target = input as { environment?: string; app?: string; operator?: string; reason?: string; backup?: string };
   const workflowId = options.workflowId ?? newWorkflowId(name, target);
   // The proof is made for this run and this runbook: it opens for no other.
   const proven = options.prover ? await options.prover.prove('start', workflowId, name) : null;
@@ -84,6 +84,14 @@ export async function startRunbook<N extends RunbookId>(
     typedSearchAttributes: searchAttributes,
     // Shown on the run's page in the Temporal UI: what, where, who, why.
     staticSummary: `${name} on ${target.environment ?? target.app ?? 'unknown'} by ${requester}${proven ? ' (proven with Heroku)' : ''}${target.reason ? `: ${target.reason}` : ''}`,
+    // The run's "User Metadata" details: its current details (the steps, what it waits for) sit beside them.
+    staticDetails: [
+      `- **Runbook:** ${name} (launched with \`runbook run\`)`,
+      `- **${target.environment ? 'Environment' : 'App'}:** ${target.environment ?? target.app ?? 'unknown'}`,
+      ...(target.backup ? [`- **Backup:** ${target.backup}`] : []),
+      `- **Requested by:** ${requester}${proven ? ' (proven with Heroku)' : ' (unverified)'}`,
+      `- **Reason:** ${target.reason ?? '(none given)'}`,
+    ].join('\n'),
   });
 }
 

@@ -3,6 +3,8 @@
 export const FailureTypes = {
   /** The runbook's input failed its schema: nothing was called. */
   InvalidRunbookInput: 'InvalidRunbookInput',
+  /** A workflow type the worker does not register (a typo, or the CLI's name typed in the UI): nothing was called. */
+  UnknownWorkflowType: 'UnknownWorkflowType',
   /** The environments file is invalid or does not name the environment asked for. */
   RunbookConfigError: 'RunbookConfigError',
   /** 401: the worker's HEROKU_API_KEY is missing, wrong or expired. */

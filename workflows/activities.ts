@@ -1,5 +1,6 @@
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, type ActivityInterfaceFor, type RetryPolicy } from '@temporalio/workflow';
 import type { ChangeActivities, ReadActivities, RunbookActivities } from '../activities';
+import { describeActivityCall } from '../common/activity-summaries';
 
 /** Per-run timing for long steps (tests shorten it): how long a silent worker's step waits before another takes it. */
 export interface WatchTiming {
@@ -17,29 +18,51 @@ const RETRY: RetryPolicy = {
   maximumAttempts: 10,
 };
 
+/**
+ * Every call of `proxy` carries a summary (the Temporal UI's timeline shows it instead of the bare activity type):
+ * "watch rebuild_index in run.6555", from common/activity-summaries.ts. Changes carry their intent instead
+ * (RunbookRun.change calls `executeWithOptions` itself).
+ */
+export function summarized<T extends object>(proxy: ActivityInterfaceFor<T>): ActivityInterfaceFor<T> {
+  return new Proxy(proxy, {
+    get(target, name) {
+      const fn = Reflect.get(target, name) as {
+        executeWithOptions(options: { summary: string }, args: unknown[]): Promise<unknown>;
+      };
+      const call = (...args: unknown[]) =>
+        fn.executeWithOptions({ summary: describeActivityCall(String(name), args[0]) }, args);
+      return Object.assign(call, { executeWithOptions: fn.executeWithOptions.bind(fn) });
+    },
+  });
+}
+
 /** Reads: of Heroku, of the runbook config, of Temporal (a lock's holder, an earlier run's checkpoint). Short. */
-export const reads = proxyActivities<ReadActivities>({ startToCloseTimeout: '30 seconds', retry: RETRY });
+export const reads = summarized(proxyActivities<ReadActivities>({ startToCloseTimeout: '30 seconds', retry: RETRY }));
 
 /**
  * Watching a transfer or a one-off dyno heartbeats while it polls: a worker that dies mid-watch is noticed within the
  * heartbeat timeout and another attempt carries on watching.
  */
 export function watchers(timing: WatchTiming = {}) {
-  return proxyActivities<Pick<ReadActivities, 'watchTransfer' | 'watchOneOffDyno'>>({
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: `${timing.heartbeatTimeoutSeconds ?? 20} seconds`,
-    retry: RETRY,
-  });
+  return summarized(
+    proxyActivities<Pick<ReadActivities, 'watchTransfer' | 'watchOneOffDyno'>>({
+      startToCloseTimeout: '2 minutes',
+      heartbeatTimeout: `${timing.heartbeatTimeoutSeconds ?? 20} seconds`,
+      retry: RETRY,
+    }),
+  );
 }
 
 /**
  * The audit trail. The activity keeps trying for a while itself and then fails non-retryably (AuditUnavailable);
  * these retries are for a worker that died mid-write. A write is idempotent per run and position.
  */
-export const records = proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
-  startToCloseTimeout: '1 minute',
-  retry: { ...RETRY, nonRetryableErrorTypes: ['AuditUnavailable'] },
-});
+export const records = summarized(
+  proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
+    startToCloseTimeout: '1 minute',
+    retry: { ...RETRY, nonRetryableErrorTypes: ['AuditUnavailable'] },
+  }),
+);
 
 /**
  * Changes to an app. Only workflows/runbook.ts uses these (eslint enforces it): every change goes through
@@ -62,7 +85,9 @@ export function starters(timing: WatchTiming = {}) {
  * Identity: verifying a proof (read the account with its token, revoke it) and reading a person's standing. A
  * refusal fails at once; Heroku unavailable is retried for about a minute, not ten, because a person waits on it.
  */
-export const identity = proxyActivities<Pick<ReadActivities, 'verifyProof' | 'readStanding'>>({
-  startToCloseTimeout: '30 seconds',
-  retry: { ...RETRY, maximumAttempts: 5 },
-});
+export const identity = summarized(
+  proxyActivities<Pick<ReadActivities, 'verifyProof' | 'readStanding'>>({
+    startToCloseTimeout: '30 seconds',
+    retry: { ...RETRY, maximumAttempts: 5 },
+  }),
+);

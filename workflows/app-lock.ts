@@ -19,7 +19,11 @@ import { causeChain, FailureTypes } from '../common/errors';
 import { lockHolderQuery, releaseLockSignal } from '../common/messages';
 import type { StepHandle } from '../common/progress';
 import { clip } from '../common/redact';
+import { Environment, HerokuApp, RunbookName } from '../common/search-attributes';
 import { reads, records } from './activities';
+
+/** The RunbookName search attribute of app-lock runs: `RunbookName != "app-lock"` hides them in the UI's list. */
+export const LOCK_RUNBOOK_NAME = 'app-lock';
 
 /**
  * An app's lock. Temporal runs at most one execution per workflow ID, so while one `app-lock.<app>` runs, starting
@@ -221,6 +225,14 @@ async function startLock(target: ResolvedTarget, me: LockHolder): Promise<LockHa
         parentClosePolicy: ParentClosePolicy.TERMINATE,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         memo: { holder: me },
+        // Labelled in the UI's list (RunbookName "app-lock", on its app), so that a filter hides the locks:
+        // `RunbookName != "app-lock"` or `WorkflowType != "appLock"` (README, "From the Temporal UI").
+        typedSearchAttributes: [
+          { key: RunbookName, value: LOCK_RUNBOOK_NAME },
+          { key: HerokuApp, value: target.app },
+          { key: Environment, value: target.environment ?? 'none' },
+        ],
+        staticSummary: `app lock of ${target.app}, held by ${describeHolder(me)}`,
       }),
     );
   } catch (err) {

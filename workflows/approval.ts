@@ -1,5 +1,6 @@
-import { ApplicationFailure, condition, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { describeRule, describeStanding, satisfies, type PersonRule, type ResolvedAccess } from '../common/access';
+import type { MessageFeedback } from '../common/current-details';
 import type {
   ApprovalDecision,
   ApprovalState,
@@ -46,6 +47,8 @@ export interface ApprovalHost extends NotifyHost {
   readonly app: string | null;
   readonly access: ResolvedAccess | null;
   readonly lockBroken: unknown;
+  /** Shows the gate's state (and the last message's result) in the run's current details. */
+  showDetails(): void;
   verifyProof(proof: string, action: 'approve' | 'reject', subject: string): Promise<Person & { verified: true }>;
   auditSoon(
     event: 'approval',
@@ -67,6 +70,8 @@ export interface ApprovalHost extends NotifyHost {
 export class ApprovalGate {
   private readonly state: ApprovalState;
   private need: ApprovalNeed | null = null;
+  /** The last approval or rejection message's result: a Signal's sender reads it in the current details. */
+  feedback: MessageFeedback | null = null;
 
   /** Registered first thing in the run, so the `approval` query and early messages always find a handler. */
   constructor(
@@ -165,27 +170,19 @@ export class ApprovalGate {
     return null;
   }
 
-  /**
-   * The Temporal UI's current details (its "User Metadata" tab): who asked, whether that is verified, what the plan
-   * waits for and how to approve it — or how the approval ended.
-   */
+  /** The gate's state, for the run's current details (read only). */
+  get view(): Readonly<ApprovalState> {
+    return this.state;
+  }
+
+  /** The run's current details show the gate: what the plan waits for, and the last message's result. */
   private showInUi(): void {
-    const { state } = this;
-    const wid = workflowInfo().workflowId;
-    if (state.status === 'waiting') {
-      setCurrentDetails(
-        [
-          `**Waiting for approval** of plan \`${state.planHash}\`, requested by ${state.requester}.`,
-          `Needs ${state.needed} verified approver${state.needed === 1 ? '' : 's'}: ${state.approvers}. Approved so far: ${state.approvals.map((a) => a.by).join(', ') || 'nobody'}.`,
-          `Approve with \`runbook approve ${wid}\`, or Send an Update \`approve\` with \`{"planHash": "${state.planHash}", "proof": "…"}\`, the proof from \`runbook proof approve ${wid} --plan-hash ${state.planHash}\`.`,
-          ...(state.refused.length ? [`Last refused: ${state.refused.at(-1)!.by}: ${state.refused.at(-1)!.why}`] : []),
-        ].join('\n\n'),
-      );
-    } else if (state.decision) {
-      setCurrentDetails(`Plan \`${state.decision.planHash}\` ${state.decision.decision} by ${state.decision.by}.`);
-    } else if (state.status === 'timed-out') {
-      setCurrentDetails(`Plan \`${state.planHash}\` was not approved in time; nothing was changed.`);
-    }
+    this.run.showDetails();
+  }
+
+  private tell(feedback: Omit<MessageFeedback, 'at'>): void {
+    this.feedback = { ...feedback, at: new Date().toISOString() };
+    this.showInUi();
   }
 
   /** An approval needs reading again (the plan drifted): back to planning until the new plan is offered. */
@@ -197,6 +194,14 @@ export class ApprovalGate {
 
   private async approve(request: ApproveRequest | undefined, sentAsUpdate: boolean): Promise<ApprovalDecision> {
     let proven: string | null = null;
+    const via = sentAsUpdate ? 'Update' : 'Signal';
+    this.tell({
+      what: 'approval',
+      by: `unverified (claims: ${claimedBy(request)})`,
+      state: 'checking',
+      text: 'verifying its identity proof with Heroku',
+      via,
+    });
     try {
       const hash = this.state.planHash;
       this.check(this.whyNotWaiting(request));
@@ -219,8 +224,17 @@ export class ApprovalGate {
       this.check(this.whyNotApprove(request));
       const reason = request?.reason?.trim() ? clip(request.reason.trim(), 500) : null;
       this.state.approvals.push({ by: person.email, reason, at: new Date().toISOString() });
-      this.showInUi();
       const remaining = need.needed - this.state.approvals.length;
+      this.tell({
+        what: 'approval',
+        by: person.email,
+        state: 'accepted',
+        text:
+          remaining > 0
+            ? `it counts; ${remaining} more verified approval${remaining === 1 ? '' : 's'} needed`
+            : `plan ${hash} approved; the run goes on`,
+        via,
+      });
       if (remaining > 0) {
         void this.run.auditSoon(
           'approval',
@@ -245,6 +259,14 @@ export class ApprovalGate {
 
   private async reject(request: RejectRequest | undefined, sentAsUpdate: boolean): Promise<ApprovalDecision> {
     let proven: string | null = null;
+    const via = sentAsUpdate ? 'Update' : 'Signal';
+    this.tell({
+      what: 'rejection',
+      by: `unverified (claims: ${claimedBy(request)})`,
+      state: 'checking',
+      text: 'verifying its identity proof with Heroku',
+      via,
+    });
     try {
       this.check(this.whyNotReject(request));
       const person = await this.prove(request?.proof, 'reject', 'run');
@@ -263,7 +285,9 @@ export class ApprovalGate {
           await this.checkStanding(person, rule, 'rejecting');
         }
       }
-      return this.decide('rejected', person.email, this.state.planHash ?? '', request!.reason);
+      const made = this.decide('rejected', person.email, this.state.planHash ?? '', request!.reason);
+      this.tell({ what: 'rejection', by: person.email, state: 'accepted', text: 'the plan is rejected', via });
+      return made;
     } catch (err) {
       return this.refusedWith(err, request, 'rejection', sentAsUpdate, proven);
     }
@@ -336,7 +360,17 @@ export class ApprovalGate {
     sentAsUpdate: boolean,
     proven: string | null,
   ): Promise<never> {
-    if (!(err instanceof Refusal)) throw err;
+    if (!(err instanceof Refusal)) {
+      const by = proven ?? `unverified (claims: ${claimedBy(request)})`;
+      this.tell({
+        what,
+        by,
+        state: 'refused',
+        text: `it could not be checked: ${rootMessage(err)}`,
+        via: sentAsUpdate ? 'Update' : 'Signal',
+      });
+      throw err;
+    }
     const why = err.message;
     const claimed = claimedBy(request);
     // Under the verified person when the proof verified (with the name they typed, if another); else the claim.
@@ -347,7 +381,7 @@ export class ApprovalGate {
     const refusal = { by, why, at: new Date().toISOString() };
     // The most recent 50: a flood of refused messages must not make the query's answer unbounded.
     this.state.refused = [...this.state.refused, refusal].slice(-50);
-    this.showInUi();
+    this.tell({ what, by, state: 'refused', text: why, via: sentAsUpdate ? 'Update' : 'Signal' });
     await this.run.auditSoon('approval', `${what} ${sender} refused: ${why}`, { refused: refusal }, { actor: by });
     throw ApplicationFailure.create({
       type: FailureTypes.ApprovalRefused,

@@ -9,3 +9,5 @@ export { appStatus, verifyBackupSchedule } from './status';
 export { disasterRecovery } from './disaster-recovery';
 export { appLock } from './app-lock';
 export { reconcileOutsideChanges } from './reconcile-outside-changes';
+// Any other type fails at once, naming the closest registered one (the SDK runs the default export for it).
+export { default } from './unknown-type';

@@ -1,5 +1,6 @@
 import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { OutsideChangeActivities } from '../activities';
+import { summarized } from './activities';
 import { FailureTypes, rootMessage } from '../common/errors';
 import {
   describeReconciliation,
@@ -11,10 +12,12 @@ import { clip } from '../common/redact';
 import { describeIssues } from '../common/validation';
 
 /** One app's pass reads a few Heroku lists and the trail: short. Heroku unavailable is retried for a few minutes. */
-const reconciler = proxyActivities<OutsideChangeActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
-});
+const reconciler = summarized(
+  proxyActivities<OutsideChangeActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
+  }),
+);
 
 /**
  * Looks at each configured app (or those asked for) on Heroku and records in the audit trail every change no engine

@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   patched,
+  setCurrentDetails,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -18,6 +19,8 @@ import { describeRule, describeStanding, satisfies, type ResolvedAccess } from '
 import type { ApprovalDecision, CancelRequest } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
 import { describePerson, unverified, type Person, type ProofAction } from '../common/identity';
+import { clipSummary } from '../common/activity-summaries';
+import { renderCurrentDetails, type LaunchFacts } from '../common/current-details';
 import { describeDuration } from '../common/durations';
 import { causeChain, FailureTypes, rootMessage } from '../common/errors';
 import { cancelUpdate, progressQuery } from '../common/messages';
@@ -79,8 +82,13 @@ export class RunbookRun {
   private left: string | null = null;
   /** Audit writes started outside the main flow (a lock break noticed): awaited before the run ends. */
   private readonly background: Promise<unknown>[] = [];
+  /** What the run was asked to do, from its input: the head of its current details in the Temporal UI. */
+  launch: LaunchFacts;
+  /** The sentence the run ended with (its result's summary, or its failure): the end of its current details. */
+  private outcome: string | null = null;
 
   constructor(readonly name: RunbookId) {
+    this.launch = { runbook: name };
     setHandler(progressQuery, () => this.progress(), { description: 'The steps of this runbook and how far it got' });
     this.approvals = new ApprovalGate(this, this.approvalPoint);
     setHandler(cancelUpdate, (request) => this.cancelRequested(request), {
@@ -362,8 +370,14 @@ export class RunbookRun {
     state.status = 'running';
     state.startedAt = new Date().toISOString(); // workflow time: deterministic on replay
     state.detail = null;
+    this.showDetails();
     try {
-      const result = await body({ detail: (text) => void (state.detail = text) });
+      const result = await body({
+        detail: (text) => {
+          state.detail = text;
+          this.showDetails();
+        },
+      });
       state.status = 'succeeded';
       return result;
     } catch (err) {
@@ -372,6 +386,7 @@ export class RunbookRun {
       throw err;
     } finally {
       state.endedAt = new Date().toISOString();
+      this.showDetails();
     }
   }
 
@@ -380,6 +395,26 @@ export class RunbookRun {
     const state = this.stepState(name);
     state.status = 'skipped';
     state.detail = why;
+    this.showDetails();
+  }
+
+  /**
+   * Keeps the Temporal UI's current details ("User Metadata" tab) up to date: the step table, what the run waits
+   * for, how it ended. Not a workflow command (the SDK answers the UI's metadata query with it), so replays are
+   * unaffected.
+   */
+  showDetails(): void {
+    setCurrentDetails(
+      renderCurrentDetails({
+        workflowId: workflowInfo().workflowId,
+        now: new Date(),
+        launch: this.launch,
+        progress: this.progress(),
+        approval: this.approvals?.view ?? null,
+        feedback: this.approvals?.feedback ?? null,
+        outcome: this.outcome,
+      }),
+    );
   }
 
   /** Records where the run acts, once the target is resolved: in the UI's list, the progress and the audit trail. */
@@ -389,11 +424,13 @@ export class RunbookRun {
       { key: HerokuApp, value: target.app },
       { key: Environment, value: target.environment ?? 'none' },
     ]);
+    this.showDetails();
   }
 
   /** How the run leaves the app, in one paragraph, when it does not succeed: the result, `runbook status`, the trail. */
   leave(statement: string): void {
     this.left = statement;
+    this.showDetails();
   }
 
   get leftState(): string | null {
@@ -442,9 +479,14 @@ export class RunbookRun {
   ): Promise<Awaited<ReturnType<ChangeActivities[K]>>> {
     if (!options.despiteBrokenLock) this.stopIfLockBroken(record.intent);
     type Result = Awaited<ReturnType<ChangeActivities[K]>>;
-    const call = (
-      START_ACTIVITIES.includes(activity) ? starters(options.timing)[activity as StartActivityName] : changes[activity]
-    ) as (request: Parameters<ChangeActivities[K]>[0]) => Promise<Result>;
+    const proxied = (START_ACTIVITIES.includes(activity)
+      ? starters(options.timing)[activity as StartActivityName]
+      : changes[activity]) as unknown as {
+      executeWithOptions(options: { summary: string }, args: [Parameters<ChangeActivities[K]>[0]]): Promise<Result>;
+    };
+    // The UI's timeline shows each change by its intent: "restore b016 into DATABASE_URL (…), replacing its data".
+    const call = (request: Parameters<ChangeActivities[K]>[0]): Promise<Result> =>
+      proxied.executeWithOptions({ summary: clipSummary(record.intent) }, [request]);
     return CancellationScope.nonCancellable(async (): Promise<Result> => {
       await this.auditOrFail(
         'intent',
@@ -512,8 +554,10 @@ export class RunbookRun {
     });
   }
 
-  finish(status: Exclude<RunStatus, 'running'>): void {
+  finish(status: Exclude<RunStatus, 'running'>, outcome: string): void {
     this.status = status;
+    this.outcome = outcome;
+    this.showDetails();
   }
 
   /**
@@ -548,6 +592,7 @@ export class RunbookRun {
     state.detail = `BROKEN at ${broken.at}: ${broken.how}; this run makes no further change${
       broken.retaken ? ' (it took the lock again while it stops)' : ' (another run holds the lock now)'
     }`;
+    this.showDetails();
     void this.auditSoon(
       'notice',
       `the app lock ${target.lockId} was broken from outside at ${broken.at} (${broken.how}): this run makes no further change to ${target.app}${
@@ -582,12 +627,17 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
   const run = new RunbookRun(name);
   const checked = checkStart(name, rawInput);
   run.requester = unverified(checked.operator);
-  // Not inherited from an earlier run ("Start Workflow Like This One" copies them): set when this run ends.
+  run.launch = launchFacts(name, checked.ok ? checked.input : rawInput);
+  // Not inherited from an earlier run ("Start Workflow Like This One" copies them): where it acts, from this run's
+  // input (the app, once resolved); the outcome and approver when this run has them.
   upsertSearchAttributes([
     { key: RunbookName, value: name },
+    { key: HerokuApp, value: run.launch.app ?? null },
+    { key: Environment, value: run.launch.environment ?? null },
     { key: RunbookOutcome, value: null },
     { key: Approver, value: null },
   ]);
+  run.showDetails();
   // Who started it, proven: the start's proof is verified before anything else is done (and revoked).
   let proofRefused: unknown = null;
   const proof = checked.ok ? (checked.input as { proof?: string }).proof : undefined;
@@ -622,8 +672,10 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
     run.stopIfLockBroken(null);
     await run.releaseLock();
     await run.settle();
-    run.finish('succeeded');
-    upsertSearchAttributes([{ key: RunbookOutcome, value: 'succeeded' }]);
+    const dryRun = (result as { dryRun?: unknown }).dryRun === true;
+    run.finish('succeeded', result.summary);
+    // A dry run changed nothing: its outcome must not read like a real restore's.
+    upsertSearchAttributes([{ key: RunbookOutcome, value: dryRun ? 'dry-run' : 'succeeded' }]);
     await run.audit('succeeded', result.summary);
     await notifyEnd(run, { result });
     run.publishAuditHead();
@@ -632,7 +684,10 @@ export async function runbook<N extends RunbookId, R extends { summary: string }
     await run.releaseLock();
     await run.settle();
     const cancelled = isCancellation(err);
-    run.finish(cancelled ? 'cancelled' : 'failed');
+    run.finish(
+      cancelled ? 'cancelled' : 'failed',
+      cancelled ? `Cancelled by ${run.cancellationBy}.` : clip(rootMessage(err), 1500),
+    );
     const outcome = cancelled ? 'cancelled' : run.lockBroken ? 'lock-broken' : outcomeOf(err);
     upsertSearchAttributes([{ key: RunbookOutcome, value: outcome }]);
     const left = run.leftState;
@@ -656,8 +711,7 @@ type StartCheck<N extends RunbookId> =
 
 /** The workflow ID and the input, checked before anything is called: a refusal names the field. */
 function checkStart<N extends RunbookId>(name: N, rawInput: unknown): StartCheck<N> {
-  const refuse = (message: string): ApplicationFailure =>
-    ApplicationFailure.create({ type: FailureTypes.InvalidRunbookInput, nonRetryable: true, message });
+  const refuse = (message: string): ApplicationFailure => plainFailure(FailureTypes.InvalidRunbookInput, message);
   const idProblem = workflowIdProblem(workflowInfo().workflowId);
   const parsed = RUNBOOKS[name].input.safeParse(rawInput ?? {});
   const operator = parsed.success ? operatorOf(parsed.data) : UNKNOWN_OPERATOR;
@@ -678,6 +732,21 @@ function checkStart<N extends RunbookId>(name: N, rawInput: unknown): StartCheck
     };
   }
   return { ok: true, operator, input: parsed.data as CheckedInput<N> };
+}
+
+/** What the run was asked to do, for its current details: from the input as given, whatever its fields' types. */
+function launchFacts(name: RunbookId, input: unknown): LaunchFacts {
+  const given = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  const text = (key: string): string | undefined =>
+    typeof given[key] === 'string' && given[key] ? clip(given[key] as string, 200) : undefined;
+  return {
+    runbook: name,
+    environment: text('environment'),
+    app: text('app'),
+    backup: text('backup'),
+    reason: text('reason'),
+    ...(given.dryRun === true && { dryRun: true }),
+  };
 }
 
 function operatorOf(input: unknown): string {
@@ -703,6 +772,30 @@ function outcomeOf(err: unknown): string {
   return 'failed';
 }
 
+/**
+ * A refusal of what the run was asked, as the run's own failure: the UI shows its message first, with no stack
+ * trace of workflow code in front of it.
+ */
+function plainFailure(type: string, message: string): ApplicationFailure {
+  const failure = ApplicationFailure.create({ type, nonRetryable: true, message });
+  failure.stack = '';
+  return failure;
+}
+
+/**
+ * An activity's refusal of the input (an environment the file does not name, say) as the run's own failure, not
+ * "Activity task failed" over the activity's stack trace. Anything else as it is.
+ */
+function asInputRefusal(err: unknown): unknown {
+  const refusal = causeChain(err).find(
+    (failure): failure is ApplicationFailure =>
+      failure instanceof ApplicationFailure &&
+      (failure.type === FailureTypes.InvalidRunbookInput || failure.type === FailureTypes.RunbookConfigError),
+  );
+  if (!refusal || refusal === err) return err;
+  return plainFailure(refusal.type!, refusal.message);
+}
+
 /** What a runbook that has no plan of its own was asked to do, as plan lines. */
 function describeLaunch(input: object): string[] {
   const asked = JSON.stringify(redactInput(input));
@@ -719,7 +812,9 @@ export async function resolveTargetStep(
   options: { lock?: boolean } = {},
 ): Promise<ResolvedTarget> {
   const target = await run.step('resolve', async (step) => {
-    const resolved = await reads.resolveTarget({ environment: input.environment, app: input.app });
+    const resolved = await reads
+      .resolveTarget({ environment: input.environment, app: input.app })
+      .catch((err: unknown) => Promise.reject(asInputRefusal(err)));
     const idProblem = workflowIdProblem(workflowInfo().workflowId, resolved.lockPrefix);
     if (idProblem) {
       throw ApplicationFailure.create({
