@@ -88,7 +88,8 @@ function inTerminal(args: string[], environment: NodeJS.ProcessEnv) {
   const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
   const command = [process.execPath, RUNBOOK_BIN, ...args].map(quote).join(' ');
   const child = spawn('script', ['-qfec', command, '/dev/null'], {
-    env: { ...process.env, ...environment },
+    // A colour terminal, as an operator's is, whatever the machine running the tests has (CI: often none).
+    env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '', FORCE_COLOR: '', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
