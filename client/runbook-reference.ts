@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RECOVERY_STEPS } from '../common/recovery-steps';
 import { RUNBOOKS, isRunbookId, type RunbookId } from '../common/runbooks';
+import { editDistance } from '../common/edit-distance';
 
 // What `runbook describe` and `runbook schema` say about a runbook without asking Temporal anything: its steps,
 // its inputs (from the same zod schema the CLI's flags and the workflow's input check come from), and the one JSON
@@ -226,16 +227,4 @@ export function closestRunbook(typed: string): RunbookId {
   const distance = ([name, definition]: (typeof entries)[number]) =>
     Math.min(editDistance(wanted, name), editDistance(wanted, definition.workflowType.toLowerCase()));
   return entries.reduce((best, entry) => (distance(entry) < distance(best) ? entry : best))[0];
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

@@ -2,6 +2,7 @@
 // Temporal UI with a typo, or with the CLI's name (`maintenance-on` for `maintenanceOn`), fails at once saying
 // which type was meant (workflows/unknown-type.ts) instead of staying "Running" with nobody to run it.
 import { RUNBOOKS } from './runbooks';
+import { editDistance } from './edit-distance';
 
 /** The workflows that are not runbooks (workflows/index.ts exports them too; test/unknown-workflow-type.test.ts checks). */
 export const OTHER_WORKFLOW_TYPES = ['appLock', 'reconcileOutsideChanges'] as const;
@@ -45,16 +46,4 @@ export function unknownWorkflowTypeMessage(
 
 function normalize(type: string): string {
   return type.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
