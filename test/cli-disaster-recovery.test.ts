@@ -1,12 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { RUNBOOK_BIN, runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
+import { RUNBOOK_BIN, runCli, startCli, startCliStack, waitForExit } from './support/cli';
 import { TestSimulator } from './support/simulator';
 import { SealingKeys } from '../lib/sealing';
 import { SEED_PEOPLE } from '../simulator';
-import { uniqueTaskQueue } from './support/temporal';
 
 // The issue's "done when": `runbook run disaster-recovery --env production --backup b016` in one shell, a second
 // operator's `runbook approve` in another — the real CLI and worker processes, the dev server, the simulator.
@@ -18,27 +15,9 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   sim = await TestSimulator.start();
-  env = {
-    TEMPORAL_ADDRESS: process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS,
-    RUNBOOK_TASK_QUEUE: uniqueTaskQueue('cli-dr'),
-    RUNBOOK_WORKFLOW_BUNDLE: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE,
-    RUNBOOK_LOCK_PREFIX: `app-lock-${randomUUID().slice(0, 8)}`,
-    RUNBOOK_AUDIT_DB: path.join(process.env.RUNBOOK_TEST_DIR!, `audit-cli-dr-${randomUUID()}.db`),
-    HEROKU_API_URL: sim.url,
-    HEROKU_DATA_API_URL: sim.url,
-    RUNBOOK_POLL_INITIAL_MS: '100',
-    RUNBOOK_POLL_MAX_MS: '500',
-    RUNBOOK_POLL_WATCH_MS: '2000',
-  };
   // The worker on the service account's token, with the private sealing key; the CLI, below, with a person's
   // login and the public key only.
-  ({ child: worker } = await startWorkerProcess({
-    ...env,
-    HEROKU_API_KEY: sim.token,
-    RUNBOOK_SEAL_KEYS: sealing.privateKey,
-  }));
-  env.RUNBOOK_SEAL_PUBLIC_KEY = sealing.publicKey;
-  env.HEROKU_API_KEY = SEED_PEOPLE.alice.token;
+  ({ env, worker } = await startCliStack('cli-dr', sim, sealing, SEED_PEOPLE.alice.token));
 });
 
 afterAll(async () => {

@@ -1,16 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { approvalQuery } from '../common/messages';
 import { RUNBOOKS, type RunbookId } from '../common/runbooks';
 import { SealingKeys } from '../lib/sealing';
 import { SEED_PEOPLE } from '../simulator';
-import { RUNBOOK_BIN, runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
+import { RUNBOOK_BIN, runCli, startCli, startCliStack, waitForExit } from './support/cli';
 import { TestSimulator } from './support/simulator';
-import { uniqueTaskQueue } from './support/temporal';
 import { until } from './support/until';
 
 // The CLI as an operator sees it: the live step table in a real pseudo-terminal (util-linux `script`), plain lines
@@ -34,25 +32,7 @@ beforeAll(async () => {
     throw new Error('util-linux `script` is needed for the terminal tests (apt-get install util-linux)');
   }
   sim = await TestSimulator.start();
-  env = {
-    TEMPORAL_ADDRESS: process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS,
-    RUNBOOK_TASK_QUEUE: uniqueTaskQueue('cli-live'),
-    RUNBOOK_WORKFLOW_BUNDLE: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE,
-    RUNBOOK_LOCK_PREFIX: `app-lock-${randomUUID().slice(0, 8)}`,
-    RUNBOOK_AUDIT_DB: path.join(process.env.RUNBOOK_TEST_DIR!, `audit-cli-live-${randomUUID()}.db`),
-    HEROKU_API_URL: sim.url,
-    HEROKU_DATA_API_URL: sim.url,
-    RUNBOOK_POLL_INITIAL_MS: '100',
-    RUNBOOK_POLL_MAX_MS: '500',
-    RUNBOOK_POLL_WATCH_MS: '2000',
-  };
-  ({ child: worker } = await startWorkerProcess({
-    ...env,
-    HEROKU_API_KEY: sim.token,
-    RUNBOOK_SEAL_KEYS: sealing.privateKey,
-  }));
-  env.RUNBOOK_SEAL_PUBLIC_KEY = sealing.publicKey;
-  env.HEROKU_API_KEY = SEED_PEOPLE.alice.token;
+  ({ env, worker } = await startCliStack('cli-live', sim, sealing, SEED_PEOPLE.alice.token));
   connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
   client = new Client({ connection });
 });

@@ -8,9 +8,8 @@ import { SqliteAuditLog } from '../lib/audit/sqlite-audit-log';
 import { AuditSigner } from '../lib/audit/audit-keys';
 import { SealingKeys } from '../lib/sealing';
 import { SEED_PEOPLE } from '../simulator';
-import { runCli, startCli, startWorkerProcess, waitForExit } from './support/cli';
+import { runCli, startCli, startCliStack, waitForExit } from './support/cli';
 import { TestSimulator } from './support/simulator';
-import { uniqueTaskQueue } from './support/temporal';
 
 // `runbook history`, `runbook show` and `runbook audit export` read the audit trail alone: a disaster recovery run
 // through the real CLI and worker processes reads the same once Temporal has forgotten it.
@@ -27,25 +26,7 @@ let client: Client;
 
 beforeAll(async () => {
   sim = await TestSimulator.start();
-  env = {
-    TEMPORAL_ADDRESS: process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS,
-    RUNBOOK_TASK_QUEUE: uniqueTaskQueue('history'),
-    RUNBOOK_WORKFLOW_BUNDLE: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE,
-    RUNBOOK_LOCK_PREFIX: `app-lock-${randomUUID().slice(0, 8)}`,
-    RUNBOOK_AUDIT_DB: path.join(process.env.RUNBOOK_TEST_DIR!, `audit-history-${randomUUID()}.db`),
-    HEROKU_API_URL: sim.url,
-    HEROKU_DATA_API_URL: sim.url,
-    RUNBOOK_POLL_INITIAL_MS: '100',
-    RUNBOOK_POLL_MAX_MS: '500',
-    RUNBOOK_POLL_WATCH_MS: '2000',
-  };
-  ({ child: worker } = await startWorkerProcess({
-    ...env,
-    HEROKU_API_KEY: sim.token,
-    RUNBOOK_SEAL_KEYS: sealing.privateKey,
-  }));
-  env.RUNBOOK_SEAL_PUBLIC_KEY = sealing.publicKey;
-  env.HEROKU_API_KEY = SEED_PEOPLE.alice.token;
+  ({ env, worker } = await startCliStack('history', sim, sealing, SEED_PEOPLE.alice.token));
   await sim.control('PUT', 'clock', { speed: 60 });
   connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
   client = new Client({ connection });

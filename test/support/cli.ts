@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../lib/paths';
+import { uniqueTaskQueue } from './temporal';
 
 export const RUNBOOK_BIN = path.join(PACKAGE_ROOT, 'bin', 'runbook.js');
 
@@ -82,4 +84,35 @@ export function startCli(
       reject(new Error(`runbook ${args.join(' ')} exited (${code}) before printing ${until}:\n${stderr}`)),
     );
   });
+}
+
+/**
+ * A worker process on its own task queue, lock prefix and audit trail, reaching `simulatorUrl` on the service
+ * account's token with the private sealing key; and the environment for the CLI beside it: alice's login and the
+ * public key only. Waits poll fast, as the simulated transfers and dynos finish in seconds.
+ */
+export async function startCliStack(
+  name: string,
+  simulator: { url: string; token: string },
+  sealing: { privateKey: string; publicKey: string },
+  cliToken: string,
+): Promise<{ env: NodeJS.ProcessEnv; worker: ChildProcess }> {
+  const env: NodeJS.ProcessEnv = {
+    TEMPORAL_ADDRESS: process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS,
+    RUNBOOK_TASK_QUEUE: uniqueTaskQueue(name),
+    RUNBOOK_WORKFLOW_BUNDLE: process.env.RUNBOOK_TEST_WORKFLOW_BUNDLE,
+    RUNBOOK_LOCK_PREFIX: `app-lock-${randomUUID().slice(0, 8)}`,
+    RUNBOOK_AUDIT_DB: path.join(process.env.RUNBOOK_TEST_DIR!, `audit-${name}-${randomUUID()}.db`),
+    HEROKU_API_URL: simulator.url,
+    HEROKU_DATA_API_URL: simulator.url,
+    RUNBOOK_POLL_INITIAL_MS: '100',
+    RUNBOOK_POLL_MAX_MS: '500',
+    RUNBOOK_POLL_WATCH_MS: '2000',
+  };
+  const { child: worker } = await startWorkerProcess({
+    ...env,
+    HEROKU_API_KEY: simulator.token,
+    RUNBOOK_SEAL_KEYS: sealing.privateKey,
+  });
+  return { env: { ...env, RUNBOOK_SEAL_PUBLIC_KEY: sealing.publicKey, HEROKU_API_KEY: cliToken }, worker };
 }
