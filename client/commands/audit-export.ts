@@ -4,11 +4,9 @@ import { Command, Option } from 'commander';
 import { AuditKeyring } from '../../lib/audit/audit-keys';
 import { CHAINED_ENTRY_FIELDS } from '../../lib/audit/audit-log';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
-import { ChainVerifier } from '../../lib/audit/verify-chain';
+import { ChainVerifier, walkChain } from '../../lib/audit/verify-chain';
 import { csvRow } from '../csv';
 import { isoTime } from '../flag-values';
-
-const PAGE = 1000;
 
 /**
  * `runbook audit export`: the trail in chain order, every field with its place in the chain — JSON Lines (what
@@ -34,21 +32,16 @@ export function auditExportCommand(): Command {
       let count = 0;
       try {
         let started = !flags.since;
-        for (let after = 0; ;) {
-          const page = await log.records({ afterPosition: after, limit: PAGE });
-          for (const record of page) {
-            started ||= record.at >= flags.since!;
-            if (!started) continue;
-            verifier?.add(record);
-            count++;
-            await write(
-              flags.format === 'csv'
-                ? csvRow(CHAINED_ENTRY_FIELDS.map((column) => record[column]))
-                : `${JSON.stringify(record)}\n`,
-            );
-          }
-          if (page.length < PAGE) break;
-          after = page.at(-1)!.position;
+        for await (const record of walkChain(log)) {
+          started ||= record.at >= flags.since!;
+          if (!started) continue;
+          verifier?.add(record);
+          count++;
+          await write(
+            flags.format === 'csv'
+              ? csvRow(CHAINED_ENTRY_FIELDS.map((column) => record[column]))
+              : `${JSON.stringify(record)}\n`,
+          );
         }
       } finally {
         await log.close();

@@ -136,18 +136,26 @@ function short(hash: string): string {
   return hash.slice(0, 12);
 }
 
-/** Verifies a store's whole chain, a page at a time. */
+/** A store's records in chain order, read a page at a time (what verify and export walk). */
+export async function* walkChain(
+  store: { records(query: { afterPosition?: number; limit?: number }): Promise<ChainedEntry[]> },
+  pageSize = 1000,
+): AsyncGenerator<ChainedEntry> {
+  for (let after = 0; ;) {
+    const page = await store.records({ afterPosition: after, limit: pageSize });
+    yield* page;
+    if (page.length < pageSize) return;
+    after = page.at(-1)!.position;
+  }
+}
+
+/** Verifies a store's whole chain. */
 export async function verifyStore(
   store: { records(query: { afterPosition?: number; limit?: number }): Promise<ChainedEntry[]> },
   keyring: AuditKeyring,
   pageSize = 1000,
 ): Promise<ChainReport> {
   const verifier = new ChainVerifier(keyring);
-  for (let after = 0; ;) {
-    const page = await store.records({ afterPosition: after, limit: pageSize });
-    for (const record of page) verifier.add(record);
-    if (page.length < pageSize) break;
-    after = page.at(-1)!.position;
-  }
+  for await (const record of walkChain(store, pageSize)) verifier.add(record);
   return verifier.report();
 }
