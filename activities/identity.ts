@@ -1,4 +1,5 @@
-import { activityInfo } from '@temporalio/activity';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../common/errors';
 import {
@@ -100,11 +101,19 @@ export function identityActivities(
       const earlier = verified.get(attemptKey());
       if (earlier) return earlier;
       const asPerson = new HerokuApiClient(connection.apiUrl, proof.token);
+      // What an earlier attempt of this verification read with the token before revoking it (it heartbeats it): a
+      // retry after that attempt's worker died, or after Heroku's answer to the revocation was lost, finds the token
+      // revoked — by this verification — and goes by the account it had read.
+      const readBefore = provenBefore(activityInfo().heartbeatDetails, proof);
       let account: { id?: string; email?: string };
+      let revokedBefore = false;
       try {
         account = await asPerson.request('GET', '/account');
       } catch (err) {
-        if (statusOf(err) === 401 || statusOf(err) === 403) {
+        if ((statusOf(err) === 401 || statusOf(err) === 403) && readBefore?.email) {
+          account = readBefore;
+          revokedBefore = true;
+        } else if (statusOf(err) === 401 || statusOf(err) === 403) {
           throw refused(
             `Heroku no longer accepts the identity proof's token (it expired, was revoked, or was used already): send ${describeAction(request)} again with a new proof (the CLI makes one each time).`,
           );
@@ -117,9 +126,14 @@ export function identityActivities(
           `The identity proof is the worker's own Heroku account (${account.email}): a service account does not stand for a person. Use your own Heroku login.`,
         );
       }
+      heartbeat(provenAccount({ id: account.id, email: account.email }, proof));
       try {
-        await asPerson.request('DELETE', `/oauth/authorizations/${encodeURIComponent(proof.authorizationId)}`);
+        if (!revokedBefore)
+          await asPerson.request('DELETE', `/oauth/authorizations/${encodeURIComponent(proof.authorizationId)}`);
       } catch (err) {
+        // Heroku unavailable, throttling, a dropped connection: the revocation is tried again (the activity's retry),
+        // not mistaken for a proof that cannot be revoked.
+        if (err instanceof ApplicationFailure && !err.nonRetryable) throw err;
         throw refused(
           `The identity proof's token could not be revoked (Heroku answered ${statusOf(err) ?? 'nothing'}${herokuSaid(err)}): a proof must be a single-use authorization the worker can revoke, so that nothing in the run's history can authenticate again.`,
         );
@@ -156,6 +170,38 @@ export function identityActivities(
       };
     },
   };
+}
+
+/**
+ * The account an identity proof's token read, heartbeated before the token is revoked, with a MAC keyed by the
+ * token: anyone with namespace access can record heartbeat details for a running activity, but only the worker (who
+ * opened the proof) knows the token, so a forged "this proof read bob" does not verify.
+ */
+interface ProvenAccount {
+  id: string;
+  email: string;
+  mac: string;
+}
+
+function accountMac(account: { id: string; email: string }, proof: IdentityProof): string {
+  return createHmac('sha256', proof.token)
+    .update(`${proof.authorizationId}\n${account.id}\n${account.email}`)
+    .digest('hex');
+}
+
+function provenAccount(account: { id: string; email: string }, proof: IdentityProof): ProvenAccount {
+  return { ...account, mac: accountMac(account, proof) };
+}
+
+function provenBefore(details: unknown, proof: IdentityProof): ProvenAccount | undefined {
+  const candidate = details as Partial<ProvenAccount> | undefined;
+  if (typeof candidate?.id !== 'string' || typeof candidate.email !== 'string' || typeof candidate.mac !== 'string')
+    return undefined;
+  const expected = Buffer.from(accountMac({ id: candidate.id, email: candidate.email }, proof));
+  const given = Buffer.from(candidate.mac);
+  return given.length === expected.length && timingSafeEqual(given, expected)
+    ? (candidate as ProvenAccount)
+    : undefined;
 }
 
 /** Heroku's own words in a failure, for a refusal that must not blame the worker's token. */

@@ -51,6 +51,9 @@ function apiBase(env: NodeJS.ProcessEnv): string {
   return herokuApiUrl(env).replace(/\/$/, '');
 }
 
+/** Attempts at creating a proof's authorization before the CLI gives up on Heroku. */
+const PROOF_ATTEMPTS = 4;
+
 /** Makes proofs for one person (their login) and one worker (its public key). */
 export class IdentityProver {
   constructor(
@@ -70,21 +73,7 @@ export class IdentityProver {
     workflowId: string,
     subject: string,
   ): Promise<{ proof: string; email: string | null }> {
-    const response = await fetch(`${this.apiUrl}/oauth/authorizations`, {
-      method: 'POST',
-      headers: {
-        Accept: 'application/vnd.heroku+json; version=3',
-        'Content-Type': 'application/json',
-        Authorization: `Bearer ${this.login}`,
-      },
-      body: JSON.stringify({
-        scope: ['identity'],
-        expires_in: PROOF_LIFETIME_SECONDS,
-        description: `heroku-runbooks: ${action} ${subject} (${workflowId})`.slice(0, 200),
-      }),
-    }).catch((err: Error) => {
-      throw new IdentityError(`Cannot reach Heroku at ${this.apiUrl} to prove who you are: ${err.message}.`);
-    });
+    const response = await this.createAuthorization(action, workflowId, subject);
     const body = (await response.json().catch(() => ({}))) as {
       id?: string;
       message?: string;
@@ -117,5 +106,37 @@ export class IdentityProver {
       name: proofSealName(action, subject),
     });
     return { proof: sealed, email: body.user?.email ?? null };
+  }
+
+  /**
+   * POST /oauth/authorizations, tried again (up to four times in about 7 s) when Heroku is briefly unavailable,
+   * throttles, or drops the connection: an operator at 3 a.m. should not have to type the command again for that. An
+   * attempt whose answer was lost may leave an unused authorization behind; it expires with the proof's lifetime.
+   */
+  private async createAuthorization(action: ProofAction, workflowId: string, subject: string): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt === PROOF_ATTEMPTS;
+      try {
+        const response = await fetch(`${this.apiUrl}/oauth/authorizations`, {
+          method: 'POST',
+          headers: {
+            Accept: 'application/vnd.heroku+json; version=3',
+            'Content-Type': 'application/json',
+            Authorization: `Bearer ${this.login}`,
+          },
+          body: JSON.stringify({
+            scope: ['identity'],
+            expires_in: PROOF_LIFETIME_SECONDS,
+            description: `heroku-runbooks: ${action} ${subject} (${workflowId})`.slice(0, 200),
+          }),
+        }).catch((err: Error) => {
+          throw new IdentityError(`Cannot reach Heroku at ${this.apiUrl} to prove who you are: ${err.message}.`);
+        });
+        if (last || (response.status !== 429 && response.status < 500)) return response;
+      } catch (err) {
+        if (last || !(err instanceof IdentityError)) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
+    }
   }
 }

@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface Actor {
   id: string;
   email: string;
+  /** The request being served, when the change is made by one (not by time): its Request-Id. */
+  requestId?: string;
 }
 
 /**

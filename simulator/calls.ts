@@ -11,6 +11,12 @@ export interface CallRecord {
   /** null until the response has been sent (or if the client went away first). */
   status: number | null;
   requestId: string;
+  /**
+   * Which runbook activity sent it (the engine's `Runbook-Activity` header: workflow ID, run ID, activity ID and
+   * type), else null. Heroku ignores headers it does not know; the simulator keeps this one so that every change
+   * can be traced to the activity that asked for it.
+   */
+  sender: string | null;
 }
 
 /** Every API request in arrival order; kept in memory only, it describes this process's traffic. */
@@ -31,6 +37,7 @@ export class CallLog {
         body: null,
         status: null,
         requestId: String(res.locals.requestId),
+        sender: typeof req.headers['runbook-activity'] === 'string' ? req.headers['runbook-activity'] : null,
       };
       this.calls.push(call);
       // The body is parsed further down the chain, so read it once the response is done.

@@ -22,7 +22,10 @@ export class EffectsRecorder {
     const effects = this.store.state.effects;
     const seq = (effects.at(-1)?.seq ?? 0) + 1;
     const time = herokuTime(this.clock.now());
-    const effect: Effect = { seq, time, kind, app, actor: this.actor().email, ...detail };
+    const { email, requestId } = this.actor();
+    // The Request-Id ties a change to the call that made it (the call log names its sender): how tests and the
+    // chaos driver attribute each change to one runbook activity without trusting the engine's own record.
+    const effect: Effect = { seq, time, kind, app, actor: email, ...(requestId && { requestId }), ...detail };
     effects.push(effect);
     return effect;
   }

@@ -46,7 +46,7 @@ interface ActiveRule extends FaultRule {
 }
 
 /** mulberry32: a small seeded PRNG, so probabilistic faults repeat exactly for the same seed and traffic. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

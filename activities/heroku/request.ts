@@ -55,7 +55,7 @@ export class HerokuApiClient {
         method,
         path,
         body: options.body,
-        headers: options.headers,
+        headers: { ...senderHeader(), ...options.headers },
         partial: options.partial,
         // heroku-client exposes no response headers; this hook keeps the last response to read them on failure.
         middleware: (res: unknown, next: () => void) => {
@@ -71,6 +71,27 @@ export class HerokuApiClient {
       throw herokuFailure(describeFailure(method, path, err, response), this.rateLimitPauseMs, lastAttempt());
     }
   }
+}
+
+/**
+ * `Runbook-Activity: <workflow ID> <run ID> <activity ID> <activity type>` (each percent-encoded), on every request
+ * an activity makes: Heroku ignores it, but a proxy's or the simulator's log can then tie each request — and the
+ * change it made — to the run and the step that sent it, retries included (they share the activity ID). IDs only:
+ * nothing secret. None outside an activity (the worker's start-up checks).
+ */
+function senderHeader(): Record<string, string> {
+  let info: ReturnType<typeof activityInfo>;
+  try {
+    info = activityInfo();
+  } catch {
+    return {};
+  }
+  // Absent for a standalone activity (none here): the workflow is what ties a request to a run.
+  if (!info.workflowExecution) return {};
+  const { workflowId, runId } = info.workflowExecution;
+  return {
+    'Runbook-Activity': [workflowId, runId, info.activityId, info.activityType].map(encodeURIComponent).join(' '),
+  };
 }
 
 /** In an activity's last attempt (by its retry policy): how many attempts that makes. Else undefined. */

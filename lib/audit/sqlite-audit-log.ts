@@ -24,6 +24,9 @@ import type { AuditSigner } from './audit-keys';
 import type { ChainedEntry } from './chain';
 
 /** The single-machine audit log: one SQLite file (default .data/audit.db), safe for several processes. */
+/** How long opening the store waits for other openers: start-up, so blocking the event loop costs nothing. */
+const OPEN_BUSY_TIMEOUT_MS = 10_000;
+
 export class SqliteAuditLog extends ChainedAuditLog implements AuditLog {
   private readonly db: Database.Database | null;
   private readonly signer?: AuditSigner;
@@ -51,18 +54,24 @@ export class SqliteAuditLog extends ChainedAuditLog implements AuditLog {
     }
     mkdirSync(path.dirname(path.resolve(location)), { recursive: true });
     this.db = new Database(location);
+    // Several workers on one machine open the same file at once (they all start together after a reboot): each
+    // waits for the others' set-up, longer than for one write, instead of dying with "database is locked".
+    this.db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
     // WAL lets the CLI read while a worker writes; busy_timeout makes concurrent writers wait instead of failing.
     this.db.pragma('journal_mode = WAL');
+    // IMMEDIATE: a read that then writes would fail at once (not wait) when another opener writes in between.
+    this.db
+      .transaction(() => {
+        const columns = this.db!.prepare("SELECT name FROM pragma_table_info('runbook_audit')").all() as {
+          name: string;
+        }[];
+        if (columns.length && !columns.some((column) => column.name === 'hash')) {
+          this.db!.exec(`ALTER TABLE runbook_audit RENAME TO ${UNCHAINED_TABLE}`);
+        }
+        this.db!.exec(auditTableSql({ time: 'TEXT', details: 'TEXT' }));
+      })
+      .immediate();
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
-    this.db.transaction(() => {
-      const columns = this.db!.prepare("SELECT name FROM pragma_table_info('runbook_audit')").all() as {
-        name: string;
-      }[];
-      if (columns.length && !columns.some((column) => column.name === 'hash')) {
-        this.db!.exec(`ALTER TABLE runbook_audit RENAME TO ${UNCHAINED_TABLE}`);
-      }
-      this.db!.exec(auditTableSql({ time: 'TEXT', details: 'TEXT' }));
-    })();
   }
 
   async append(entry: AuditEntry): Promise<{ written: boolean; record: ChainedEntry }> {

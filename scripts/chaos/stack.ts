@@ -1,0 +1,209 @@
+// The chaos run's own stack, every part real and every part started (and stopped, by PID) here: a Temporal dev
+// server on a persistent SQLite database (so it can be crashed and started again on the same state), the Heroku
+// simulator in this process, and runbook workers as their own processes, each writing its output to a file the
+// secret scan reads afterwards.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../lib/paths';
+import { SealingKeys } from '../../lib/sealing';
+import { DEFAULT_SIMULATOR_TOKEN, startSimulator, type RunningSimulator } from '../../simulator';
+import { freePort } from '../free-port';
+
+const TEMPORAL_SH = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
+const RUNBOOK_BIN = path.join(PACKAGE_ROOT, 'bin', 'runbook.js');
+export const CHAOS_TASK_QUEUE = 'chaos';
+const INHERITED_NEVER = [
+  'HEROKU_API_KEY',
+  'RUNBOOK_SEAL_KEYS',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
+];
+
+export interface WorkerHandle {
+  /** 1, 2, …: in the order started. */
+  number: number;
+  child: ChildProcess;
+  logFile: string;
+  /** Set when it exited without being killed by the driver. */
+  unexpectedExit?: string;
+}
+
+export class ChaosStack {
+  readonly workers: WorkerHandle[] = [];
+  private workerCount = 0;
+  /** Where the CLI's output goes, for the secret scan. */
+  readonly cliLogFile: string;
+  readonly sealing = SealingKeys.generate();
+
+  private constructor(
+    readonly dir: string,
+    readonly temporalPort: number,
+    readonly simulator: RunningSimulator,
+    private stopping = false,
+  ) {
+    this.cliLogFile = path.join(dir, 'cli.log');
+  }
+
+  static async start(dir: string): Promise<ChaosStack> {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const temporalPort = await freePort();
+    // Its own token, never a real HEROKU_API_KEY that may be in the environment.
+    const simulator = await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN });
+    const stack = new ChaosStack(dir, temporalPort, simulator);
+    try {
+      stack.temporal('start');
+    } catch (err) {
+      await simulator.close();
+      throw err;
+    }
+    return stack;
+  }
+
+  get temporalAddress(): string {
+    return `127.0.0.1:${this.temporalPort}`;
+  }
+
+  get auditDb(): string {
+    return path.join(this.dir, 'audit.db');
+  }
+
+  get auditKeyFile(): string {
+    return path.join(this.dir, 'audit-signing-key');
+  }
+
+  private temporalEnv(): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TEMPORAL_PORT: String(this.temporalPort),
+      TEMPORAL_UI_PORT: '0',
+      TEMPORAL_DB: path.join(this.dir, 'temporal.db'),
+      TEMPORAL_PID_FILE: path.join(this.dir, 'temporal.pid'),
+      TEMPORAL_LOG_FILE: path.join(this.dir, 'temporal.log'),
+    };
+  }
+
+  private temporal(command: 'start' | 'stop'): void {
+    execFileSync('bash', [TEMPORAL_SH, command], { env: this.temporalEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  }
+
+  /**
+   * Crashes the dev server (SIGKILL: no clean shutdown, as a host failure would) and starts it again on the same
+   * database; resolves once it serves.
+   */
+  async crashAndRestartTemporal(downMs: number): Promise<void> {
+    const pid = Number(readFileSync(path.join(this.dir, 'temporal.pid'), 'utf8').trim());
+    process.kill(pid, 'SIGKILL');
+    while (isAlive(pid)) await sleep(50);
+    await sleep(downMs);
+    this.temporal('start');
+  }
+
+  /** The environment a worker runs with: the service account's token and the private sealing key. */
+  workerEnv(): NodeJS.ProcessEnv {
+    return {
+      ...this.commonEnv(),
+      HEROKU_API_KEY: this.simulator.token,
+      RUNBOOK_SEAL_KEYS: this.sealing.privateKey,
+      RUNBOOK_AUDIT_DB: this.auditDb,
+      RUNBOOK_AUDIT_SIGNING_KEY_FILE: this.auditKeyFile,
+      // Injected 429s are not a real exhausted budget: pausing Heroku's usual 10 s after each would only make the
+      // run long. The pause itself is tested in test/polling.test.ts.
+      RUNBOOK_RATE_LIMIT_PAUSE_MS: '1000',
+      RUNBOOK_OUTSIDE_CHANGES_EVERY: 'off',
+      RUNBOOK_LOG_LEVEL: 'info',
+    };
+  }
+
+  /** The environment of an operator's CLI: their own Heroku login and the worker's public sealing key only. */
+  cliEnv(login: string): NodeJS.ProcessEnv {
+    return {
+      ...this.commonEnv(),
+      HEROKU_API_KEY: login,
+      RUNBOOK_SEAL_PUBLIC_KEY: this.sealing.publicKey,
+      RUNBOOK_AUDIT_DB: this.auditDb,
+    };
+  }
+
+  private commonEnv(): NodeJS.ProcessEnv {
+    // Nothing of the machine's own Heroku login, sealing keys or Temporal Cloud settings reaches the chaos stack.
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !INHERITED_NEVER.includes(name)),
+    );
+    return {
+      ...inherited,
+      TEMPORAL_ADDRESS: this.temporalAddress,
+      TEMPORAL_NAMESPACE: 'default',
+      RUNBOOK_TASK_QUEUE: CHAOS_TASK_QUEUE,
+      RUNBOOK_CONFIG: path.join(PACKAGE_ROOT, 'config', 'environments.json'),
+      HEROKU_API_URL: this.simulator.url,
+      HEROKU_DATA_API_URL: this.simulator.url,
+      // The simulated transfers and dynos finish in seconds: waits poll accordingly.
+      RUNBOOK_POLL_INITIAL_MS: '200',
+      RUNBOOK_POLL_MAX_MS: '1000',
+      RUNBOOK_POLL_WATCH_MS: '3000',
+    };
+  }
+
+  /** Starts one more worker process; its output goes to its own file. */
+  startWorker(): WorkerHandle {
+    const number = ++this.workerCount;
+    const logFile = path.join(this.dir, `worker-${number}.log`);
+    const out = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [RUNBOOK_BIN, 'worker'], {
+      env: this.workerEnv(),
+      stdio: ['ignore', out, out],
+    });
+    closeSync(out);
+    const handle: WorkerHandle = { number, child, logFile };
+    child.once('exit', (code, signal) => {
+      if (!this.stopping && signal !== 'SIGKILL') handle.unexpectedExit = `exit ${code ?? signal}`;
+    });
+    this.workers.push(handle);
+    return handle;
+  }
+
+  alive(): WorkerHandle[] {
+    return this.workers.filter((worker) => worker.child.exitCode === null && worker.child.signalCode === null);
+  }
+
+  /** SIGKILL: the worker gets no chance to finish anything (what a crashed host or an OOM kill does). */
+  async kill(worker: WorkerHandle): Promise<void> {
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => worker.child.once('exit', resolve));
+    process.kill(worker.child.pid!, 'SIGKILL');
+    await exited;
+  }
+
+  /** Stops everything this stack started, by PID: workers, the dev server, the simulator. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const worker of this.alive()) {
+      const exited = new Promise((resolve) => worker.child.once('exit', resolve));
+      worker.child.kill('SIGTERM');
+      const timer = setTimeout(() => worker.child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    try {
+      this.temporal('stop');
+    } finally {
+      await this.simulator.close();
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
