@@ -12,7 +12,7 @@ import { Environment, HerokuApp, Operator, RunbookName } from '../common/search-
 import { DEFAULT_TASK_QUEUE } from '../common/task-queue';
 import { causeChain } from '../common/errors';
 import { describePerson, unverified } from '../common/identity';
-import { describeIssues } from '../common/validation';
+import { checkInput, describeIssues } from '../common/validation';
 import type { IdentityProver } from './identity';
 import { DEFAULT_LOCK_PREFIX, workflowIdProblem } from '../common/workflow-ids';
 
@@ -58,7 +58,7 @@ export async function startRunbook<N extends RunbookId>(
   options: LaunchOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const definition = RUNBOOKS[name];
-  const parsed = definition.input.safeParse(input);
+  const parsed = checkInput(definition.input, input);
   if (!parsed.success) throw new InvalidRunbookInputError(name, parsed.error);
   checkWorkflowId(options.workflowId);
   const target = input as { environment?: string; app?: string; operator?: string; reason?: string; backup?: string };

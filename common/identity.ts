@@ -6,6 +6,9 @@
 /** What a proof is for. A proof made for one action, run or plan opens for no other (it is sealed bound to it). */
 export type ProofAction = 'start' | 'approve' | 'reject' | 'cancel';
 
+/** The longest identity proof a run takes (a sealed proof is a few hundred characters): at start, approval, cancel. */
+export const MAX_PROOF_LENGTH = 4000;
+
 /** The longest a proof may live (seconds): the authorization's `expires_in`. */
 export const PROOF_LIFETIME_SECONDS = 300;
 

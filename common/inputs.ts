@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { MAX_PROOF_LENGTH } from './identity';
 
 // Runbook inputs: one object per runbook, because the Temporal UI starts a workflow with exactly one JSON payload.
 // The same schemas check CLI flags before anything starts and the workflow's input before any Heroku call.
+// Every string has a bound: what a run takes is recorded in the trail and copied into its activities' inputs, so
+// a megabyte typed into `confirm` or `backup` is refused naming the field, not kept in the history three times.
 
 /** Heroku's own rule for app names (Platform API schema, app/definitions/name). */
 export const HerokuAppName = z.string().regex(/^[a-z][a-z0-9-]{1,28}[a-z0-9]$/, {
@@ -28,7 +31,7 @@ const provenance = {
   reason: z.string().max(500).optional().describe('why, in a sentence: kept with the run'),
   proof: z
     .string()
-    .max(4000)
+    .max(MAX_PROOF_LENGTH)
     .optional()
     .describe('advanced: who starts the run, proven (the CLI makes it from your Heroku login); never typed'),
 };
@@ -76,7 +79,10 @@ export const ScaleDynosInput = z
     ...target,
     processes: z
       .record(
-        z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a process type such as web or worker' }),
+        z
+          .string()
+          .max(100)
+          .regex(/^[a-z][a-z0-9_-]*$/, { message: 'must be a process type such as web or worker' }),
         ProcessScale,
       )
       .refine((processes) => Object.keys(processes).length > 0, {
@@ -92,6 +98,7 @@ export type ScaleDynosInput = z.input<typeof ScaleDynosInput>;
 /** Config var names as Heroku takes them; HEROKU_* belong to the platform. */
 export const ConfigVarName = z
   .string()
+  .max(200)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a config var name: letters, digits, underscores' })
   .refine((name) => !name.startsWith('HEROKU_'), { message: 'HEROKU_* config vars belong to the platform' });
 
@@ -102,6 +109,8 @@ export const ConfigVarName = z
  */
 export const SealedValue = z
   .string()
+  // Heroku keeps at most 32 KB of config vars per app; sealed, that is about 43 KB.
+  .max(100_000)
   .regex(/^sealed:v2:[0-9a-f]{8}:[A-Za-z0-9_-]{43}:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{22,}$/, {
     message:
       "must be sealed (the CLI seals --set values with the worker's public key, RUNBOOK_SEAL_PUBLIC_KEY); a plain value would be kept in workflow history",
@@ -174,6 +183,7 @@ const timing = {
 const database = {
   database: z
     .string()
+    .max(100)
     .regex(/^[A-Z][A-Z0-9_]*$/, { message: 'must be an attachment config var such as DATABASE_URL' })
     .optional()
     .describe('the database, by its config var (default DATABASE_URL)'),
@@ -186,6 +196,7 @@ export type CaptureBackupInput = z.input<typeof CaptureBackupInput>;
 
 export const BackupName = z
   .string()
+  .max(20)
   .regex(/^([ab]\d{3,}|latest)$/, { message: 'must be a backup name such as b016, or "latest"' });
 
 export const ListBackupsInput = z.strictObject({ ...target, ...provenance }).superRefine(requireTarget);
@@ -198,6 +209,7 @@ export const RestoreBackupInput = z
     backup: BackupName.describe('the backup to restore: b016, or latest (the newest that succeeded)'),
     confirm: z
       .string({ error: 'give the app name to confirm: restoring replaces its database' })
+      .max(100)
       .describe('the app name again: restoring replaces its database (as heroku pg:backups:restore --confirm)'),
     ...timing,
     ...locking,
@@ -226,15 +238,20 @@ export const ZONE_ABBREVIATIONS: Record<string, string> = {
 
 /** `"02:00 America/New_York"` (or `"2:00 EST"`, `"02"`) → hour and IANA zone, as the CLI reads `--at`. */
 export function parseScheduleTime(at: string): { hour: number; timezone: string } | null {
-  const match = /^\s*(\d{1,2})(?::00)?\s*([A-Za-z_]+(?:\/[A-Za-z_+-]+)*)?\s*$/.exec(at);
+  // Trimmed first: with the outer spaces in the pattern, a digit, a megabyte of spaces and a stray character made
+  // it backtrack for an hour (two adjacent \s* split the spaces every way), in the workflow and the CLI alike.
+  const match = /^(\d{1,2})(?::00)?\s*([A-Za-z_]+(?:\/[A-Za-z_+-]+)*)?$/.exec(at.trim());
   if (!match || Number(match[1]) > 23) return null;
   const zone = match[2] ?? 'UTC';
   return { hour: Number(match[1]), timezone: ZONE_ABBREVIATIONS[zone.toUpperCase()] ?? zone };
 }
 
-export const ScheduleTime = z.string().refine((at) => parseScheduleTime(at) !== null, {
-  message: 'must be an hour and a time zone, e.g. "02:00 America/New_York" or "2:00 EST"',
-});
+export const ScheduleTime = z
+  .string()
+  .max(100)
+  .refine((at) => parseScheduleTime(at) !== null, {
+    message: 'must be an hour and a time zone, e.g. "02:00 America/New_York" or "2:00 EST"',
+  });
 
 export const ScheduleBackupsInput = z
   .strictObject({
@@ -288,8 +305,12 @@ export type VerifyBackupScheduleInput = z.input<typeof VerifyBackupScheduleInput
 
 /** A run of the disaster-recovery runbook that failed or was cancelled, to continue from where it stopped. */
 export const RunReference = z.strictObject({
-  workflowId: z.string().min(1),
-  runId: z.string().min(1),
+  // As Temporal takes them: it refuses longer IDs and run IDs that are not UUIDs outright, an error the activity
+  // reading the run would retry for minutes instead of saying which field is wrong.
+  workflowId: z.string().min(1).max(1000),
+  runId: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+    message: 'must be a run ID, e.g. 01a232e3-2913-733b-8e70-01a9cdd7a48d',
+  }),
 });
 export type RunReference = z.infer<typeof RunReference>;
 
@@ -301,6 +322,7 @@ export const DisasterRecoveryInput = z
     dryRun: z.boolean().optional().describe('compute and show the plan from live reads; change nothing'),
     confirm: z
       .string()
+      .max(100)
       .optional()
       .describe('the app name again, where no second person approves (staging): restoring replaces its database'),
     safetyBackup: z.boolean().optional().meta({

@@ -24,6 +24,19 @@ export function describeRejectedInput(raw: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * What a message or an input carried, for a refusal or the record: its JSON, clipped. Never throws: a value nested
+ * 10 000 deep (a Signal's payload, say) overflows JSON.stringify, and a throw in a message handler would fail the
+ * run's workflow task over and over instead of refusing the message.
+ */
+export function describeSent(value: unknown, max: number): string {
+  try {
+    return clip(JSON.stringify(value) ?? String(value), max);
+  } catch {
+    return `${Array.isArray(value) ? 'an array' : `a ${typeof value}`} too deeply nested to show`;
+  }
+}
+
 /** At most `max` characters, saying how many were left out. */
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;

@@ -52,7 +52,10 @@ export function resolveTarget(
   { environment, app }: TargetRequest,
 ): ResolvedTarget {
   if (environment !== undefined) {
-    const settings = config.environments[environment];
+    // Own keys only: "constructor" is a well-formed environment name, and every object inherits one.
+    const settings = Object.prototype.hasOwnProperty.call(config.environments, environment)
+      ? config.environments[environment]
+      : undefined;
     if (!settings) {
       const known = Object.keys(config.environments).join(', ') || '(none)';
       throw new TargetError(

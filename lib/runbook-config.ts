@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RunbookConfig } from '../common/environments';
-import { describeIssues } from '../common/validation';
+import { checkInput, describeIssues } from '../common/validation';
 import { DEFAULT_RUNBOOK_CONFIG } from './paths';
 
 export class RunbookConfigFileError extends Error {}
@@ -21,9 +21,11 @@ export function loadRunbookConfig(file = process.env.RUNBOOK_CONFIG || DEFAULT_R
   } catch (err) {
     throw new RunbookConfigFileError(`Cannot read the runbook config ${source}: ${(err as Error).message}`);
   }
-  const parsed = RunbookConfig.safeParse(raw);
+  const parsed = checkInput(RunbookConfig, raw);
   if (!parsed.success) {
-    throw new RunbookConfigFileError(`Invalid runbook config ${source}: ${describeIssues(parsed.error)}`);
+    throw new RunbookConfigFileError(
+      `Invalid runbook config ${source}: ${describeIssues(parsed.error, 'not a setting of the environments file')}`,
+    );
   }
   return { config: parsed.data, source };
 }

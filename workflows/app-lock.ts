@@ -18,7 +18,7 @@ import type { ResolvedTarget } from '../common/environments';
 import { causeChain, FailureTypes } from '../common/errors';
 import { lockHolderQuery, releaseLockSignal } from '../common/messages';
 import type { StepHandle } from '../common/progress';
-import { clip } from '../common/redact';
+import { describeSent } from '../common/redact';
 import { Environment, HerokuApp, RunbookName } from '../common/search-attributes';
 import { reads, records } from './activities';
 
@@ -53,7 +53,7 @@ export async function appLock(holder: LockHolder): Promise<LockEnd> {
     releaseLockSignal,
     (release) => {
       if (release?.workflowId === holder.workflowId && release?.runId === holder.runId) released = release;
-      else stray.push({ at: new Date().toISOString(), sent: clip(JSON.stringify(release ?? null), 300) });
+      else stray.push({ at: new Date().toISOString(), sent: describeSent(release ?? null, 300) });
     },
     { description: 'Sent by the holder when it is done: { workflowId, runId } of the holder' },
   );

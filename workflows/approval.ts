@@ -11,7 +11,7 @@ import type {
 import { FailureTypes, rootMessage } from '../common/errors';
 import { describePerson, samePerson, type Person } from '../common/identity';
 import { approvalQuery, approveSignal, approveUpdate, rejectSignal, rejectUpdate } from '../common/messages';
-import { clip } from '../common/redact';
+import { clip, describeSent } from '../common/redact';
 import { identity } from './activities';
 import { notifyApprovalNeeded, type NotifyHost } from './notify';
 
@@ -40,6 +40,14 @@ export interface ApprovalNeed {
 }
 
 class Refusal extends Error {}
+
+/**
+ * A message's field as text, whatever was sent in it. Not String(): `{"toString": 1}` makes it throw, and a throw
+ * that is not a Temporal failure fails the run's workflow task (again at every retry) instead of refusing the Update.
+ */
+function asText(value: unknown): string {
+  return typeof value === 'string' ? value : describeSent(value, 200);
+}
 
 /** What the gate needs of its run (workflows/runbook.ts implements it). */
 export interface ApprovalHost extends NotifyHost {
@@ -207,7 +215,7 @@ export class ApprovalGate {
       this.check(this.whyNotWaiting(request));
       // The proof is made for the hash its sender approves: verified first, so that a refusal (a stale hash, say)
       // is recorded under the person who sent it.
-      const person = await this.prove(request?.proof, 'approve', String(request?.planHash ?? ''));
+      const person = await this.prove(request?.proof, 'approve', asText(request?.planHash ?? ''));
       proven = person.email;
       // The state may have moved on while the proof was verified.
       this.check(this.whyNotApprove(request));
@@ -222,7 +230,8 @@ export class ApprovalGate {
       }
       await this.checkStanding(person, need.rule, need.what);
       this.check(this.whyNotApprove(request));
-      const reason = request?.reason?.trim() ? clip(request.reason.trim(), 500) : null;
+      const reason =
+        typeof request?.reason === 'string' && request.reason.trim() ? clip(request.reason.trim(), 500) : null;
       this.state.approvals.push({ by: person.email, reason, at: new Date().toISOString() });
       const remaining = need.needed - this.state.approvals.length;
       this.tell({
@@ -338,7 +347,7 @@ export class ApprovalGate {
     const notWaiting = this.whyNotWaiting(request);
     if (notWaiting || !request) return notWaiting;
     if (request.planHash !== this.state.planHash) {
-      return `plan hash ${clip(JSON.stringify(request.planHash ?? null), 40)} is not the hash of the plan awaiting approval: read the plan again (\`runbook approve <id>\` shows it) and approve what you read`;
+      return `plan hash ${describeSent(request.planHash ?? null, 40)} is not the hash of the plan awaiting approval: read the plan again (\`runbook approve <id>\` shows it) and approve what you read`;
     }
     return null;
   }

@@ -24,6 +24,7 @@ import {
   type ScheduleBackupsInput,
 } from '../common/inputs';
 import type { StepHandle } from '../common/progress';
+import { describeSent } from '../common/redact';
 import { reads, watchers, type WatchTiming } from './activities';
 import { resolveTargetStep, runbook, type RunbookRun } from './runbook';
 
@@ -257,7 +258,7 @@ export async function restoreBackup(input: RestoreBackupInput): Promise<RestoreB
       throw ApplicationFailure.create({
         type: FailureTypes.InvalidRunbookInput,
         nonRetryable: true,
-        message: `Restoring replaces ${target.app}'s database: confirm with the app name (confirm: "${target.app}"), not "${parsed.confirm}". Nothing was changed.`,
+        message: `Restoring replaces ${target.app}'s database: confirm with the app name (confirm: "${target.app}"), not ${describeSent(parsed.confirm, 60)}. Nothing was changed.`,
       });
     }
     const database = await findDatabase(run, target.app, parsed.database);

@@ -15,6 +15,7 @@ import { describeFormation } from '../common/formation';
 import type { DisasterRecoveryInput } from '../common/inputs';
 import { checkpointQuery } from '../common/messages';
 import { RECOVERY_STEPS } from '../common/recovery-steps';
+import { describeSent } from '../common/redact';
 import { reads } from './activities';
 import type { ApprovalGate } from './approval';
 import { RecoveryExecution } from './recovery-execution';
@@ -175,7 +176,7 @@ async function approve(
     throw ApplicationFailure.create({
       type: FailureTypes.InvalidRunbookInput,
       nonRetryable: true,
-      message: `Restoring replaces ${target.app}'s database: confirm with the app name (--confirm ${target.app}), not ${input.confirm === undefined ? 'nothing' : `"${input.confirm}"`}. Nothing was changed.`,
+      message: `Restoring replaces ${target.app}'s database: confirm with the app name (--confirm ${target.app}), not ${input.confirm === undefined ? 'nothing' : describeSent(input.confirm, 60)}. Nothing was changed.`,
     });
   }
   if (need.needed === 0) {

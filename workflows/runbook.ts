@@ -18,7 +18,7 @@ import { askingForRequestIds, detachRequestIds } from '../common/heroku-request-
 import { describeRule, describeStanding, satisfies, type ResolvedAccess } from '../common/access';
 import type { ApprovalDecision, CancelRequest } from '../common/disaster-recovery';
 import type { ResolvedTarget } from '../common/environments';
-import { describePerson, unverified, type Person, type ProofAction } from '../common/identity';
+import { describePerson, MAX_PROOF_LENGTH, unverified, type Person, type ProofAction } from '../common/identity';
 import { clipSummary } from '../common/activity-summaries';
 import { renderCurrentDetails, type LaunchFacts } from '../common/current-details';
 import { describeDuration } from '../common/durations';
@@ -28,7 +28,7 @@ import type { RunbookProgress, RunStatus, StepHandle, StepState } from '../commo
 import { clip, describeRejectedInput, redactInput } from '../common/redact';
 import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../common/runbooks';
 import { Approver, Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
-import { describeIssues } from '../common/validation';
+import { checkInput, describeIssues } from '../common/validation';
 import { workflowIdProblem } from '../common/workflow-ids';
 import { changes, identity, reads, records, starters, type StartActivityName, type WatchTiming } from './activities';
 import { AppLockClaim, type LockBreak, type LockWait } from './app-lock';
@@ -119,6 +119,15 @@ export class RunbookRun {
    * A proof counts once in a run.
    */
   async verifyProof(proof: string, action: ProofAction, subject: string): Promise<Person & { verified: true }> {
+    // A proof the CLI makes is a few hundred characters. A megabyte sent in an Update or a Signal is refused here,
+    // not copied into the verifying activity's input (and so into the run's history a second time).
+    if (proof.length > MAX_PROOF_LENGTH && patched('bounded-proofs')) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.ProofRefused,
+        nonRetryable: true,
+        message: `proof: is ${proof.length} characters long; an identity proof is at most ${MAX_PROOF_LENGTH}`,
+      });
+    }
     const verified = await identity.verifyProof({ proof, workflowId: workflowInfo().workflowId, action, subject });
     if (this.usedProofs.has(verified.authorizationId)) {
       throw ApplicationFailure.create({
@@ -272,7 +281,7 @@ export class RunbookRun {
     }
     void this.auditSoon(
       'notice',
-      `cancellation requested by ${this.cancelledBy}${request.reason ? `: ${clip(request.reason, 500)}` : ''}`,
+      `cancellation requested by ${this.cancelledBy}${typeof request.reason === 'string' && request.reason ? `: ${clip(request.reason, 500)}` : ''}`,
       {},
       { actor: this.cancelledBy },
     );
@@ -713,7 +722,8 @@ type StartCheck<N extends RunbookId> =
 function checkStart<N extends RunbookId>(name: N, rawInput: unknown): StartCheck<N> {
   const refuse = (message: string): ApplicationFailure => plainFailure(FailureTypes.InvalidRunbookInput, message);
   const idProblem = workflowIdProblem(workflowInfo().workflowId);
-  const parsed = RUNBOOKS[name].input.safeParse(rawInput ?? {});
+  // Runs that began before "__proto__" keys were refused took them (and dropped them): they replay as they ran.
+  const parsed = checkInput(RUNBOOKS[name].input, rawInput ?? {}, () => patched('refuse-proto-keys'));
   const operator = parsed.success ? operatorOf(parsed.data) : UNKNOWN_OPERATOR;
   if (idProblem) {
     return {
