@@ -84,10 +84,12 @@ export function starters(timing: WatchTiming = {}) {
 /**
  * Identity: verifying a proof (read the account with its token, revoke it) and reading a person's standing. A
  * refusal fails at once; Heroku unavailable is retried for about a minute, not ten, because a person waits on it.
+ * Two or three requests: an attempt lost with its worker is tried again after 10 s, well inside the proof's
+ * five-minute life (after 30 s, two lost attempts in a row could outlive a proof made by a slow CLI).
  */
 export const identity = summarized(
   proxyActivities<Pick<ReadActivities, 'verifyProof' | 'readStanding'>>({
-    startToCloseTimeout: '30 seconds',
+    startToCloseTimeout: '10 seconds',
     retry: { ...RETRY, maximumAttempts: 5 },
   }),
 );

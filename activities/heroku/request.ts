@@ -2,6 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import { activityInfo } from '@temporalio/activity';
 import Heroku from 'heroku-client';
+// heroku-client's request class, whose retry rule is narrowed below (it has no option for it, and no types).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const HerokuRequest = require('heroku-client/lib/request') as {
+  prototype: { isRetryAllowed(error: unknown): boolean; options: { method?: string } };
+};
 import { herokuFailure, type HerokuRequestError } from './failures';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -12,6 +17,18 @@ export interface RequestOptions {
   /** Do not follow Next-Range: one page is all the caller wants. */
   partial?: boolean;
 }
+
+/**
+ * heroku-client re-sends a request by itself after a connection error (ECONNRESET, a socket hang-up…), POST and
+ * PATCH bodies included, up to 4 times and without telling the caller (reference §6.4). A connection dropped after
+ * Heroku made the change then makes it again: a second one-off dyno, backup or release, which the chaos runs found.
+ * Only reads are re-sent now; a change that lost its answer fails its attempt, and the activity's retry finds what
+ * the first request did (each change activity looks before it asks again).
+ */
+const retryAllowed = HerokuRequest.prototype.isRetryAllowed;
+HerokuRequest.prototype.isRetryAllowed = function (this: { options: { method?: string } }, error: unknown) {
+  return (this.options.method ?? 'GET').toUpperCase() === 'GET' && retryAllowed.call(this, error);
+};
 
 /** The Request-Ids of the changing requests (not GETs) made within `collectRequestIds`: one list per activity call. */
 const changingRequests = new AsyncLocalStorage<string[]>();

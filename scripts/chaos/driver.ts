@@ -47,6 +47,8 @@ export interface ChaosReport {
   /** Of the kills, those made while Heroku held back the answer to a change it had applied. */
   killsAfterApply: number;
   temporalRestarts: number;
+  /** Workers that refused to start because the dev server was down at that moment (started again). */
+  workerStartsRefused: number;
   herokuRequests: number;
   /** Launches retried because the CLI could not start the run (its identity proof hit an injected fault). */
   launchRetries: number;
@@ -190,6 +192,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       workerKills: counters.kills,
       killsAfterApply: counters.killsAfterApply,
       temporalRestarts: counters.restarts,
+      workerStartsRefused: stack.workers.filter((worker) => worker.refusedStart).length,
       herokuRequests: evidence.calls.length,
       launchRetries: counters.launchRetries,
       secretScan: {

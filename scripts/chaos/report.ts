@@ -16,6 +16,7 @@ export function formatReport(report: ChaosReport): string {
       `${report.workerKills} (${report.killsAfterApply} while Heroku held back an applied change)`,
     ],
     ['Temporal server crashes + restarts', String(report.temporalRestarts)],
+    ['worker starts refused (server down)', String(report.workerStartsRefused)],
     ['launches tried again', String(report.launchRetries)],
     [
       'secret scan',

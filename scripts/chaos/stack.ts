@@ -26,6 +26,8 @@ export interface WorkerHandle {
   number: number;
   child: ChildProcess;
   logFile: string;
+  /** It exited at start, saying Temporal did not answer (started while the server was down). */
+  refusedStart?: boolean;
   /** Set when it exited without being killed by the driver. */
   unexpectedExit?: string;
 }
@@ -159,7 +161,11 @@ export class ChaosStack {
     closeSync(out);
     const handle: WorkerHandle = { number, child, logFile };
     child.once('exit', (code, signal) => {
-      if (!this.stopping && signal !== 'SIGKILL') handle.unexpectedExit = `exit ${code ?? signal}`;
+      if (this.stopping || signal === 'SIGKILL') return;
+      // Started while the dev server was down: the worker says so and exits, for its supervisor (here the driver)
+      // to start it again. What it must never do is die once running.
+      if (readFileSync(logFile, 'utf8').includes('The worker did not start')) handle.refusedStart = true;
+      else handle.unexpectedExit = `exit ${code ?? signal}`;
     });
     this.workers.push(handle);
     return handle;
