@@ -31,12 +31,12 @@ describe('a short chaos run', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'chaos-'));
     report = await runChaos({
-      runs: 4,
+      runs: 3,
       seed: 11,
       dir: path.join(dir, 'run'),
       // Sooner and surer than the seeded draw: one kill and one crash of the server whatever the machine's speed.
       firstEvents: ['kill', 'restart'],
-      chaosEverySeconds: [4, 8],
+      chaosEverySeconds: [8, 15],
     });
   }, 20 * 60_000);
 
@@ -44,8 +44,8 @@ describe('a short chaos run', () => {
 
   test('has no violation, and the chaos really happened', () => {
     expect(report.violations).toEqual([]);
-    expect(report.runs).toBe(4);
-    expect(report.disasterRecoveries.succeeded + report.disasterRecoveries.failed).toBe(2);
+    expect(report.runs).toBe(3);
+    expect(report.disasterRecoveries.succeeded + report.disasterRecoveries.failed).toBe(1);
     expect(report.workerKills).toBeGreaterThanOrEqual(1);
     expect(report.temporalRestarts).toBeGreaterThanOrEqual(1);
     // Faults of several kinds fired (which ones, and how often, depends on the traffic).
