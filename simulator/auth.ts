@@ -63,6 +63,6 @@ export function authenticate(ctx: SimulatorContext): RequestHandler {
     res.locals.account = caller.account;
     res.locals.authorization = caller.authorization;
     const { id, email } = caller.account;
-    ctx.effects.as({ id, email }, () => next());
+    ctx.effects.as({ id, email }, () => next(), String(res.locals.requestId));
   };
 }
