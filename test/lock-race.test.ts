@@ -266,9 +266,8 @@ test('20 changing runbooks launched at once on one app: one at a time, the rest 
   // Each run's effects form one contiguous block in the order Heroku applied them: no interleaving.
   const blocks = owned.map(({ run }) => run!).filter((run, i, all) => i === 0 || all[i - 1] !== run);
   expect(blocks).toEqual([...new Set(blocks)]);
-  // Several runs changed something (the race was real), among them a run that waited its turn.
-  expect(blocks.length).toBeGreaterThan(3);
-  expect(blocks.some((id) => waits(ended.find((run) => run.workflowId === id)!.launch))).toBe(true);
+  // Among them each run that waited its turn: each took a backup, in a block of its own.
+  for (const run of ended.filter((r) => waits(r.launch))) expect(blocks).toContain(run.workflowId);
 
   // The trail agrees: each run's intents and changes sit in one stretch of the store's order, and no two stretches
   // overlap (the store's position is the order in which the workers' writes were taken).
