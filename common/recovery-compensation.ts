@@ -104,7 +104,11 @@ export interface CompensationOutcomes {
   /** The stopped restore, as the cancel left it (null: not tried); `error` when it could not be stopped. */
   stoppedRestore?: { cancelled: boolean; status: string; processedBytes: number | null } | { error: string };
   scaledBack?: { done: string } | { error: string };
-  maintenanceOff?: { done: string } | { error: string };
+  /**
+   * `stillOn`: the run had turned maintenance on, and turning it off failed before any change was asked of Heroku
+   * (its first read was refused, say: a revoked token), so maintenance is known to be still on — not unknown.
+   */
+  maintenanceOff?: { done: string } | { error: string; stillOn?: boolean };
 }
 
 /** The left state in words and for machines: what the failure message, `runbook status` and the trail say. */
@@ -153,9 +157,9 @@ export function describeLeftState(
       maintenance = 'off';
       notes.push('maintenance turned off again');
     } else if (off && 'error' in off) {
-      maintenance = 'unknown';
+      maintenance = off.stillOn ? 'on' : 'unknown';
       notes.push(
-        `maintenance could NOT be turned off (${off.error}): run \`runbook run maintenance-off --app ${app}\``,
+        `maintenance could NOT be turned off (${off.error})${off.stillOn ? ' and is still ON' : ''}: run \`runbook run maintenance-off --app ${app}\``,
       );
     }
   }

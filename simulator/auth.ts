@@ -63,6 +63,6 @@ export function authenticate(ctx: SimulatorContext): RequestHandler {
     res.locals.account = caller.account;
     res.locals.authorization = caller.authorization;
     const { id, email } = caller.account;
-    ctx.effects.as({ id, email, requestId: String(res.locals.requestId) }, () => next());
+    ctx.effects.as({ id, email }, () => next(), String(res.locals.requestId));
   };
 }

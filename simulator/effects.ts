@@ -8,7 +8,9 @@ import type { Store } from './store';
  * created, maintenance toggled, a process type rescaled …), as opposed to the
  * requests that asked for them. Tests and benchmarks assert on this log.
  * Effects live in the state so they persist and reset together with it.
- * Each names its `actor`: the account whose token asked for the change.
+ * Each names its `actor`: the account whose token asked for the change, and — when a request made it, not time —
+ * that request's `requestId` (the Request-Id it was answered with), which ties the effect to the call that asked for
+ * it (`calls`) and to whoever recorded that Request-Id (a runbook's audit trail does).
  */
 export class EffectsRecorder {
   private readonly acting = new Acting();
@@ -22,10 +24,16 @@ export class EffectsRecorder {
     const effects = this.store.state.effects;
     const seq = (effects.at(-1)?.seq ?? 0) + 1;
     const time = herokuTime(this.clock.now());
-    const { email, requestId } = this.actor();
-    // The Request-Id ties a change to the call that made it (the call log names its sender): how tests and the
-    // chaos driver attribute each change to one runbook activity without trusting the engine's own record.
-    const effect: Effect = { seq, time, kind, app, actor: email, ...(requestId && { requestId }), ...detail };
+    const requestId = this.acting.requestId();
+    const effect: Effect = {
+      seq,
+      time,
+      kind,
+      app,
+      actor: this.actor().email,
+      ...(requestId && { requestId }),
+      ...detail,
+    };
     effects.push(effect);
     return effect;
   }
@@ -56,9 +64,12 @@ export class EffectsRecorder {
     return account ? { id: account.id, email: account.email } : { id: state.account.id, email: state.account.email };
   }
 
-  /** Runs `work` (and everything it continues into, asynchronously too) as `actor`: what it records is theirs. */
-  as<T>(actor: Actor, work: () => T): T {
-    return this.acting.as(actor, work);
+  /**
+   * Runs `work` (and everything it continues into, asynchronously too) as `actor`: what it records is theirs, and
+   * the request's `requestId` when `work` serves one (else what it records names no request).
+   */
+  as<T>(actor: Actor, work: () => T, requestId?: string): T {
+    return this.acting.as(actor, work, requestId);
   }
 
   list(): readonly Effect[] {

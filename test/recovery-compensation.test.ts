@@ -159,6 +159,19 @@ describe('describeLeftState', () => {
     expect(left.statement).toContain('run `runbook run maintenance-off --app csis-reconasia-alfa`');
   });
 
+  test('turning maintenance off refused before it asked for any change: maintenance is known to be still on', () => {
+    const facts = base;
+    const left = describeLeftState(facts, decideCompensation(facts), {
+      scaledBack: { error: "Heroku rejected the worker's API token" },
+      maintenanceOff: { error: "Heroku rejected the worker's API token", stillOn: true },
+    });
+    expect(left).toMatchObject({ maintenance: 'on', processes: 'quiet' });
+    expect(left.statement).toContain('maintenance ON; processes still quiet');
+    expect(left.statement).toContain(
+      "maintenance could NOT be turned off (Heroku rejected the worker's API token) and is still ON: run `runbook run maintenance-off --app csis-reconasia-alfa`",
+    );
+  });
+
   test('a stopped restore leaves maintenance on and points at restoring again', () => {
     const facts: CompensationFacts = { ...base, failedStep: 'restore', restore: { state: 'canceled', name: 'r005' } };
     const left = describeLeftState(facts, decideCompensation(facts), {

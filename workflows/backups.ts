@@ -15,7 +15,7 @@ import {
   type TransferSummary,
 } from '../common/backups';
 import { describeDuration } from '../common/durations';
-import { FailureTypes } from '../common/errors';
+import { causeChain, FailureTypes } from '../common/errors';
 import {
   parseScheduleTime,
   type CaptureBackupInput,
@@ -150,20 +150,34 @@ export async function captureBackup(input: CaptureBackupInput): Promise<CaptureB
       const previous = newestBackup(await reads.listTransfers({ app: database.appName }));
       const sizeGuess = previous?.processedBytes ?? previous?.sourceBytes ?? null;
       const started = await captureOnce(run, database, parsed.timing);
-      return waitForTransfer(run, {
-        app: database.appName,
-        started,
-        step,
-        verb: `capturing ${started.name}`,
-        deadlineSeconds: transferDeadlineSeconds(sizeGuess, target.backups.transferDeadline),
-        timing: parsed.timing,
-        onStopped: (transfer, cancelledOnHeroku) =>
+      try {
+        return await waitForTransfer(run, {
+          app: database.appName,
+          started,
+          step,
+          verb: `capturing ${started.name}`,
+          deadlineSeconds: transferDeadlineSeconds(sizeGuess, target.backups.transferDeadline),
+          timing: parsed.timing,
+          onStopped: (transfer, cancelledOnHeroku) =>
+            run.leave(
+              cancelledOnHeroku
+                ? `Backup ${transfer.name} was cancelled on Heroku at ${formatBytes(transfer.processedBytes)}; the database is unchanged.`
+                : `Backup ${describeTransfer(transfer)}: it ended before it could be cancelled; the database is unchanged.`,
+            ),
+        });
+      } catch (err) {
+        // The watch itself failed (Heroku refused the token, or stayed unavailable): the backup goes on on Heroku
+        // unwatched, and nobody could cancel it either. Say so, rather than nothing.
+        const failedOnHeroku = causeChain(err).some(
+          (cause) => (cause as { type?: string }).type === FailureTypes.TransferFailed,
+        );
+        if (run.leftState === null && !isCancellation(err) && !failedOnHeroku) {
           run.leave(
-            cancelledOnHeroku
-              ? `Backup ${transfer.name} was cancelled on Heroku at ${formatBytes(transfer.processedBytes)}; the database is unchanged.`
-              : `Backup ${describeTransfer(transfer)}: it ended before it could be cancelled; the database is unchanged.`,
-          ),
-      });
+            `Backup ${started.name} was started on Heroku, but this run could not follow it to its end: it may still be running, or have finished; the database is unchanged. See whether it finished: \`heroku pg:backups -a ${database.appName}\`.`,
+          );
+        }
+        throw err;
+      }
     });
     return {
       runbook: 'capture-backup',

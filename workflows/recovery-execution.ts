@@ -247,11 +247,14 @@ export class RecoveryExecution {
         );
       }
       if (decision.maintenanceOff) {
-        outcomes.maintenanceOff = await this.compensationStep(
-          'compensate-maintenance',
-          'Compensation: maintenance off',
-          () => this.switchMaintenance(false),
+        const asked = this.run.changesAsked;
+        const off = await this.compensationStep('compensate-maintenance', 'Compensation: maintenance off', () =>
+          this.switchMaintenance(false),
         );
+        // Failed before it asked Heroku to change anything (its read was refused): maintenance is as the run's own
+        // maintenance-on step left it, on — known, not unknown.
+        const stillOn = 'error' in off && this.run.changesAsked === asked && this.state.done.includes('maintenance-on');
+        outcomes.maintenanceOff = stillOn ? { ...off, stillOn } : off;
       }
       const left = describeLeftState(facts, decision, outcomes);
       this.run.leave(left.statement);

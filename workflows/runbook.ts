@@ -80,6 +80,8 @@ export class RunbookRun {
   private status: RunStatus = 'running';
   private lock: AppLockClaim | null = null;
   private left: string | null = null;
+  /** How many changes this run has asked Heroku for (each counted as its request goes out, whatever came of it). */
+  private asked = 0;
   /** Audit writes started outside the main flow (a lock break noticed): awaited before the run ends. */
   private readonly background: Promise<unknown>[] = [];
   /** What the run was asked to do, from its input: the head of its current details in the Temporal UI. */
@@ -446,6 +448,11 @@ export class RunbookRun {
     return this.left;
   }
 
+  /** How many changes the run has asked Heroku for so far: none more since a count means nothing was changed. */
+  get changesAsked(): number {
+    return this.asked;
+  }
+
   /**
    * Appends to the run's audit trail (idempotent per run and position, so a retried write is not doubled). `actor`
    * is who the record is about when that is not the requester: the approver of an approval.
@@ -505,6 +512,7 @@ export class RunbookRun {
       );
       let result: Result;
       let requestIds: string[] | null;
+      this.asked++;
       try {
         ({ value: result, requestIds } = detachRequestIds(await call(askingForRequestIds(request))) as {
           value: Result;

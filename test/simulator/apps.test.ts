@@ -61,6 +61,7 @@ describe('PATCH /apps/{app}', () => {
         kind: 'maintenance',
         app: ALFA,
         actor: 'ops@csis-ilab.example',
+        requestId: expect.any(String),
         from: false,
         to: true,
       },

@@ -1,4 +1,5 @@
 import type { RunningSimulator } from '../../simulator';
+import { createDyno, effectsOf, setSpeed, waitUntilGone } from './dynos-helpers';
 import { ALFA, BRAVO, CHINAPOWER, api, control, herokuClient, useSimulator } from './helpers';
 
 let sim: RunningSimulator;
@@ -37,6 +38,28 @@ describe('GET /__simulator/calls', () => {
   it('records GETs from heroku-client without a body', async () => {
     await herokuClient(sim).get('/account');
     expect(await control(sim, 'GET', '/calls')).toEqual([expect.objectContaining({ path: '/account', body: null })]);
+  });
+});
+
+describe('GET /__simulator/effects', () => {
+  it('names the Request-Id of the request that made each effect, and none for what time made', async () => {
+    const set = await api(sim, `/apps/${BRAVO}/config-vars`, { method: 'PATCH', body: { FOO: 'bar' } });
+    const requestId = set.headers.get('request-id');
+    expect(requestId).toEqual(expect.any(String));
+    expect(await control(sim, 'GET', '/effects')).toEqual([
+      expect.objectContaining({ kind: 'config_vars', requestId }),
+      expect.objectContaining({ kind: 'release', requestId }),
+    ]);
+
+    // A one-off exits with time, not by a request: its exit names no request (its creation does).
+    await setSpeed(sim, 600);
+    const started = await createDyno(sim, ALFA, { command: 'echo hi', attach: false });
+    await waitUntilGone(sim, ALFA, started.body.name);
+    const [created] = await effectsOf(sim, 'dyno-create');
+    expect(created.requestId).toBe(started.headers.get('request-id'));
+    const [exit] = await effectsOf(sim, 'dyno-exit');
+    expect(exit).toMatchObject({ name: started.body.name });
+    expect(exit).not.toHaveProperty('requestId');
   });
 });
 
