@@ -38,6 +38,13 @@ describe.each(cases)('$what whose answer was lost', ({ method, path, effect, sta
     const sent = (await setup.harness.sim.calls()).filter((call) => call.method === method && pattern.test(call.path));
     // The lost one and nothing else: the activity's retry looked before asking again, and found it.
     expect(sent).toHaveLength(1);
+    // Every request names the run and the step that sent it (what the chaos runs attribute each change by).
+    expect(sent[0].sender?.split(' ').map(decodeURIComponent)).toEqual([
+      outcome.workflowId,
+      outcome.runId,
+      expect.stringMatching(/^\d+$/),
+      expect.stringMatching(/^start|^set/),
+    ]);
     expect((await setup.harness.sim.effects()).filter((e) => e.kind === effect)).toHaveLength(1);
   });
 });

@@ -23,6 +23,7 @@ describe('GET /__simulator/calls', () => {
         body: null,
         status: 200,
         requestId: first.headers.get('request-id'),
+        sender: null,
       },
       expect.objectContaining({
         seq: 2,
@@ -32,6 +33,16 @@ describe('GET /__simulator/calls', () => {
         status: 200,
       }),
       expect.objectContaining({ seq: 3, method: 'GET', path: '/account', body: null, status: 401 }),
+    ]);
+  });
+
+  it("keeps who sent each request: the engine's Runbook-Activity header, else null", async () => {
+    const sender = 'chaos-1-001 run-1 7 setMaintenanceConfigVar';
+    await api(sim, '/account', { headers: { 'Runbook-Activity': sender } });
+    await api(sim, '/account');
+    expect((await control(sim, 'GET', '/calls')).map((call: { sender: unknown }) => call.sender)).toEqual([
+      sender,
+      null,
     ]);
   });
 

@@ -14,6 +14,8 @@ export interface Call {
   path: string;
   status: number;
   body?: unknown;
+  /** The engine's Runbook-Activity header: workflow ID, run ID, activity ID and type, percent-encoded. */
+  sender?: string | null;
 }
 
 /** A simulator for one test file, with readers for its control API. */
