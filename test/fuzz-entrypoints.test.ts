@@ -34,6 +34,7 @@ import {
   mutationOf,
   SEALED_LOOKALIKE,
   type Mutation,
+  GOOD_CLI_ARGS,
 } from './support/hostile-inputs';
 import { TestSimulator } from './support/simulator';
 import { until } from './support/until';
@@ -254,7 +255,7 @@ describe('from the runbook CLI', () => {
         id,
         flag,
         label: `${flag} ${value.label}`,
-        args: [...CLI_ARGS[id], flag, String(value.value)],
+        args: [...GOOD_CLI_ARGS[id], flag, String(value.value)],
       }))
       .filter(({ id, args }) => refusedByTheSchema(id, args))
       .slice(0, 10);
@@ -263,7 +264,7 @@ describe('from the runbook CLI', () => {
         id: 'schedule-backups' as RunbookId,
         flag: '--at',
         label: '--at "02:00" + 100 000 spaces + "!" (backtracked for minutes before)',
-        args: [...CLI_ARGS['schedule-backups'], '--at', `02:00${' '.repeat(100_000)}!`],
+        args: [...GOOD_CLI_ARGS['schedule-backups'], '--at', `02:00${' '.repeat(100_000)}!`],
       },
       {
         id: 'set-config-vars' as RunbookId,
@@ -286,24 +287,6 @@ describe('from the runbook CLI', () => {
     expect(await herokuCalls()).toBe(before);
   });
 });
-
-/** Flags that make each runbook's input good, for the property to spoil one of them. */
-const CLI_ARGS: Record<RunbookId, string[]> = {
-  'maintenance-on': ['--env', 'staging'],
-  'maintenance-off': ['--env', 'staging'],
-  'scale-dynos': ['--env', 'staging', '--process', 'web=1'],
-  'set-config-vars': ['--env', 'staging', '--generate', 'SECRET_KEY=hex-64'],
-  'unset-config-vars': ['--env', 'staging', '--key', 'FOO'],
-  'capture-backup': ['--env', 'production'],
-  'list-backups': ['--env', 'production'],
-  'restore-backup': ['--env', 'production', '--backup', 'b016', '--confirm', PRODUCTION],
-  'schedule-backups': ['--env', 'production', '--at', '02:00 America/New_York'],
-  'run-command': ['--env', 'staging', '--command', 'python manage.py migrate'],
-  'rebuild-search-index': ['--env', 'staging'],
-  'app-status': ['--env', 'staging'],
-  'verify-backup-schedule': ['--env', 'production'],
-  'disaster-recovery': ['--env', 'production', '--backup', 'b016'],
-};
 
 /** Whether the CLI's own flag parsing and the schema refuse these flags (as test/fuzz-schemas.test.ts checks in-process). */
 function refusedByTheSchema(id: RunbookId, args: string[]): boolean {

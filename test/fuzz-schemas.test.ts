@@ -35,6 +35,7 @@ import {
   pathsOf,
   type Mutation,
   type Path,
+  GOOD_CLI_ARGS,
 } from './support/hostile-inputs';
 
 /** Fixed seeds: a failure repeats, and CI runs what ran here. */
@@ -223,7 +224,7 @@ describe('every runbook input schema', () => {
         const specs = flagsFor(schema);
         const command = new Command(id).exitOverride().configureOutput({ writeErr: () => undefined });
         for (const spec of specs) command.addOption(optionFor(spec));
-        const args = [...GOOD_ARGS[id], ...pairs.flatMap(([flag, value]) => [flag, String(value.value)])];
+        const args = [...GOOD_CLI_ARGS[id], ...pairs.flatMap(([flag, value]) => [flag, String(value.value)])];
         let input: Record<string, unknown>;
         try {
           command.parse(args, { from: 'user' });
@@ -245,24 +246,6 @@ describe('every runbook input schema', () => {
     );
   });
 });
-
-/** Flags that make each runbook's input good, for the property above to spoil. */
-const GOOD_ARGS: Record<RunbookId, string[]> = {
-  'maintenance-on': ['--env', 'staging'],
-  'maintenance-off': ['--env', 'staging'],
-  'scale-dynos': ['--env', 'staging', '--process', 'web=1'],
-  'set-config-vars': ['--env', 'staging', '--generate', 'SECRET_KEY=hex-64'],
-  'unset-config-vars': ['--env', 'staging', '--key', 'FOO'],
-  'capture-backup': ['--env', 'production'],
-  'list-backups': ['--env', 'production'],
-  'restore-backup': ['--env', 'production', '--backup', 'b016', '--confirm', 'csis-reconasia-alfa'],
-  'schedule-backups': ['--env', 'production', '--at', '02:00 America/New_York'],
-  'run-command': ['--env', 'staging', '--command', 'python manage.py migrate'],
-  'rebuild-search-index': ['--env', 'staging'],
-  'app-status': ['--env', 'staging'],
-  'verify-backup-schedule': ['--env', 'production'],
-  'disaster-recovery': ['--env', 'production', '--backup', 'b016'],
-};
 
 describe('the environments file', () => {
   const unknownKey = 'not a setting of the environments file';

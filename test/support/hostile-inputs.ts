@@ -207,6 +207,24 @@ export const GOOD_INPUTS: { [N in RunbookId]: RunbookInput<N>[] } = {
 };
 
 /** Known-good environments files: the repository's own, and one that sets every section. */
+/** `runbook run <id>` flags that make each runbook's input good, for a property to spoil one of them. */
+export const GOOD_CLI_ARGS: Record<RunbookId, string[]> = {
+  'maintenance-on': ['--env', 'staging'],
+  'maintenance-off': ['--env', 'staging'],
+  'scale-dynos': ['--env', 'staging', '--process', 'web=1'],
+  'set-config-vars': ['--env', 'staging', '--generate', 'SECRET_KEY=hex-64'],
+  'unset-config-vars': ['--env', 'staging', '--key', 'FOO'],
+  'capture-backup': ['--env', 'production'],
+  'list-backups': ['--env', 'production'],
+  'restore-backup': ['--env', 'production', '--backup', 'b016', '--confirm', 'csis-reconasia-alfa'],
+  'schedule-backups': ['--env', 'production', '--at', '02:00 America/New_York'],
+  'run-command': ['--env', 'staging', '--command', 'python manage.py migrate'],
+  'rebuild-search-index': ['--env', 'staging'],
+  'app-status': ['--env', 'staging'],
+  'verify-backup-schedule': ['--env', 'production'],
+  'disaster-recovery': ['--env', 'production', '--backup', 'b016'],
+};
+
 export const GOOD_CONFIG: RunbookConfigFile = {
   environments: {
     production: {
