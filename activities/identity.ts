@@ -110,15 +110,15 @@ export function identityActivities(
       try {
         account = await asPerson.request('GET', '/account');
       } catch (err) {
-        if ((statusOf(err) === 401 || statusOf(err) === 403) && readBefore?.email) {
-          account = readBefore;
-          revokedBefore = true;
-        } else if (statusOf(err) === 401 || statusOf(err) === 403) {
+        const rejected = statusOf(err) === 401 || statusOf(err) === 403;
+        if (!rejected) throw err;
+        if (!readBefore) {
           throw refused(
             `Heroku no longer accepts the identity proof's token (it expired, was revoked, or was used already): send ${describeAction(request)} again with a new proof (the CLI makes one each time).`,
           );
         }
-        throw err;
+        account = readBefore;
+        revokedBefore = true;
       }
       if (!account.email || !account.id) throw refused('Heroku answered the identity proof without an account.');
       if (account.email === (await serviceAccount())) {

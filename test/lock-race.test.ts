@@ -196,7 +196,8 @@ test('20 changing runbooks launched at once on one app: one at a time, the rest 
     expect(holder?.launch.runbook).toBe(holderRunbook);
     // The operator at the CLI reads the same refusal, and the command says it failed.
     if (run.cli) {
-      expect(run.cli.code).toBe(1);
+      // With what it printed, so that a mismatch shows what the operator saw.
+      expect({ code: run.cli.code, printed: `${run.cli.stdout}\n${run.cli.stderr}` }).toMatchObject({ code: 1 });
       expect(`${run.cli.stdout}\n${run.cli.stderr}`).toContain(`is changing csis-reconasia-bravo`);
       expect(`${run.cli.stdout}\n${run.cli.stderr}`).toContain('--wait-for-lock');
     }
