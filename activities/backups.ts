@@ -28,6 +28,25 @@ export function nextPollInterval(
   return Math.min(Math.round(current * 1.5), polling.maxMs);
 }
 
+/**
+ * One poll of a long wait, through Heroku's blips: a read that fails and may be retried (5xx, 429, a dropped
+ * connection) is tried again after `interval` while the watch has time left, instead of failing the attempt — a
+ * watch makes dozens of reads, and at a few per cent of failures each, attempt after attempt would fail and the
+ * run give up on a wait that was going fine. A refusal (4xx), or Heroku failing for the watch's whole window, fails
+ * the attempt as before (the activity's retry policy takes it from there).
+ */
+export async function pollThroughBlips<T>(read: () => Promise<T>, deadline: number, interval: number): Promise<T> {
+  for (;;) {
+    try {
+      return await read();
+    } catch (err) {
+      const transient = err instanceof ApplicationFailure && !err.nonRetryable;
+      if (!transient || Date.now() + interval > deadline) throw err;
+      await sleep(interval); // cancellation-aware
+    }
+  }
+}
+
 /** Polling from RUNBOOK_POLL_INITIAL_MS, RUNBOOK_POLL_MAX_MS, RUNBOOK_POLL_WATCH_MS (the defaults where unset). */
 export function pollingFromEnv(env: NodeJS.ProcessEnv = process.env): PollingSettings {
   const read = (name: string, fallback: number) => millisecondsFromEnv(name, env, { whole: true }) ?? fallback;
@@ -203,7 +222,7 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
       const deadline = Date.now() + polling.watchMs;
       let interval = polling.initialMs;
       for (;;) {
-        const transfer = await data.getTransfer(app, uuid);
+        const transfer = await pollThroughBlips(() => data.getTransfer(app, uuid), deadline, interval);
         const summary = summarize(transfer);
         heartbeat(summary);
         if (transfer.finished_at || transfer.canceled_at) {

@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
 import { carriesMarker, type DynoRun } from '../common/commands';
 import type { PollingSettings } from './backups';
-import { DEFAULT_POLLING, nextPollInterval } from './backups';
+import { DEFAULT_POLLING, nextPollInterval, pollThroughBlips } from './backups';
 import type { PlatformApi } from './heroku/platform-api';
 
 interface StartedMarker {
@@ -67,9 +67,9 @@ export function oneOffDynoActivities(heroku: PlatformApi, polling: PollingSettin
       const deadline = Date.now() + polling.watchMs;
       let interval = polling.initialMs;
       for (;;) {
-        const dyno = await heroku.findDyno(app, name);
+        const dyno = await pollThroughBlips(() => heroku.findDyno(app, name), deadline, interval);
         if (!dyno) {
-          const lines = await heroku.recentLogs(app, { dyno: name });
+          const lines = await pollThroughBlips(() => heroku.recentLogs(app, { dyno: name }), deadline, interval);
           const exit = lines.map((line) => EXIT_LINE.exec(line)).find((match) => match?.[1] === name);
           return {
             name,

@@ -48,3 +48,27 @@ describe.each(cases)('$what whose answer was lost', ({ method, path, effect, sta
     expect((await setup.harness.sim.effects()).filter((e) => e.kind === effect)).toHaveLength(1);
   });
 });
+
+test('a wait rides through Heroku failing a few of its polls: no attempt of the watch fails, the run succeeds', async () => {
+  await setup.harness.sim.control('POST', 'faults', {
+    method: 'GET',
+    path: '/client/v11/apps/*/transfers/*',
+    action: 'error',
+    status: 503,
+    count: 3,
+  });
+  const outcome = await setup.harness.run('capture-backup', { environment: 'production' });
+  expect(outcome).toMatchObject({ status: 'succeeded' });
+  const polls = (await setup.harness.sim.calls()).filter((call) => /\/transfers\/[^/]+$/.test(call.path));
+  expect(polls.filter((call) => call.status === 503)).toHaveLength(3);
+  // Every watch activity ended in its first attempt: the blips cost a poll each, not an attempt (and its backoff).
+  const history = await setup.harness.client.workflow.getHandle(outcome.workflowId).fetchHistory();
+  const watches = (history.events ?? []).filter(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'watchTransfer',
+  );
+  expect(watches.length).toBeGreaterThan(0);
+  const attempts = (history.events ?? [])
+    .filter((event) => event.activityTaskStartedEventAttributes)
+    .map((event) => event.activityTaskStartedEventAttributes!.attempt);
+  expect(attempts.every((attempt) => attempt === 1)).toBe(true);
+});
