@@ -57,7 +57,8 @@ export function prng(seed: number): () => number {
   };
 }
 
-function compile(path: string): RegExp {
+/** A fault rule's path pattern as a RegExp (`*` one segment, `**` any number): also how tests match the call log. */
+export function pathPattern(path: string): RegExp {
   const escaped = path
     .split('/')
     .map((segment) =>
@@ -90,7 +91,7 @@ export class Faults {
 
   add(input: FaultRuleInput): ActiveRule {
     const rule = faultRuleSchema.parse(input);
-    const active: ActiveRule = { ...rule, id: this.nextId++, pattern: compile(rule.path), hits: 0 };
+    const active: ActiveRule = { ...rule, id: this.nextId++, pattern: pathPattern(rule.path), hits: 0 };
     this.rules.push(active);
     return active;
   }

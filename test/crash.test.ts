@@ -12,6 +12,7 @@ import { startWorkerProcess, waitForExit } from './support/cli';
 import { openAccess } from './support/harness';
 import { PRODUCTION, STAGING } from './support/harness';
 import { TestSimulator } from './support/simulator';
+import { pathPattern } from '../simulator/faults';
 import { uniqueTaskQueue } from './support/temporal';
 
 let sim: TestSimulator;
@@ -123,7 +124,7 @@ async function crashAfterApply<N extends RunbookId>(
   await newWorker();
   const outcome = await waitForRunbook(handle);
   // The new worker adopted what the dead one started: Heroku was asked once (per step that starts one).
-  const pattern = new RegExp(`^${postPath.replace(/\*/g, '[^/]+')}$`);
+  const pattern = pathPattern(postPath);
   expect((await sim.calls()).filter((call) => call.method === 'POST' && pattern.test(call.path))).toHaveLength(
     postsPerRun,
   );

@@ -1,6 +1,7 @@
 // A change Heroku made whose answer never arrived — the connection dropped after the change — is made once: the
 // HTTP client must not re-send it by itself (heroku-client does, for POST and PATCH, after a connection error),
 // and the activity's retry must find what the first request did. Counted from the simulator's requests and effects.
+import { pathPattern } from '../simulator/faults';
 import { PRODUCTION, STAGING, useRunbookHarness } from './support/harness';
 
 const setup = useRunbookHarness({ environments: { production: { app: PRODUCTION }, staging: { app: STAGING } } });
@@ -34,7 +35,7 @@ describe.each(cases)('$what whose answer was lost', ({ method, path, effect, sta
     await setup.harness.sim.control('POST', 'faults', { method, path, action: 'apply-then-fail', then, count: 1 });
     const outcome = await start();
     expect(outcome).toMatchObject({ status: 'succeeded' });
-    const pattern = new RegExp(`^${path.replace(/\*/g, '[^/]+')}$`);
+    const pattern = pathPattern(path);
     const sent = (await setup.harness.sim.calls()).filter((call) => call.method === method && pattern.test(call.path));
     // The lost one and nothing else: the activity's retry looked before asking again, and found it.
     expect(sent).toHaveLength(1);

@@ -9,9 +9,9 @@ import { approvalQuery } from '../../common/messages';
 import { AuditKeyring } from '../../lib/audit/audit-keys';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { verifyStore, walkChain } from '../../lib/audit/verify-chain';
-import { prng } from '../../simulator/faults';
+import { pathPattern, prng } from '../../simulator/faults';
 import { SEED_PEOPLE, type CallRecord } from '../../simulator';
-import { readState, snapshotOf, type AppSnapshot } from './app-snapshot';
+import { readState, snapshotOf } from './app-snapshot';
 import { printedOutcome, runbookCli, type CliResult } from './cli-runs';
 import { checkInvariants, type ChaosEvidence, type RunRecord, type Violation } from './invariants';
 import { faultKind, faultRules, NON_IDEMPOTENT, planRuns, type PlannedRun } from './scenario';
@@ -320,8 +320,7 @@ function calls(stack: ChaosStack): Promise<CallRecord[]> {
 
 function isNonIdempotent(call: CallRecord): boolean {
   return NON_IDEMPOTENT.some(
-    ({ method, path: pattern }) =>
-      call.method === method && new RegExp(`^${pattern.replace(/\*/g, '[^/]+')}$`).test(call.path),
+    ({ method, path: pattern }) => call.method === method && pathPattern(pattern).test(call.path),
   );
 }
 
@@ -456,5 +455,3 @@ function safeRead(file: string): string {
 function isString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
-
-export type { AppSnapshot };
