@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { approvalQuery } from '../../common/messages';
 import { AuditKeyring } from '../../lib/audit/audit-keys';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
+import { readableHistory } from '../../lib/readable-history';
 import { verifyStore, walkChain } from '../../lib/audit/verify-chain';
 import { pathPattern, prng } from '../../simulator/faults';
 import { SEED_PEOPLE, type CallRecord } from '../../simulator';
@@ -371,7 +372,6 @@ async function gather(
   }
   const executions: ChaosEvidence['executions'] = [];
   const histories: Array<{ where: string; text: string }> = [];
-  const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
   for await (const execution of client.workflow.list()) {
     executions.push({
       workflowId: execution.workflowId,
@@ -380,12 +380,10 @@ async function gather(
       status: execution.status.name,
       memo: execution.memo,
     });
-    const json = historyToJSON(await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory());
-    // Payloads are base64 in the JSON: decoded, they are what anyone with UI access reads.
-    const decoded = [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map(([, data]) =>
-      Buffer.from(data, 'base64').toString(),
-    );
-    histories.push({ where: `history of ${execution.workflowId}`, text: `${json}\n${decoded.join('\n')}` });
+    histories.push({
+      where: `history of ${execution.workflowId}`,
+      text: await readableHistory(client, execution.workflowId, execution.runId),
+    });
   }
   const audit = openAuditLog(stack.auditDb);
   const auditEntries: ChaosEvidence['auditEntries'] = [];

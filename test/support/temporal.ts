@@ -90,18 +90,4 @@ export function createTestWorker(
   });
 }
 
-/**
- * A run's whole history as text, with every payload decoded: what anyone with UI or API access could read.
- * Tests search it for secrets.
- */
-export async function readableHistory(
-  client: import('@temporalio/client').Client,
-  workflowId: string,
-): Promise<string> {
-  const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
-  const json = historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory());
-  const payloads = [...json.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map(([, data]) =>
-    Buffer.from(data, 'base64').toString(),
-  );
-  return `${json}\n${payloads.join('\n')}`;
-}
+export { readableHistory } from '../../lib/readable-history';
