@@ -4,6 +4,8 @@ import { type Clock, herokuTime } from './clock';
 export interface CallRecord {
   seq: number;
   time: string;
+  /** When it arrived, to the millisecond (`time` is Heroku's whole-second form): what benchmarks time waits by. */
+  at: string;
   method: string;
   path: string;
   query: unknown;
@@ -31,6 +33,7 @@ export class CallLog {
       const call: CallRecord = {
         seq: this.nextSeq++,
         time: herokuTime(this.clock.now()),
+        at: this.clock.now().toISOString(),
         method: req.method,
         path: req.path,
         query: req.query,

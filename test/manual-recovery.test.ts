@@ -17,7 +17,7 @@ import {
 } from '../common/manual-recovery';
 import { DEFAULT_RUNBOOK_CONFIG } from '../lib/paths';
 import { loadRunbookConfig } from '../lib/runbook-config';
-import { herokuCli } from './simulator/heroku-cli';
+import { herokuCli } from '../scripts/official-heroku-cli';
 import { type Effect, TestSimulator } from './support/simulator';
 
 const ALFA = 'csis-reconasia-alfa';

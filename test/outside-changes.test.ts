@@ -18,7 +18,7 @@ import { STAGING } from './support/harness';
 import { TestSimulator } from './support/simulator';
 import { uniqueTaskQueue } from './support/temporal';
 import { until } from './support/until';
-import { herokuCli } from './simulator/heroku-cli';
+import { herokuCli } from '../scripts/official-heroku-cli';
 
 const address = process.env.RUNBOOK_TEST_TEMPORAL_ADDRESS!;
 const sealingKeys = SealingKeys.generate();

@@ -17,7 +17,7 @@ import { printedOutcome, runbookCli, type CliResult } from './cli-runs';
 import { checkInvariants, type ChaosEvidence, type RunRecord, type Violation } from './invariants';
 import { faultKind, faultRules, NON_IDEMPOTENT, planRuns, type PlannedRun } from './scenario';
 import { scanForSecrets } from './secret-scan';
-import { ChaosStack, sleep, type WorkerHandle } from './stack';
+import { LocalStack, sleep, type WorkerHandle } from '../local-stack';
 
 export interface ChaosOptions {
   runs: number;
@@ -60,6 +60,19 @@ export interface ChaosReport {
 }
 
 const CLI_DEADLINE_MS = 15 * 60_000;
+
+const CHAOS_STACK = {
+  taskQueue: 'chaos',
+  env: {
+    // The simulated transfers and dynos finish in seconds: waits poll accordingly.
+    RUNBOOK_POLL_INITIAL_MS: '200',
+    RUNBOOK_POLL_MAX_MS: '1000',
+    RUNBOOK_POLL_WATCH_MS: '3000',
+    // Injected 429s are not a real exhausted budget: pausing Heroku's usual 10 s after each would only make the
+    // run long. The pause itself is tested in test/polling.test.ts.
+    RUNBOOK_RATE_LIMIT_PAUSE_MS: '1000',
+  },
+};
 const ALICE = SEED_PEOPLE.alice;
 const BOB = SEED_PEOPLE.bob;
 
@@ -68,7 +81,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const began = Date.now();
   const random = prng(options.seed);
   const uniform = (low: number, high: number) => low + random() * (high - low);
-  const stack = await ChaosStack.start(options.dir);
+  const stack = await LocalStack.start(options.dir, CHAOS_STACK);
   const counters = { kills: 0, killsAfterApply: 0, restarts: 0, launchRetries: 0 };
   const violations: Violation[] = [];
   const records: RunRecord[] = [];
@@ -221,7 +234,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
 /** One operator's launch with `runbook run … --json`, approved by a second person where it asks for approval. */
 async function launchRun(
-  stack: ChaosStack,
+  stack: LocalStack,
   client: Client,
   run: PlannedRun,
   counters: { launchRetries: number },
@@ -269,7 +282,7 @@ async function launchRun(
 }
 
 /** bob, watching for the plan, approves it with `runbook approve --yes` (again, if Heroku or Temporal failed him). */
-async function approveWhenAsked(stack: ChaosStack, client: Client, run: PlannedRun, record: RunRecord): Promise<void> {
+async function approveWhenAsked(stack: LocalStack, client: Client, run: PlannedRun, record: RunRecord): Promise<void> {
   record.approvals = 0;
   while (!record.done) {
     await sleep(500);
@@ -289,7 +302,7 @@ async function approveWhenAsked(stack: ChaosStack, client: Client, run: PlannedR
   }
 }
 
-async function respawn(stack: ChaosStack, workers: number, delaySeconds: number): Promise<void> {
+async function respawn(stack: LocalStack, workers: number, delaySeconds: number): Promise<void> {
   await sleep(delaySeconds * 1000);
   while (stack.alive().length < workers) stack.startWorker();
 }
@@ -305,7 +318,7 @@ async function waitForReady(workers: WorkerHandle[]): Promise<void> {
   }
 }
 
-async function control<T = unknown>(stack: ChaosStack, method: string, what: string, body?: unknown): Promise<T> {
+async function control<T = unknown>(stack: LocalStack, method: string, what: string, body?: unknown): Promise<T> {
   const response = await fetch(`${stack.simulator.url}/__simulator/${what}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -315,7 +328,7 @@ async function control<T = unknown>(stack: ChaosStack, method: string, what: str
   return (await response.json()) as T;
 }
 
-function calls(stack: ChaosStack): Promise<CallRecord[]> {
+function calls(stack: LocalStack): Promise<CallRecord[]> {
   return control<CallRecord[]>(stack, 'GET', 'calls');
 }
 
@@ -353,7 +366,7 @@ function lastLine(text: string): string {
 
 /** Everything the invariants read, once every run has ended. */
 async function gather(
-  stack: ChaosStack,
+  stack: LocalStack,
   client: Client,
   records: RunRecord[],
   faultRules: ChaosEvidence['faultRules'],

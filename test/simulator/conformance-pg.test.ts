@@ -1,7 +1,7 @@
 import type { RunningSimulator } from '../../simulator';
 import { ALFA_DB, contentOfBackup, databaseId, databaseState, effectsOf, transfer } from './data-api-helpers';
 import { ALFA, api, control, useSimulator } from './helpers';
-import { herokuCli } from './heroku-cli';
+import { herokuCli } from '../../scripts/official-heroku-cli';
 
 /**
  * The official Heroku CLI's pg:backups commands against the simulator. At 600× a capture or restore of the runbook's

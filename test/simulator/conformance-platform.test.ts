@@ -1,7 +1,7 @@
 import type { RunningSimulator } from '../../simulator';
 import { effectsOf } from './data-api-helpers';
 import { ALFA, BRAVO, type Json, api, control, useSimulator } from './helpers';
-import { herokuCli } from './heroku-cli';
+import { herokuCli } from '../../scripts/official-heroku-cli';
 
 /**
  * The official Heroku CLI's Platform API commands of the runbook against the simulator: what it printed, and what

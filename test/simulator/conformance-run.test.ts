@@ -1,7 +1,7 @@
 import type { RunningSimulator } from '../../simulator';
 import { effectsOf, setSpeed, waitUntilGone } from './dynos-helpers';
 import { ALFA, type Json, api, control, useSimulator } from './helpers';
-import { herokuCli } from './heroku-cli';
+import { herokuCli } from '../../scripts/official-heroku-cli';
 
 /**
  * The official Heroku CLI (npm `heroku` 11.10) against the simulator: `heroku run` over TLS rendezvous,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ACCOUNT_EMAIL, type RunningSimulator, SEED_PEOPLE, TEAM_NAME, startSimulator } from '../../simulator';
 import { ManualClock } from './data-api-helpers';
 import { ALFA, BRAVO, CHINAPOWER, type Json, api, control, useSimulator } from './helpers';
-import { herokuCli } from './heroku-cli';
+import { herokuCli } from '../../scripts/official-heroku-cli';
 
 /**
  * The simulator knows people: the team's accounts and their tokens, OAuth authorizations (identity proofs that

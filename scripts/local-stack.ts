@@ -1,18 +1,17 @@
-// The chaos run's own stack, every part real and every part started (and stopped, by PID) here: a Temporal dev
-// server on a persistent SQLite database (so it can be crashed and started again on the same state), the Heroku
-// simulator in this process, and runbook workers as their own processes, each writing its output to a file the
-// secret scan reads afterwards.
+// A whole stack of our own for the chaos run and the benchmarks, every part real and every part started (and stopped,
+// by PID) here: a Temporal dev server on a persistent SQLite database (so it can be crashed and started again on the
+// same state), the Heroku simulator in this process, and runbook workers as their own processes, each writing its
+// output to a file (the chaos run's secret scan reads them afterwards).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../lib/paths';
-import { SealingKeys } from '../../lib/sealing';
-import { DEFAULT_SIMULATOR_TOKEN, startSimulator, type RunningSimulator } from '../../simulator';
-import { freePort } from '../free-port';
+import { PACKAGE_ROOT } from '../lib/paths';
+import { SealingKeys } from '../lib/sealing';
+import { DEFAULT_SIMULATOR_TOKEN, startSimulator, type RunningSimulator, type SimulatorOptions } from '../simulator';
+import { freePort } from './free-port';
 
 const TEMPORAL_SH = path.join(PACKAGE_ROOT, 'scripts', 'temporal.sh');
 const RUNBOOK_BIN = path.join(PACKAGE_ROOT, 'bin', 'runbook.js');
-export const CHAOS_TASK_QUEUE = 'chaos';
 const INHERITED_NEVER = [
   'HEROKU_API_KEY',
   'RUNBOOK_SEAL_KEYS',
@@ -32,7 +31,16 @@ export interface WorkerHandle {
   unexpectedExit?: string;
 }
 
-export class ChaosStack {
+export interface LocalStackOptions {
+  /** The task queue the workers poll and the CLI launches on. */
+  taskQueue: string;
+  /** How the simulator behaves (its token is always its own, never a real HEROKU_API_KEY). */
+  simulator?: Omit<SimulatorOptions, 'token' | 'port'>;
+  /** Set on every worker (and CLI) process, after the stack's own settings: polling, pauses, budgets. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class LocalStack {
   readonly workers: WorkerHandle[] = [];
   private workerCount = 0;
   /** Where the CLI's output goes, for the secret scan. */
@@ -43,18 +51,19 @@ export class ChaosStack {
     readonly dir: string,
     readonly temporalPort: number,
     readonly simulator: RunningSimulator,
+    private readonly options: LocalStackOptions,
     private stopping = false,
   ) {
     this.cliLogFile = path.join(dir, 'cli.log');
   }
 
-  static async start(dir: string): Promise<ChaosStack> {
+  static async start(dir: string, options: LocalStackOptions): Promise<LocalStack> {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const temporalPort = await freePort();
     // Its own token, never a real HEROKU_API_KEY that may be in the environment.
-    const simulator = await startSimulator({ port: 0, token: DEFAULT_SIMULATOR_TOKEN });
-    const stack = new ChaosStack(dir, temporalPort, simulator);
+    const simulator = await startSimulator({ ...options.simulator, port: 0, token: DEFAULT_SIMULATOR_TOKEN });
+    const stack = new LocalStack(dir, temporalPort, simulator, options);
     try {
       stack.temporal('start');
     } catch (err) {
@@ -111,11 +120,9 @@ export class ChaosStack {
       RUNBOOK_SEAL_KEYS: this.sealing.privateKey,
       RUNBOOK_AUDIT_DB: this.auditDb,
       RUNBOOK_AUDIT_SIGNING_KEY_FILE: this.auditKeyFile,
-      // Injected 429s are not a real exhausted budget: pausing Heroku's usual 10 s after each would only make the
-      // run long. The pause itself is tested in test/polling.test.ts.
-      RUNBOOK_RATE_LIMIT_PAUSE_MS: '1000',
       RUNBOOK_OUTSIDE_CHANGES_EVERY: 'off',
       RUNBOOK_LOG_LEVEL: 'info',
+      ...this.options.env,
     };
   }
 
@@ -138,14 +145,10 @@ export class ChaosStack {
       ...inherited,
       TEMPORAL_ADDRESS: this.temporalAddress,
       TEMPORAL_NAMESPACE: 'default',
-      RUNBOOK_TASK_QUEUE: CHAOS_TASK_QUEUE,
+      RUNBOOK_TASK_QUEUE: this.options.taskQueue,
       RUNBOOK_CONFIG: path.join(PACKAGE_ROOT, 'config', 'environments.json'),
       HEROKU_API_URL: this.simulator.url,
       HEROKU_DATA_API_URL: this.simulator.url,
-      // The simulated transfers and dynos finish in seconds: waits poll accordingly.
-      RUNBOOK_POLL_INITIAL_MS: '200',
-      RUNBOOK_POLL_MAX_MS: '1000',
-      RUNBOOK_POLL_WATCH_MS: '3000',
     };
   }
 

@@ -1,12 +1,22 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../lib/paths';
+import { PACKAGE_ROOT } from '../lib/paths';
 
 export interface HerokuCliTarget {
   url: string;
   token: string;
+}
+
+export interface HerokuCliOptions {
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /**
+   * The operator's HOME, kept across commands as a real one is (the CLI writes its first-run markers there once).
+   * Default: a throwaway directory per command.
+   */
+  home?: string;
 }
 
 export interface HerokuCliResult {
@@ -26,9 +36,42 @@ const HEROKU_BIN = path.join(PACKAGE_ROOT, 'node_modules', 'heroku', 'bin', 'run
 export function herokuCli(
   sim: HerokuCliTarget,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: HerokuCliOptions = {},
 ): Promise<HerokuCliResult> {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'heroku-cli-home-'));
+  return run(sim, process.execPath, ['--no-deprecation', HEROKU_BIN, ...args], options);
+}
+
+/**
+ * Runs one line of a shell script that calls `heroku` (quoted as an operator types it, e.g. from
+ * `runbook manual`), with `heroku` on the PATH as the same official CLI.
+ */
+export function herokuShell(
+  sim: HerokuCliTarget,
+  line: string,
+  options: HerokuCliOptions = {},
+): Promise<HerokuCliResult> {
+  const bin = mkdtempSync(path.join(os.tmpdir(), 'heroku-cli-bin-'));
+  const heroku = path.join(bin, 'heroku');
+  writeFileSync(
+    heroku,
+    `#!/bin/sh
+exec ${JSON.stringify(process.execPath)} --no-deprecation ${JSON.stringify(HEROKU_BIN)} "$@"
+`,
+  );
+  chmodSync(heroku, 0o755);
+  return run(sim, 'bash', ['-c', line], {
+    ...options,
+    env: { PATH: `${bin}:${process.env.PATH}`, ...options.env },
+  }).finally(() => rmSync(bin, { recursive: true, force: true }));
+}
+
+function run(
+  sim: HerokuCliTarget,
+  command: string,
+  args: string[],
+  options: HerokuCliOptions,
+): Promise<HerokuCliResult> {
+  const home = options.home ?? mkdtempSync(path.join(os.tmpdir(), 'heroku-cli-home-'));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,
@@ -48,7 +91,7 @@ export function herokuCli(
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--no-deprecation', HEROKU_BIN, ...args], {
+    const child = spawn(command, args, {
       env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -58,7 +101,7 @@ export function herokuCli(
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      rmSync(home, { recursive: true, force: true });
+      if (!options.home) rmSync(home, { recursive: true, force: true });
       resolve({ code, stdout, stderr });
     });
     child.stdin.end(options.input ?? '');
