@@ -73,6 +73,10 @@ export class LocalStack {
     return stack;
   }
 
+  get taskQueue(): string {
+    return this.options.taskQueue;
+  }
+
   get temporalAddress(): string {
     return `127.0.0.1:${this.temporalPort}`;
   }

@@ -1,4 +1,11 @@
-import { proxyActivities, type ActivityInterfaceFor, type RetryPolicy } from '@temporalio/workflow';
+import {
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityInterfaceFor,
+  type LocalActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { ChangeActivities, ReadActivities, RunbookActivities } from '../activities';
 import { describeActivityCall } from '../common/activity-summaries';
 
@@ -53,16 +60,28 @@ export function watchers(timing: WatchTiming = {}) {
   );
 }
 
+const AUDIT_WRITE: LocalActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { ...RETRY, nonRetryableErrorTypes: ['AuditUnavailable'] },
+};
+
+const auditActivity = summarized(proxyActivities<Pick<RunbookActivities, 'recordAudit'>>(AUDIT_WRITE));
+const auditLocalActivity = proxyLocalActivities<Pick<RunbookActivities, 'recordAudit'>>(AUDIT_WRITE);
+
 /**
  * The audit trail. The activity keeps trying for a while itself and then fails non-retryably (AuditUnavailable);
  * these retries are for a worker that died mid-write. A write is idempotent per run and position.
+ *
+ * A local activity: the write runs on the worker that runs the workflow task, without a round trip through the
+ * server's task queue — a step's intent and outcome records (two writes around every change) cost a database write
+ * each, not two activity dispatches (the per-step overhead that `npm run bench` item 4 measures). A worker lost
+ * mid-write loses its workflow task; the next worker replays and writes again, which the write's idempotency makes
+ * harmless. Runs begun before this recorded their writes as ordinary activities and replay that way.
  */
-export const records = summarized(
-  proxyActivities<Pick<RunbookActivities, 'recordAudit'>>({
-    startToCloseTimeout: '1 minute',
-    retry: { ...RETRY, nonRetryableErrorTypes: ['AuditUnavailable'] },
-  }),
-);
+export const records = {
+  recordAudit: (input: Parameters<RunbookActivities['recordAudit']>[0]) =>
+    patched('audit-as-local-activity') ? auditLocalActivity.recordAudit(input) : auditActivity.recordAudit(input),
+};
 
 /**
  * Changes to an app. Only workflows/runbook.ts uses these (eslint enforces it): every change goes through
