@@ -16,6 +16,11 @@ import { statusCommand } from './commands/status';
 import { watchCommand } from './commands/watch';
 import { UsageError } from './usage-error';
 
+// Every command is one file under commands/ that builds its commander Command (name, arguments, options, help)
+// from light modules only: commander, the runbook catalogue and the flag helpers. What it does when it runs — the
+// Temporal SDK, the audit stores (better-sqlite3, pg), sealing and identity proofs, the live view — it loads in its
+// action (`await import(…)`), so `runbook --help` and `runbook list` never load them (test/cli-lazy-load.test.ts).
+
 /**
  * A command that is a program of its own (the worker, the simulator): listed in `runbook --help`, but loaded only
  * when it runs, so the CLI's everyday commands never load the worker's or the simulator's code.

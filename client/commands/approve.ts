@@ -1,15 +1,12 @@
 import { createInterface } from 'node:readline/promises';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command } from 'commander';
-import { formatPlan } from '../../common/disaster-recovery';
-import { approveUpdate, rejectUpdate } from '../../common/messages';
-import { connectClient } from '../connection';
-import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
-import { IdentityProver } from '../identity';
-import { describeRun } from '../runs';
+import type { IdentityProver } from '../identity';
 import { UsageError } from '../usage-error';
 
 export async function waitingRun(workflowId: string) {
+  const { connectClient } = await import('../connection');
+  const { temporalSettingsFromEnv } = await import('../../lib/temporal-settings');
+  const { describeRun } = await import('../runs');
   const client = await connectClient(temporalSettingsFromEnv());
   const { handle, view } = await describeRun(client, workflowId);
   if (view.state !== 'RUNNING')
@@ -28,13 +25,15 @@ export async function waitingRun(workflowId: string) {
 }
 
 /** The run's reason, when it refused the Update. */
-function refusal(err: unknown): never {
+async function refusal(err: unknown): Promise<never> {
+  const { WorkflowUpdateFailedError } = await import('@temporalio/client');
   if (err instanceof WorkflowUpdateFailedError) throw new Error(`Refused: ${err.cause?.message ?? err.message}`);
   throw err;
 }
 
 /** Who you are is proven by your Heroku login, not typed: the CLI makes a single-use proof for each message. */
-function prover(): IdentityProver {
+async function prover(): Promise<IdentityProver> {
+  const { IdentityProver } = await import('../identity');
   try {
     return IdentityProver.fromEnv();
   } catch (err) {
@@ -54,7 +53,9 @@ export function approveCommand(): Command {
     .option('--yes', 'approve without asking (after reading the plan: it is printed all the same)')
     .option('--reason <text>', 'why you approve, kept with the run')
     .action(async (workflowId: string, flags: { yes?: boolean; reason?: string }) => {
-      const proofs = prover();
+      const { formatPlan } = await import('../../common/disaster-recovery');
+      const { approveUpdate } = await import('../../common/messages');
+      const proofs = await prover();
       const { handle, approval } = await waitingRun(workflowId);
       if (approval.status !== 'waiting' || !approval.planHash || !(approval.plan || approval.planText)) {
         throw new UsageError(`${workflowId} is not waiting for approval (it is ${approval.status}).`);
@@ -100,7 +101,8 @@ export function rejectCommand(): Command {
     .argument('<workflow-id>')
     .requiredOption('--reason <text>', 'why, kept with the run')
     .action(async (workflowId: string, flags: { reason: string }) => {
-      const proofs = prover();
+      const { rejectUpdate } = await import('../../common/messages');
+      const proofs = await prover();
       const { handle } = await waitingRun(workflowId);
       const { proof } = await proofs.prove('reject', workflowId, 'run');
       const decision = await handle

@@ -1,10 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import { AuditKeyring } from '../../lib/audit/audit-keys';
-import { CHAINED_ENTRY_FIELDS } from '../../lib/audit/audit-log';
-import { openAuditLog } from '../../lib/audit/open-audit-log';
-import { ChainVerifier, walkChain } from '../../lib/audit/verify-chain';
 import { csvRow } from '../csv';
 import { isoTime } from '../flag-values';
 
@@ -21,6 +17,10 @@ export function auditExportCommand(): Command {
     .option('--since <time>', 'from the first record at or after this time, and every record after it', isoTime)
     .option('--output <file>', 'write to this file instead of standard output')
     .action(async (flags: { format: 'jsonl' | 'csv'; since?: string; output?: string }) => {
+      const { AuditKeyring } = await import('../../lib/audit/audit-keys');
+      const { CHAINED_ENTRY_FIELDS } = await import('../../lib/audit/audit-log');
+      const { openAuditLog } = await import('../../lib/audit/open-audit-log');
+      const { ChainVerifier, walkChain } = await import('../../lib/audit/verify-chain');
       const keyring = AuditKeyring.fromEnv();
       const verifier = keyring.keyIds().length ? new ChainVerifier(keyring, { segment: true }) : null;
       const out: NodeJS.WritableStream | WriteStream = flags.output ? createWriteStream(flags.output) : process.stdout;

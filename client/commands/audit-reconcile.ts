@@ -1,17 +1,5 @@
 import { Command } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { causeChain, FailureTypes } from '../../common/errors';
-import {
-  RECONCILE_OUTSIDE_CHANGES_WORKFLOW,
-  ReconcileOutsideChangesInput,
-  type ReconcileOutsideChangesResult,
-} from '../../common/outside-changes';
-import { describeIssues } from '../../common/validation';
-import { temporalSettingsFromEnv, workflowUrl } from '../../lib/temporal-settings';
-import { connectClient } from '../connection';
-import { defaultWorkflowId } from '../launch';
-import { hasWorkflowPollers } from '../pollers';
+import type { ReconcileOutsideChangesResult } from '../../common/outside-changes';
 import { UsageError } from '../usage-error';
 
 interface ReconcileFlags {
@@ -38,6 +26,16 @@ export function auditReconcileCommand(): Command {
     .option('--json', 'print the result as JSON')
     .option('--task-queue <name>', 'task queue of the workers (default: RUNBOOK_TASK_QUEUE, else heroku-runbooks)')
     .action(async (flags: ReconcileFlags) => {
+      const { WorkflowFailedError } = await import('@temporalio/client');
+      const { ApplicationFailure } = await import('@temporalio/common');
+      const { causeChain, FailureTypes } = await import('../../common/errors');
+      const { RECONCILE_OUTSIDE_CHANGES_WORKFLOW, ReconcileOutsideChangesInput } =
+        await import('../../common/outside-changes');
+      const { describeIssues } = await import('../../common/validation');
+      const { temporalSettingsFromEnv, workflowUrl } = await import('../../lib/temporal-settings');
+      const { connectClient } = await import('../connection');
+      const { defaultWorkflowId } = await import('../launch');
+      const { hasWorkflowPollers } = await import('../pollers');
       const parsed = ReconcileOutsideChangesInput.safeParse(flags.app ? { apps: flags.app } : {});
       if (!parsed.success) throw new UsageError(`Invalid --app: ${describeIssues(parsed.error)}`);
       const settings = temporalSettingsFromEnv();

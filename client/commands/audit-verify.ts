@@ -1,13 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
-import { AuditKeyError, AuditKeyring } from '../../lib/audit/audit-keys';
+import type { AuditKeyring } from '../../lib/audit/audit-keys';
 import type { ChainedEntry } from '../../lib/audit/chain';
-import { openAuditLog } from '../../lib/audit/open-audit-log';
-import { ChainVerifier, verifyStore, type ChainReport } from '../../lib/audit/verify-chain';
-import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
+import type { ChainReport } from '../../lib/audit/verify-chain';
 import { compareWithTemporal, type HeadComparison } from '../audit-heads';
-import { connectClient } from '../connection';
 import { UsageError } from '../usage-error';
 
 interface VerifyFlags {
@@ -32,6 +29,7 @@ export function auditVerifyCommand(): Command {
     .option('--no-temporal', "do not compare the chain's end with the runs Temporal keeps")
     .option('--json', 'print the report as JSON')
     .action(async (flags: VerifyFlags) => {
+      const { AuditKeyError, AuditKeyring } = await import('../../lib/audit/audit-keys');
       let keyring: AuditKeyring;
       try {
         keyring = AuditKeyring.fromEnv(flags.publicKey);
@@ -57,12 +55,16 @@ async function verifyDatabase(
   keyring: AuditKeyring,
   withTemporal: boolean,
 ): Promise<{ where: string; report: ChainReport; temporal: HeadComparison | { skipped: string } | null }> {
+  const { openAuditLog } = await import('../../lib/audit/open-audit-log');
+  const { verifyStore } = await import('../../lib/audit/verify-chain');
   const log = openAuditLog(undefined, { readOnly: true });
   try {
     const report = await verifyStore(log, keyring);
     let temporal: HeadComparison | { skipped: string } | null = null;
     const chainId = await log.chainId();
     if (withTemporal && chainId) {
+      const { connectClient } = await import('../connection');
+      const { temporalSettingsFromEnv } = await import('../../lib/temporal-settings');
       try {
         const client = await connectClient(temporalSettingsFromEnv());
         try {
@@ -85,6 +87,7 @@ async function verifyDatabase(
 }
 
 async function verifyFile(file: string, keyring: AuditKeyring): Promise<ChainReport> {
+  const { ChainVerifier } = await import('../../lib/audit/verify-chain');
   // An export `--since` holds part of the chain: it is checked from where it begins.
   const verifier = new ChainVerifier(keyring, { segment: true });
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { isoTime, positiveInteger } from '../flag-values';
-import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { auditVerifyCommand } from './audit-verify';
 import type { AuditEntry } from '../../common/audit';
 import { auditReconcileCommand } from './audit-reconcile';
@@ -50,6 +49,7 @@ function auditListCommand(): Command {
     .option('--limit <n>', 'at most this many entries, newest first', positiveInteger, 50)
     .option('--json', 'print JSON')
     .action(async (flags: AuditFlags) => {
+      const { openAuditLog } = await import('../../lib/audit/open-audit-log');
       const log = openAuditLog(undefined, { readOnly: true });
       try {
         const entries = await log.query({

@@ -1,9 +1,4 @@
 import { Command } from 'commander';
-import { cancelUpdate } from '../../common/messages';
-import { connectClient } from '../connection';
-import { IdentityProver } from '../identity';
-import { temporalSettingsFromEnv, workflowUrl } from '../../lib/temporal-settings';
-import { describeRun, formatRun } from '../runs';
 import { UsageError } from '../usage-error';
 
 /**
@@ -18,6 +13,11 @@ export function cancelCommand(): Command {
     .option('--json', 'print JSON')
     .option('--no-wait', 'ask for the cancellation and return at once')
     .action(async (workflowId: string, flags: { json?: boolean; wait?: boolean }) => {
+      const { cancelUpdate } = await import('../../common/messages');
+      const { connectClient } = await import('../connection');
+      const { IdentityProver } = await import('../identity');
+      const { temporalSettingsFromEnv, workflowUrl } = await import('../../lib/temporal-settings');
+      const { describeRun, formatRun } = await import('../runs');
       const settings = temporalSettingsFromEnv();
       const client = await connectClient(settings);
       const { handle, view } = await describeRun(client, workflowId);

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { isoTime, positiveInteger } from '../flag-values';
 import { readHistory, type HistoryLine } from '../read-history';
 import { describeRecordedPerson, formatDuration, formatTime } from '../run-summary';
@@ -54,6 +53,7 @@ export function historyCommand(): Command {
     .option('--limit <n>', 'at most this many lines, newest first', positiveInteger, 20)
     .option('--json', 'print JSON')
     .action(async (flags: HistoryFlags) => {
+      const { openAuditLog } = await import('../../lib/audit/open-audit-log');
       const log = openAuditLog(undefined, { readOnly: true });
       try {
         const lines = await readHistory(log, {

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { AuditSigner } from '../../lib/audit/audit-keys';
-import { Sealer, SealingError, SealingKeys } from '../../lib/sealing';
+import type { SealingKeys } from '../../lib/sealing';
 import { UsageError } from '../usage-error';
 
 const ROTATION =
@@ -24,7 +23,8 @@ export function keysCommand(): Command {
     new Command('generate')
       .description('make a new key pair: the private key for the worker, the public key for CLI users')
       .option('--json', 'print {"privateKey", "publicKey", "keyId"}')
-      .action((flags: { json?: boolean }) => {
+      .action(async (flags: { json?: boolean }) => {
+        const { Sealer, SealingKeys } = await import('../../lib/sealing');
         const { privateKey, publicKey } = SealingKeys.generate();
         const { keyId } = new Sealer(publicKey);
         if (flags.json) {
@@ -53,7 +53,8 @@ export function keysCommand(): Command {
     new Command('public')
       .description("print the public key of RUNBOOK_SEAL_KEYS' newest key (run it where the worker's private key is)")
       .option('--json', 'print {"publicKey", "keyId", "keyIds"}')
-      .action((flags: { json?: boolean }) => {
+      .action(async (flags: { json?: boolean }) => {
+        const { SealingError, SealingKeys } = await import('../../lib/sealing');
         let held: SealingKeys | undefined;
         try {
           held = SealingKeys.fromEnv();
@@ -83,7 +84,8 @@ export function keysCommand(): Command {
         'make an audit key pair: the worker signs the trail with the private key, verifiers trust the public key',
       )
       .option('--json', 'print {"privateKey", "publicKey", "keyId"}')
-      .action((flags: { json?: boolean }) => {
+      .action(async (flags: { json?: boolean }) => {
+        const { AuditSigner } = await import('../../lib/audit/audit-keys');
         const made = AuditSigner.generate();
         if (flags.json) {
           console.log(JSON.stringify(made, null, 2));

@@ -1,8 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { resolveTarget, TargetError } from '../../common/targets';
-import { formatManualRecovery, manualDisasterRecovery, ManualRecoveryError } from '../../common/manual-recovery';
-import { EnvironmentName, HerokuAppName } from '../../common/inputs';
-import { loadRunbookConfig } from '../../lib/runbook-config';
 import { UsageError } from '../usage-error';
 
 interface DisasterRecoveryFlags {
@@ -53,7 +49,9 @@ export function manualCommand(): Command {
       )
       .option('--json', 'print JSON')
       .action(async (flags: DisasterRecoveryFlags) => {
-        const target = targetOf(flags);
+        const { formatManualRecovery, manualDisasterRecovery, ManualRecoveryError } =
+          await import('../../common/manual-recovery');
+        const target = await targetOf(flags);
         let recovery;
         try {
           recovery = manualDisasterRecovery(target, {
@@ -73,7 +71,10 @@ export function manualCommand(): Command {
 }
 
 /** The environment or app resolved against RUNBOOK_CONFIG exactly as the worker's resolveTarget activity does. */
-function targetOf(flags: DisasterRecoveryFlags) {
+async function targetOf(flags: DisasterRecoveryFlags) {
+  const { EnvironmentName, HerokuAppName } = await import('../../common/inputs');
+  const { resolveTarget, TargetError } = await import('../../common/targets');
+  const { loadRunbookConfig } = await import('../../lib/runbook-config');
   if (flags.env === undefined && flags.app === undefined) {
     throw new UsageError('--env or --app: give an environment (e.g. production) or an app (e.g. csis-reconasia-alfa)');
   }

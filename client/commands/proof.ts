@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import type { ProofAction } from '../../common/identity';
-import { IdentityProver } from '../identity';
+import type { IdentityProver } from '../identity';
 import { UsageError } from '../usage-error';
 
 /**
@@ -21,6 +21,7 @@ export function proofCommand(): Command {
         throw new UsageError(
           'An approval proof names the plan you approve: --plan-hash <hash> (`runbook status <id>` shows it).',
         );
+      const { IdentityProver } = await import('../identity');
       let prover: IdentityProver;
       try {
         prover = IdentityProver.fromEnv();

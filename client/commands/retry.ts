@@ -1,12 +1,7 @@
 import { Command } from 'commander';
 import { RUNBOOKS, type RunbookId } from '../../common/runbooks';
-import { connectClient } from '../connection';
-import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
-import { followRun } from '../follow';
-import { startRunbook } from '../launch';
-import { IdentityProver } from '../identity';
+import type { IdentityProver } from '../identity';
 import { resolveOperator } from '../operator';
-import { describeRun, startInput } from '../runs';
 import { UsageError } from '../usage-error';
 
 /**
@@ -23,6 +18,12 @@ export function retryCommand(): Command {
     .option('--json', 'print the outcome as JSON')
     .option('--no-wait', "print the new run's workflowId and runId at once instead of waiting")
     .action(async (workflowId: string, flags: { runId?: string; reason?: string; json?: boolean; wait?: boolean }) => {
+      const { connectClient } = await import('../connection');
+      const { temporalSettingsFromEnv } = await import('../../lib/temporal-settings');
+      const { followRun } = await import('../follow');
+      const { startRunbook } = await import('../launch');
+      const { IdentityProver } = await import('../identity');
+      const { describeRun, startInput } = await import('../runs');
       const settings = temporalSettingsFromEnv();
       const client = await connectClient(settings);
       const { handle, view } = await describeRun(client, workflowId, flags.runId);

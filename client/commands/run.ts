@@ -1,19 +1,8 @@
 import { Command } from 'commander';
 import { UsageError } from '../usage-error';
 import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../../common/runbooks';
-import { connectClient } from '../connection';
-import { temporalSettingsFromEnv } from '../../lib/temporal-settings';
-import { followRun } from '../follow';
-import {
-  checkWorkflowId,
-  InvalidRunbookInputError,
-  InvalidWorkflowIdError,
-  newWorkflowId,
-  startRunbook,
-} from '../launch';
-import { IdentityProver } from '../identity';
+import type { IdentityProver } from '../identity';
 import { resolveOperator } from '../operator';
-import { InputPreparationError, prepareInput } from '../prepare-input';
 import { flagsFor, inputFromFlags, optionFor, type FlagSpec } from '../schema-flags';
 
 interface LaunchFlags {
@@ -65,6 +54,13 @@ function runbookCommand(name: RunbookId, definition: RunbookDefinition): Command
 }
 
 async function launch(name: RunbookId, specs: FlagSpec[], flags: LaunchFlags): Promise<void> {
+  const { checkWorkflowId, InvalidRunbookInputError, InvalidWorkflowIdError, newWorkflowId, startRunbook } =
+    await import('../launch');
+  const { InputPreparationError, prepareInput } = await import('../prepare-input');
+  const { IdentityProver } = await import('../identity');
+  const { temporalSettingsFromEnv } = await import('../../lib/temporal-settings');
+  const { connectClient } = await import('../connection');
+  const { followRun } = await import('../follow');
   let input: Record<string, unknown>;
   let workflowId: string;
   try {

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import type { AuditEntry } from '../../common/audit';
-import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { READ_ALL } from '../read-history';
 import { groupByRun, summarizeRun, type RunSummary } from '../run-summary';
 import { formatShow, leftStateOf, timelineOf } from '../run-timeline';
@@ -27,6 +26,7 @@ export function showCommand(): Command {
     .option('--run-id <id>', 'a particular run of that workflow ID')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, flags: { runId?: string; json?: boolean }) => {
+      const { openAuditLog } = await import('../../lib/audit/open-audit-log');
       const log = openAuditLog(undefined, { readOnly: true });
       try {
         const runs = runsOf(await log.query({ workflowId, limit: READ_ALL }));

@@ -1,7 +1,4 @@
 import { Command } from 'commander';
-import { connectClient } from '../connection';
-import { temporalSettingsFromEnv, workflowUrl } from '../../lib/temporal-settings';
-import { describeRun, formatRun } from '../runs';
 
 /** `runbook status <id>`: the run's state, current step, approval and outcome (and how the app was left). */
 export function statusCommand(): Command {
@@ -11,6 +8,9 @@ export function statusCommand(): Command {
     .option('--run-id <id>', 'a particular run of that workflow ID')
     .option('--json', 'print JSON')
     .action(async (workflowId: string, flags: { runId?: string; json?: boolean }) => {
+      const { connectClient } = await import('../connection');
+      const { temporalSettingsFromEnv, workflowUrl } = await import('../../lib/temporal-settings');
+      const { describeRun, formatRun } = await import('../runs');
       const settings = temporalSettingsFromEnv();
       const client = await connectClient(settings);
       const { view } = await describeRun(client, workflowId, flags.runId);

@@ -1,10 +1,5 @@
 import { Command } from 'commander';
-import { connectClient } from '../connection';
-import { temporalSettingsFromEnv, workflowUrl } from '../../lib/temporal-settings';
-import { formatOutcome } from '../format';
-import { followProgress, progressViewFor } from '../live-view';
-import { findRunbook } from '../runbook-reference';
-import { describeRun, formatRun, RunNotFoundError, type RunView } from '../runs';
+import type { RunView } from '../runs';
 import { UsageError } from '../usage-error';
 
 interface WatchFlags {
@@ -27,6 +22,12 @@ export function watchCommand(): Command {
 }
 
 async function watch(workflowId: string, flags: WatchFlags): Promise<void> {
+  const { connectClient } = await import('../connection');
+  const { temporalSettingsFromEnv, workflowUrl } = await import('../../lib/temporal-settings');
+  const { formatOutcome } = await import('../format');
+  const { followProgress, progressViewFor } = await import('../live-view');
+  const { findRunbook } = await import('../runbook-reference');
+  const { describeRun, formatRun, RunNotFoundError } = await import('../runs');
   const settings = temporalSettingsFromEnv();
   const client = await connectClient(settings);
   const described = await describeRun(client, workflowId, flags.runId).catch((err: Error) => {
