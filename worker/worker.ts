@@ -29,7 +29,10 @@ export async function createRunbookWorker(settings: WorkerSettings): Promise<Wor
     taskQueue: settings.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowBundle: { codePath },
     activities: createActivities(settings.activities),
-    // A restarted worker should pick up in-flight runs within seconds, not wait out the default 10 s.
-    stickyQueueScheduleToStartTimeout: '3 seconds',
+    // A run's next workflow task goes first to the worker that ran its last one (its "sticky" queue, history cached).
+    // If that worker is dead, the task waits this long before any worker may take it: a restarted worker picks up a
+    // run within about a second (`npm run bench` item 7), not after the default 10 s. The cost of a live but busy
+    // worker missing it is a replay of the history on another poll, nothing more.
+    stickyQueueScheduleToStartTimeout: '1 second',
   });
 }

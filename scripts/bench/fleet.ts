@@ -39,6 +39,8 @@ export async function seedFleet(simulatorUrl: string, apps = FLEET_APPS): Promis
     ...structuredClone(staging),
     id: randomUUID(),
     name: fleetAppName(i),
+    // The newest release only: 200 whole histories would be a state document of tens of MB.
+    releases: staging.releases.slice(-1),
     addons: [],
     transfers: [],
     dynos: undefined,

@@ -19,7 +19,8 @@ function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
  */
 export function dynoControlRouter(ctx: SimulatorContext): Router {
   const router = Router();
-  router.use(express.json());
+  // Mounted before the main control router, it parses every control request: a whole state document (POST /seed) too.
+  router.use(express.json({ limit: '20mb' }));
 
   router.get('/dyno-outcomes', (_req, res) => {
     res.json(ctx.dynos.outcomes.list());
