@@ -34,5 +34,23 @@ export async function createRunbookWorker(settings: WorkerSettings): Promise<Wor
     // run within about a second (`npm run bench` item 7), not after the default 10 s. The cost of a live but busy
     // worker missing it is a replay of the history on another poll, nothing more.
     stickyQueueScheduleToStartTimeout: '1 second',
+    maxCachedWorkflows: cachedWorkflowsFromEnv(),
   });
+}
+
+/**
+ * How many runs a worker keeps in memory between their tasks (RUNBOOK_MAX_CACHED_WORKFLOWS). The SDK's default grows
+ * with the machine's memory (600 per GiB of heap) at about 1 MB each; ours is bounded so that a worker stays within a
+ * few hundred MB however many runs are in flight (`npm run bench` item 5: 200 apps at once, each with its lock). A run
+ * not in the cache is replayed from its history at its next task: CPU, not correctness.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
+
+function cachedWorkflowsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.RUNBOOK_MAX_CACHED_WORKFLOWS?.trim();
+  if (!raw) return DEFAULT_MAX_CACHED_WORKFLOWS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`RUNBOOK_MAX_CACHED_WORKFLOWS must be a whole number (0 turns the cache off), not "${raw}"`);
+  return value;
 }

@@ -158,7 +158,7 @@ export async function runBench(
 const FLEET_LIMIT = { capacity: 1000, refillPerMinute: 1000 };
 const FLEET_STACK: Partial<LocalStackOptions> = {
   simulator: { speed: SIMULATOR_SPEED, rateLimit: FLEET_LIMIT },
-  env: {},
+  env: { NODE_OPTIONS: '--max-old-space-size=160' },
 };
 
 async function withStack(
