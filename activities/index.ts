@@ -7,6 +7,8 @@ import type { AuditLogCopy } from '../lib/audit/log-copy';
 import type { HerokuConnection } from './heroku/connection';
 import { DataApi } from './heroku/data-api';
 import { collectRequestIds } from './heroku/request';
+import { rememberingHeartbeats } from './heroku/waiting';
+import type { ApiBudget } from '../lib/api-budget/api-budget';
 import { PlatformApi } from './heroku/platform-api';
 import { appLockActivities } from './app-lock';
 import { backupActivities, type PollingSettings } from './backups';
@@ -34,7 +36,12 @@ export interface ActivityDependencies {
    * key, and make generated ones. Without them, config changes fail clearly.
    */
   sealing?: SealingKeys;
-  /** Pause before retrying after Heroku's 429; default 10 s. */
+  /**
+   * The Heroku API budget every worker on this token shares (lib/api-budget: the worker keeps it in the audit
+   * database). Without one, requests go as fast as they come (tests).
+   */
+  apiBudget?: ApiBudget;
+  /** Pause before sending again after a 429 that does not say what is left; default 10 s. */
   rateLimitPauseMs?: number;
   /** How long an audit write keeps trying before the run is told the trail is unavailable; default 20 s. */
   auditWriteTimeoutMs?: number;
@@ -50,13 +57,14 @@ export interface ActivityDependencies {
 
 /** Every activity the runbooks use, bound to one Heroku connection and one runbook config. */
 export function createActivities(deps: ActivityDependencies) {
-  const platform = new PlatformApi(deps.heroku, deps.rateLimitPauseMs);
-  const data = new DataApi(deps.heroku, deps.rateLimitPauseMs);
+  const clientOptions = { budget: deps.apiBudget, rateLimitPauseMs: deps.rateLimitPauseMs };
+  const platform = new PlatformApi(deps.heroku, clientOptions);
+  const data = new DataApi(deps.heroku, clientOptions);
   const maintenance = maintenanceActivities(platform);
   const formation = formationActivities(platform);
   const databases = databaseActivities(platform);
   const backups = backupActivities(data, deps.polling);
-  return withRequestIds({
+  const activities = withRequestIds({
     ...targetActivities(deps.config, deps.configSource),
     ...maintenance,
     ...formation,
@@ -82,6 +90,8 @@ export function createActivities(deps: ActivityDependencies) {
       logCopy: deps.auditLogCopy,
     }),
   });
+  // A request waiting for the API budget heartbeats for its activity: it must send what the activity last sent.
+  return rememberingHeartbeats(activities);
 }
 
 export type RunbookActivities = ReturnType<typeof createActivities>;

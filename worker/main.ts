@@ -4,8 +4,17 @@ import { Runtime } from '@temporalio/worker';
 import { AuditSigner } from '../lib/audit/audit-keys';
 import { openAuditLog } from '../lib/audit/open-audit-log';
 import { pollingFromEnv } from '../activities/backups';
-import { herokuConnectionFromEnv } from '../activities/heroku/connection';
+import { herokuConnectionFromEnv, type HerokuConnection } from '../activities/heroku/connection';
+import { PlatformApi } from '../activities/heroku/platform-api';
+import {
+  apiBudgetSettingsFromEnv,
+  describeApiBudget,
+  openApiBudget,
+  type ApiBudget,
+  type ApiBudgetSettings,
+} from '../lib/api-budget/open-api-budget';
 import { SealingKeys } from '../lib/sealing';
+import type pino from 'pino';
 import { createLogger, temporalLogger } from './logger';
 import { loadRunbookConfig } from '../lib/runbook-config';
 import { createRunbookWorker } from './worker';
@@ -36,6 +45,7 @@ export function workerCommand(): Command {
       const sealing = SealingKeys.fromEnv();
       const polling = pollingFromEnv();
       const rateLimitPauseMs = millisecondsFromEnv('RUNBOOK_RATE_LIMIT_PAUSE_MS');
+      const apiBudgetSettings = apiBudgetSettingsFromEnv();
       const auditWriteTimeoutMs = millisecondsFromEnv('RUNBOOK_AUDIT_WRITE_TIMEOUT_MS');
       const reconcileIntervalMs = millisecondsFromEnv('RUNBOOK_RECONCILE_INTERVAL_MS') ?? DEFAULT_RECONCILE_INTERVAL_MS;
       const outsideChangesEveryMs = outsideChangesEveryFromEnv();
@@ -57,6 +67,13 @@ export function workerCommand(): Command {
         await audit.close();
         throw new Error(`Cannot use the audit log ${audit.location} (RUNBOOK_AUDIT_DB): ${(err as Error).message}`);
       }
+      // One Heroku API budget for every worker on this token, kept beside the trail (lib/api-budget).
+      const apiBudget = await openWorkerApiBudget(heroku, apiBudgetSettings, audit.location, logger).catch(
+        async (err: Error) => {
+          await audit.close();
+          throw err;
+        },
+      );
       // The runtime's default shutdown signals (SIGINT, SIGTERM, …) make worker.run() drain and return.
       Runtime.install({ logger: temporalLogger(logger) });
       const connection = await connectWorkerToTemporal(settings);
@@ -76,6 +93,7 @@ export function workerCommand(): Command {
             audit,
             sealing,
             polling,
+            apiBudget,
             rateLimitPauseMs,
             auditWriteTimeoutMs,
             auditLogCopy: logger,
@@ -109,6 +127,7 @@ export function workerCommand(): Command {
             namespace: settings.namespace,
             config: source,
             audit: audit.location,
+            herokuApiBudget: `${describeApiBudget(apiBudgetSettings)}, shared in ${apiBudget.location}`,
             // Public: verifiers trust records signed by it (`runbook audit verify`).
             auditPublicKey: auditKey.signer.publicKey,
             outsideChanges: outsideChanges
@@ -131,7 +150,40 @@ export function workerCommand(): Command {
         logger.info('worker stopped');
       } finally {
         await connection.close();
+        await apiBudget.close();
         await audit.close();
       }
     });
+}
+
+/**
+ * Opens the API budget in the audit database (refusing to start if it cannot be used) and sets it by what Heroku
+ * says the token has left — a free request — so that a worker starting while others (or people) spent the token
+ * does not begin with a full budget. Heroku not answering that is only a warning: the first answers will tell.
+ */
+async function openWorkerApiBudget(
+  heroku: HerokuConnection,
+  settings: ApiBudgetSettings,
+  where: string,
+  logger: pino.Logger,
+): Promise<ApiBudget> {
+  let budget: ApiBudget | undefined;
+  try {
+    budget = openApiBudget(heroku.apiKey, settings);
+    await budget.level();
+  } catch (err) {
+    await budget?.close().catch(() => undefined);
+    throw new Error(
+      `Cannot keep the Heroku API budget in the audit database ${where} (RUNBOOK_AUDIT_DB): ${(err as Error).message}`,
+    );
+  }
+  try {
+    await budget.observe(await new PlatformApi(heroku, { budget }).readRateLimit());
+  } catch (err) {
+    logger.warn(
+      { err },
+      "could not read the token's rate limit from Heroku: the API budget learns it from the first answers",
+    );
+  }
+  return budget;
 }

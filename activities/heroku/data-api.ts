@@ -1,6 +1,6 @@
 import type { BackupSchedule, TransferSummary } from '../../common/backups';
 import type { HerokuConnection } from './connection';
-import { HerokuApiClient } from './request';
+import { HerokuApiClient, type HerokuClientOptions } from './request';
 
 /** A transfer as the Postgres data API returns it (reference §4.2); only the fields runbooks read. */
 export interface Transfer {
@@ -72,8 +72,8 @@ export function backupNumber(name: string): number | undefined {
  * schedules. Same token and error mapping as the Platform API.
  */
 export class DataApi extends HerokuApiClient {
-  constructor(connection: HerokuConnection, rateLimitPauseMs?: number) {
-    super(connection.dataApiUrl, connection.apiKey, rateLimitPauseMs);
+  constructor(connection: HerokuConnection, options: HerokuClientOptions = {}) {
+    super(connection.dataApiUrl, connection.apiKey, options);
   }
 
   listTransfers(app: string): Promise<Transfer[]> {

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../common/errors';
+import type { ApiBudgetSettings } from '../../lib/api-budget/settings';
 
 /** What a failed Heroku request looked like, with everything a reader needs and no secrets. */
 export interface HerokuRequestError {
@@ -18,8 +19,18 @@ export interface HerokuRequestError {
   networkCode?: string;
 }
 
-/** Pause before retrying after a 429: Heroku refills about 75 tokens a minute, so a few seconds buys some. */
+/**
+ * Pause before sending again after a 429 that does not say what is left (no RateLimit-Remaining, so not the
+ * account's budget running out as far as anyone can tell): Heroku refills about 75 tokens a minute.
+ */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 10_000;
+
+/** The failure's text when the activity's retry policy has no attempts left, else `what` (it will retry). */
+function retryingOr(gaveUpAfter: number | undefined, what: string): string {
+  return gaveUpAfter
+    ? `gave up after ${gaveUpAfter} attempts. Heroku may be having trouble (status.heroku.com): run the runbook again when it answers`
+    : what;
+}
 
 /**
  * Maps a failed Heroku request onto Temporal's retry semantics: a request Heroku refused (4xx) fails at once and
@@ -31,10 +42,7 @@ export function herokuFailure(
   /** Set on the activity's last attempt: the failure then says it gave up, not that it retries. */
   gaveUpAfter?: number,
 ): ApplicationFailure {
-  const retrying = (what: string) =>
-    gaveUpAfter
-      ? `gave up after ${gaveUpAfter} attempts. Heroku may be having trouble (status.heroku.com): run the runbook again when it answers`
-      : what;
+  const retrying = (what: string) => retryingOr(gaveUpAfter, what);
   const request = `${e.method} ${e.path}`;
   const heroku = e.id || e.message ? ` (${[e.id, e.message].filter(Boolean).join(': ')})` : '';
   const ref = e.requestId ? ` [Heroku Request-Id ${e.requestId}]` : '';
@@ -93,4 +101,38 @@ export function herokuFailure(
         details,
       });
   }
+}
+
+/**
+ * The API budget the workers share has no token for this request before the attempt would time out: the attempt
+ * fails without sending anything, and Temporal tries it again once the budget should have one. Nothing reached
+ * Heroku, so a change activity is safe to retry.
+ */
+export function budgetExhausted(
+  method: string,
+  path: string,
+  waitMs: number,
+  settings: ApiBudgetSettings,
+  gaveUpAfter?: number,
+): ApplicationFailure {
+  const seconds = Math.ceil(waitMs / 1000);
+  return ApplicationFailure.create({
+    type: FailureTypes.HerokuRateLimited,
+    message:
+      `The Heroku API budget the workers share (${settings.perHour} requests/h, RUNBOOK_HEROKU_BUDGET_PER_HOUR) has no request free for ${method} ${path} ` +
+      `for ${seconds} s, longer than this attempt may wait; nothing was sent. ` +
+      (gaveUpAfter
+        ? `Gave up after ${gaveUpAfter} attempts: too many runs share the budget; run the runbook again when fewer run.`
+        : `Retrying in ${seconds} s.`),
+    nextRetryDelay: waitMs,
+    details: [{ method, path, budgetWaitMs: waitMs }],
+  });
+}
+
+/** The API budget's store (the audit database) failed: nothing was sent; the attempt is retried. */
+export function budgetUnavailable(location: string, err: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'ApiBudgetUnavailable',
+    message: `Cannot use the Heroku API budget in ${location} (RUNBOOK_AUDIT_DB): ${(err as Error).message ?? String(err)}; nothing was sent to Heroku, retrying. Check that the audit database is up.`,
+  });
 }

@@ -12,20 +12,29 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureTypes } from '../../common/errors';
 import type { ReleaseRef } from '../../common/maintenance';
 import type { HerokuConnection } from './connection';
-import { HerokuApiClient } from './request';
+import { HerokuApiClient, type HerokuClientOptions } from './request';
 
 /** A config-var change: a string sets the var, null removes it. */
 export type ConfigVarPatch = Record<string, string | null>;
 
 /** The Heroku Platform API (HEROKU_API_URL) as the runbooks use it. */
 export class PlatformApi extends HerokuApiClient {
-  constructor(connection: HerokuConnection, rateLimitPauseMs?: number) {
-    super(connection.apiUrl, connection.apiKey, rateLimitPauseMs);
+  constructor(connection: HerokuConnection, options: HerokuClientOptions = {}) {
+    super(connection.apiUrl, connection.apiKey, options);
   }
 
   /** The account the token belongs to: the worker checks its token with this before it starts. */
   account(): Promise<Account> {
     return this.request('GET', '/account');
+  }
+
+  /**
+   * What Heroku says the token has left of its rate limit. Free: Heroku does not count this request (reference
+   * §2.6), so the worker can set the shared budget by it before it sends anything.
+   */
+  async readRateLimit(): Promise<number> {
+    const { remaining } = await this.request<{ remaining: number }>('GET', '/account/rate-limits');
+    return remaining;
   }
 
   /** Who may do what on a team app: each collaborator's role and permissions (view, deploy, operate, manage). */

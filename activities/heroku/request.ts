@@ -7,7 +7,15 @@ import Heroku from 'heroku-client';
 const HerokuRequest = require('heroku-client/lib/request') as {
   prototype: { isRetryAllowed(error: unknown): boolean; options: { method?: string } };
 };
-import { herokuFailure, type HerokuRequestError } from './failures';
+import type { ApiBudget } from '../../lib/api-budget/api-budget';
+import {
+  budgetExhausted,
+  budgetUnavailable,
+  DEFAULT_RATE_LIMIT_PAUSE_MS,
+  herokuFailure,
+  type HerokuRequestError,
+} from './failures';
+import { waitingHere, type Waiting } from './waiting';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -43,50 +51,150 @@ export async function collectRequestIds<T>(body: () => Promise<T>): Promise<{ va
   return { value, requestIds };
 }
 
+/** How a client spends the account's API budget. */
+export interface HerokuClientOptions {
+  /**
+   * The budget every worker on this token shares: each request takes its token from it first, waiting its turn,
+   * and Heroku's RateLimit-Remaining lowers it. None (a person's own token, tests): requests go at once.
+   */
+  budget?: ApiBudget;
+  /** Pause before sending again after a 429 that does not say what is left (RUNBOOK_RATE_LIMIT_PAUSE_MS). */
+  rateLimitPauseMs?: number;
+}
+
+/** Outside an activity (start-up checks) nothing bounds a wait but this: a few 429s in a row fail the request. */
+const RESENDS_OUTSIDE_AN_ACTIVITY = 3;
+
+/** Heroku does not count it (reference §2.6): it spends nothing of the budget. */
+const isFree = (method: Method, path: string) => method === 'GET' && path === '/account/rate-limits';
+
 /**
  * One Heroku API (Platform or Postgres data) over heroku-client, turning every failure into a Temporal failure
  * with the right retry semantics.
+ *
+ * Every request takes its token from the API budget first (pages of a list too: they are followed here, not by
+ * heroku-client, so that none goes uncounted; only heroku-client's own re-sends of a read after a connection error
+ * are not charged, and Heroku's count in the next answer makes up for them). A 429 is sent again within the activity attempt, once the budget
+ * has a token or after a pause: Heroku applied nothing, so even a POST is safe to repeat, and a run slows down
+ * instead of failing. Every wait is bounded by the attempt's own timeouts and heartbeats (see waiting.ts).
  *
  * heroku-client's `timeout` option is never used: on expiry it silently re-sends the request, POST bodies included.
  * A hung request is bounded by the activity's own timeout instead.
  */
 export class HerokuApiClient {
   private readonly client: Heroku;
-  /** RateLimit-Remaining of the latest response: how much API budget the token has left. */
+  private readonly budget?: ApiBudget;
+  private readonly rateLimitPauseMs: number;
+  /** RateLimit-Remaining of the latest response: how much API budget the token has left, by Heroku's count. */
   rateLimitRemaining: number | undefined;
 
-  constructor(
-    host: string,
-    apiKey: string,
-    private readonly rateLimitPauseMs?: number,
-  ) {
+  constructor(host: string, apiKey: string, options: HerokuClientOptions = {}) {
     this.client = new Heroku({ host, token: apiKey });
+    this.budget = options.budget;
+    this.rateLimitPauseMs = options.rateLimitPauseMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS;
+  }
+
+  /**
+   * What the shared budget has left now (negative: requests are queued for tokens), or undefined without one: for
+   * a poll that would rather slow down than queue. One database read.
+   */
+  async budgetLevel(): Promise<number | undefined> {
+    return this.budget?.level();
   }
 
   async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-    let response: IncomingMessage | undefined;
+    const waiting = waitingHere();
+    let aggregate: unknown;
+    let range: string | undefined;
+    for (;;) {
+      const page = await this.send(method, path, options, range, waiting);
+      aggregate = Array.isArray(page.body) ? [...((aggregate as unknown[]) ?? []), ...page.body] : page.body;
+      if (options.partial || !page.nextRange) return aggregate as T;
+      range = page.nextRange;
+    }
+  }
+
+  /** One request (one page), sent again after 429s: its body and the Next-Range of a list that goes on. */
+  private async send(
+    method: Method,
+    path: string,
+    options: RequestOptions,
+    range: string | undefined,
+    waiting: Waiting,
+  ): Promise<{ body: unknown; nextRange?: string }> {
     // Taken here, not in the middleware: the response's callbacks need not run in the caller's async context.
     const requestIds = method === 'GET' ? undefined : changingRequests.getStore();
-    try {
-      return await this.client.request({
-        method,
-        path,
-        body: options.body,
-        headers: { ...senderHeader(), ...options.headers },
-        partial: options.partial,
-        // heroku-client exposes no response headers; this hook keeps the last response to read them on failure.
-        middleware: (res: unknown, next: () => void) => {
-          response = res as IncomingMessage;
-          const remaining = Number(response.headers['ratelimit-remaining']);
-          if (Number.isFinite(remaining)) this.rateLimitRemaining = remaining;
-          const requestId = response.headers['request-id'];
-          if (requestIds && typeof requestId === 'string' && requestId) requestIds.push(requestId);
-          next();
-        },
-      } as Parameters<Heroku['request']>[0]);
-    } catch (err) {
-      throw herokuFailure(describeFailure(method, path, err, response), this.rateLimitPauseMs, lastAttempt());
+    for (let resent = 0; ; resent++) {
+      if (!isFree(method, path)) await this.takeToken(method, path, waiting);
+      let response: IncomingMessage | undefined;
+      let body: unknown;
+      let error: unknown;
+      try {
+        body = await this.client.request({
+          method,
+          path,
+          body: options.body,
+          headers: { ...senderHeader(), ...options.headers, ...(range && { Range: range }) },
+          // One page per request: `request` follows Next-Range itself, each page taking its token.
+          partial: true,
+          // heroku-client exposes no response headers; this hook keeps the last response to read them.
+          middleware: (res: unknown, next: () => void) => {
+            response = res as IncomingMessage;
+            const requestId = response.headers['request-id'];
+            if (requestIds && typeof requestId === 'string' && requestId) requestIds.push(requestId);
+            next();
+          },
+        } as Parameters<Heroku['request']>[0]);
+      } catch (err) {
+        error = err;
+      }
+      await this.observe(response);
+      if (error === undefined) {
+        const nextRange = response?.headers['next-range'];
+        return { body, nextRange: typeof nextRange === 'string' && nextRange ? nextRange : undefined };
+      }
+      const failure = describeFailure(method, path, error, response);
+      // A 429: Heroku applied nothing. When it said what is left, the budget now knows (observe) and the next
+      // token waits for the refill; when it did not, a pause. Sent again either way, while the attempt has time.
+      const pauseMs = this.budget && failure.rateLimitRemaining !== undefined ? 0 : this.rateLimitPauseMs;
+      const giveUp =
+        failure.status !== 429 ||
+        pauseMs > waiting.maxWaitMs() ||
+        (!waiting.inActivity && resent >= RESENDS_OUTSIDE_AN_ACTIVITY);
+      if (giveUp) throw herokuFailure(failure, this.rateLimitPauseMs, lastAttempt());
+      await waiting.wait(pauseMs);
     }
+  }
+
+  /** Waits for this request's token in the shared budget; fails the attempt if it would come too late for it. */
+  private async takeToken(method: Method, path: string, waiting: Waiting): Promise<void> {
+    if (!this.budget) return;
+    let reservation;
+    try {
+      reservation = await this.budget.reserve(waiting.maxWaitMs());
+    } catch (err) {
+      throw budgetUnavailable(this.budget.location, err);
+    }
+    if (!reservation.granted)
+      throw budgetExhausted(method, path, reservation.waitMs, this.budget.settings, lastAttempt());
+    if (reservation.waitMs === 0) return;
+    try {
+      await waiting.wait(reservation.waitMs);
+    } catch (err) {
+      // Cancelled while waiting: the token goes back to the others.
+      await this.budget.release().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Heroku's count of what is left (RateLimit-Remaining, on every answer): kept, and lowers the budget. */
+  private async observe(response: IncomingMessage | undefined): Promise<void> {
+    const remaining = Number(response?.headers['ratelimit-remaining'] ?? NaN);
+    if (!Number.isFinite(remaining)) return;
+    this.rateLimitRemaining = remaining;
+    // Best effort: a request that was answered is not failed for this. The budget only learns less (and its store
+    // failing shows on the next token taken).
+    await this.budget?.observe(remaining).catch(() => undefined);
   }
 }
 
