@@ -1,61 +1,36 @@
-import { activityInfo, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { findSchedule, type BackupSchedule, type DatabaseRef, type TransferSummary } from '../common/backups';
 import { FailureTypes } from '../common/errors';
-import { millisecondsFromEnv } from '../lib/env-settings';
 import { backupNumber, summarize, type DataApi, type Transfer } from './heroku/data-api';
+import { DEFAULT_POLLING, LOW_RATE_LIMIT, pollThroughBlips, sleepHeartbeating, type PollingSettings } from './polling';
+import {
+  boundedIntervalMs,
+  expectTransfer,
+  needsHistory,
+  newTransferWatch,
+  planTransferPoll,
+  sighted,
+  windowedRead,
+  type TransferWatchState,
+} from './transfer-polls';
 
-/** How waits poll: a short first interval so completion is seen quickly, growing so long waits cost few calls. */
-export interface PollingSettings {
-  initialMs: number;
-  maxMs: number;
-  /** How long one watch activity polls before reporting progress back to the workflow. */
-  watchMs: number;
-}
-
-export const DEFAULT_POLLING: PollingSettings = { initialMs: 1_000, maxMs: 15_000, watchMs: 30_000 };
-
-/** Below this much API budget (RateLimit-Remaining), waits poll at their slowest: other runbooks need it too. */
-export const LOW_RATE_LIMIT = 300;
-
-/** The next poll interval: growing by half from a short first one, at most `maxMs`, and at once `maxMs` on a low budget. */
-export function nextPollInterval(
-  current: number,
-  polling: PollingSettings,
-  rateLimitRemaining: number | undefined,
-): number {
-  if (rateLimitRemaining !== undefined && rateLimitRemaining < LOW_RATE_LIMIT) return polling.maxMs;
-  return Math.min(Math.round(current * 1.5), polling.maxMs);
-}
+// Where they were first defined: the worker and the tests import them from here.
+export {
+  DEFAULT_POLLING,
+  LOW_RATE_LIMIT,
+  nextPollInterval,
+  pollThroughBlips,
+  pollingFromEnv,
+  type PollingSettings,
+} from './polling';
 
 /**
- * One poll of a long wait, through Heroku's blips: a read that fails and may be retried (5xx, 429, a dropped
- * connection) is tried again after `interval` while the watch has time left, instead of failing the attempt — a
- * watch makes dozens of reads, and at a few per cent of failures each, attempt after attempt would fail and the
- * run give up on a wait that was going fine. A refusal (4xx), or Heroku failing for the watch's whole window, fails
- * the attempt as before (the activity's retry policy takes it from there).
+ * Transfers this worker watches, by app and uuid: what it saw last, so that the workflow's next watch window goes on
+ * from there (sleeping until the planned read) instead of reading at once and measuring the pace anew. Worker memory
+ * only: a watch retried on another worker starts afresh, which costs two reads. The oldest go first past this many.
  */
-export async function pollThroughBlips<T>(read: () => Promise<T>, deadline: number, interval: number): Promise<T> {
-  for (;;) {
-    try {
-      return await read();
-    } catch (err) {
-      const transient = err instanceof ApplicationFailure && !err.nonRetryable;
-      if (!transient || Date.now() + interval > deadline) throw err;
-      await sleep(interval); // cancellation-aware
-    }
-  }
-}
-
-/** Polling from RUNBOOK_POLL_INITIAL_MS, RUNBOOK_POLL_MAX_MS, RUNBOOK_POLL_WATCH_MS (the defaults where unset). */
-export function pollingFromEnv(env: NodeJS.ProcessEnv = process.env): PollingSettings {
-  const read = (name: string, fallback: number) => millisecondsFromEnv(name, env, { whole: true }) ?? fallback;
-  return {
-    initialMs: read('RUNBOOK_POLL_INITIAL_MS', DEFAULT_POLLING.initialMs),
-    maxMs: read('RUNBOOK_POLL_MAX_MS', DEFAULT_POLLING.maxMs),
-    watchMs: read('RUNBOOK_POLL_WATCH_MS', DEFAULT_POLLING.watchMs),
-  };
-}
+const WATCHES_KEPT = 200;
 
 /**
  * Heroku's and Temporal's clocks differ a little, and the data API gives whole seconds: a transfer created this long
@@ -83,6 +58,9 @@ interface StartedMarker {
 }
 
 export function backupActivities(data: DataApi, polling: PollingSettings = DEFAULT_POLLING) {
+  const watches = new Map<string, { watch: TransferWatchState; summary?: TransferSummary }>();
+  const lowBudget = () => data.rateLimitRemaining !== undefined && data.rateLimitRemaining < LOW_RATE_LIMIT;
+
   /**
    * Starts a transfer exactly once per step of a run. A retry first looks for what an earlier attempt of the step
    * started — by the uuid it heartbeated, else by a matching transfer newer than the number it heartbeated first
@@ -215,17 +193,41 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
     },
 
     /**
-     * Polls a transfer until it finishes or `watchMs` passes, heartbeating its progress; returns where it is.
-     * A transfer that finished without success fails the step (no retry) with Heroku's last log lines.
+     * Watches a transfer until it finishes or the watch window (`watchMs`) ends, heartbeating its progress; returns
+     * where it is. Reads are planned from the transfer's pace (transfer-polls.ts): a few per wait, the end seen
+     * within 1 s + 5 % of the wait. A window ends with a read, so each return reports fresh progress. A transfer that
+     * finished without success fails the step (no retry) with Heroku's last log lines.
      */
     async watchTransfer({ app, uuid }: { app: string; uuid: string }): Promise<TransferSummary> {
-      const deadline = Date.now() + polling.watchMs;
-      let interval = polling.initialMs;
+      const windowEnd = Date.now() + polling.watchMs;
+      // A read planned a little past the window's end is made (and ends the window) rather than one more at its end.
+      const stretchedEnd = windowEnd + polling.maxMs;
+      // Heroku's blips on that last read are still tried again, within the activity's start-to-close timeout.
+      const blipDeadline = stretchedEnd + polling.maxMs;
+      const key = `${app} ${uuid}`;
+      const kept = watches.get(key) ?? { watch: newTransferWatch(Date.now(), polling) };
+      watches.delete(key);
+      watches.set(key, kept);
+      if (watches.size > WATCHES_KEPT) watches.delete(watches.keys().next().value!);
+      const { watch } = kept;
+      const retryInterval = () => (lowBudget() ? polling.maxMs : boundedIntervalMs(watch, Date.now(), polling));
       for (;;) {
-        const transfer = await pollThroughBlips(() => data.getTransfer(app, uuid), deadline, interval);
+        const planned = Date.now() + planTransferPoll(watch, Date.now(), polling, data.rateLimitRemaining).delayMs;
+        const { at, lastOfWindow } = windowedRead(planned, windowEnd, stretchedEnd);
+        await sleepHeartbeating(at - Date.now(), kept.summary); // cancellation-aware
+        const transfer = await pollThroughBlips(() => data.getTransfer(app, uuid), blipDeadline, retryInterval());
         const summary = summarize(transfer);
+        kept.summary = summary;
         heartbeat(summary);
+        const running = summary.status === 'running';
+        sighted(
+          watch,
+          { at: Date.now(), running, processedBytes: transfer.processed_bytes ?? 0 },
+          polling,
+          data.rateLimitRemaining,
+        );
         if (transfer.finished_at || transfer.canceled_at) {
+          watches.delete(key);
           if (summary.status === 'succeeded') return summary;
           const logs = (await data.getTransfer(app, uuid, true)).logs ?? [];
           throw ApplicationFailure.create({
@@ -242,9 +244,15 @@ export function backupActivities(data: DataApi, polling: PollingSettings = DEFAU
             details: [summary],
           });
         }
-        if (Date.now() + interval > deadline) return summary;
-        await sleep(interval); // cancellation-aware: a cancelled run stops waiting at once
-        interval = nextPollInterval(interval, polling, data.rateLimitRemaining);
+        // With a pace to go by (two running reads), what the transfer will end at: a capture's from its database's
+        // last backup, read once per transfer.
+        if (!watch.expectation && running && watch.previous?.running) {
+          const earlier = needsHistory(transfer)
+            ? await pollThroughBlips(() => data.listTransfers(app), blipDeadline, retryInterval())
+            : undefined;
+          watch.expectation = expectTransfer(transfer, earlier);
+        }
+        if (lastOfWindow) return summary;
       }
     },
   };

@@ -3,9 +3,13 @@ import { type Clock, herokuTime } from './clock';
 
 export interface CallRecord {
   seq: number;
+  /** When it arrived, as Heroku renders times (whole seconds). */
   time: string;
-  /** When it arrived, to the millisecond (`time` is Heroku's whole-second form): what benchmarks time waits by. */
-  at: string;
+  /**
+   * The same to the millisecond (ISO 8601): what a benchmark needs to measure how soon a client noticed that a
+   * transfer or a dyno ended (scripts/bench/long-wait-figures.ts); Heroku's whole seconds are too coarse for that.
+   */
+  receivedAt: string;
   method: string;
   path: string;
   query: unknown;
@@ -30,10 +34,11 @@ export class CallLog {
 
   middleware(): RequestHandler {
     return (req, res, next) => {
+      const now = this.clock.now();
       const call: CallRecord = {
         seq: this.nextSeq++,
-        time: herokuTime(this.clock.now()),
-        at: this.clock.now().toISOString(),
+        time: herokuTime(now),
+        receivedAt: now.toISOString(),
         method: req.method,
         path: req.path,
         query: req.query,

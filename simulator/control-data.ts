@@ -5,10 +5,12 @@ import { dataSettingsChange } from './data-settings';
 import { allAddons, type Located } from './domain/addons';
 import { contentId } from './domain/data-constants';
 import { scheduleView } from './domain/databases';
-import { liveBackup, transferName } from './domain/transfers';
+import { liveBackup, repaceTransfer, transferName, transferNotFound, transferView } from './domain/transfers';
 import { ApiError, notFound } from './errors';
 import { stateSchema } from './state';
 import { describeIssues } from './validate';
+
+const paceBody = z.strictObject({ bytesPerSecond: z.number().positive() });
 
 const writesBody = z.strictObject({
   content_id: z.string().min(1).optional(),
@@ -20,6 +22,8 @@ const writesBody = z.strictObject({
  * - `GET|PUT /data-api`: the data-API settings (see data-settings.ts); PUT merges the fields it is given.
  * - `GET /databases`: every database with its content, the backup that content came from, and its schedule.
  * - `POST /databases/{addon}/writes`: the app writes to its database, so the content no longer matches a backup.
+ * - `PUT /transfers/{uuid}/pace`: an unfinished transfer goes on at another pace (`{bytesPerSecond}`, simulated)
+ *   from now: a transfer that speeds up or slows down half-way, as real ones do.
  * - `POST /seed`: replaces the whole world with a state document (the `--state` file format; one without people
  *   gets the seed's, see state-upgrade.ts).
  */
@@ -75,6 +79,17 @@ export function dataControlRouter(ctx: SimulatorContext): Router {
     };
     ctx.store.save();
     res.json(databaseView(located));
+  });
+
+  router.put('/transfers/:uuid/pace', (req, res) => {
+    const parsed = paceBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw fail(parsed.error);
+    const uuid = req.params.uuid.toLowerCase();
+    const app = ctx.store.state.apps.find((a) => a.transfers.some((t) => t.uuid === uuid));
+    const transfer = app?.transfers.find((t) => t.uuid === uuid);
+    if (!app || !transfer) throw transferNotFound();
+    repaceTransfer(ctx, transfer, parsed.data.bytesPerSecond);
+    res.json({ ...transferView(transfer, ctx.clock.now().getTime(), false), simulation: transfer.simulation });
   });
 
   router.post('/seed', (req, res) => {

@@ -16,6 +16,7 @@ const rateLimitChange = z.object({
 
 const clockChange = z.strictObject({ speed: z.number().positive() });
 const faultsChange = z.strictObject({ seed: z.int().optional(), rules: z.array(faultRuleSchema) });
+const logStreamsDrop = z.strictObject({ how: z.enum(['end', 'cut']).default('end') });
 
 /**
  * Test/benchmark hooks under /__simulator: no auth, no rate limit, not
@@ -85,6 +86,18 @@ export function controlRouter(ctx: SimulatorContext): Router {
   router.delete('/faults', (_req, res) => {
     ctx.faults.clear();
     res.json(ctx.faults.list());
+  });
+
+  /** How many log streams are open: whether a client is tailing, and whether it hung up. */
+  router.get('/log-streams', (_req, res) => {
+    res.json({ open: ctx.logplex.openStreams() });
+  });
+
+  /** Ends every open log stream (`{how: "end"}`, the default) or cuts its connection (`{how: "cut"}`). */
+  router.post('/log-streams/drop', (req, res) => {
+    const parsed = logStreamsDrop.safeParse(req.body ?? {});
+    if (!parsed.success) throw new ApiError(400, 'bad_request', describeIssues(parsed.error));
+    res.json({ dropped: ctx.logplex.drop(parsed.data.how) });
   });
 
   router.put('/rate-limit', (req, res) => {

@@ -31,8 +31,8 @@ const TAIL_POLL_MS = 250;
  */
 export class LogSessions {
   private readonly sessions = new Map<string, LogSession>();
-  /** Enders of the open streams. */
-  private readonly open = new Set<() => void>();
+  /** The open streams: how to end each one cleanly, or to cut its connection. */
+  private readonly open = new Set<{ end: () => void; cut: () => void }>();
 
   constructor(
     private readonly store: Store,
@@ -65,7 +65,23 @@ export class LogSessions {
 
   /** Ends every open stream, so the HTTP server can close. */
   close(): void {
-    for (const end of [...this.open]) end();
+    for (const stream of [...this.open]) stream.end();
+  }
+
+  /** How many streams are open (tailing clients connected). */
+  openStreams(): number {
+    return this.open.size;
+  }
+
+  /**
+   * What logplex does to tailing clients now and then (a session timing out, a router restarting): every open stream
+   * ends, cleanly (`end`: the client sees the stream finish) or by its connection being cut (`cut`: the client sees
+   * an error). The sessions stay valid. Returns how many streams were open.
+   */
+  drop(how: 'end' | 'cut'): number {
+    const streams = [...this.open];
+    for (const stream of streams) stream[how]();
+    return streams.length;
   }
 
   /**
@@ -102,13 +118,23 @@ export class LogSessions {
       timer = setTimeout(pump, Math.min(TAIL_POLL_MS, current.nextAt - this.clock.now().getTime()));
     };
     const unsubscribe = this.dynos.onChange(pump);
-    const end = () => {
+    const stop = () => {
       clearTimeout(timer);
       unsubscribe();
-      this.open.delete(end);
+      this.open.delete(stream);
+    };
+    const end = () => {
+      stop();
       res.end();
     };
-    this.open.add(end);
+    const stream = {
+      end,
+      cut: () => {
+        stop();
+        res.socket?.destroy();
+      },
+    };
+    this.open.add(stream);
     res.on('close', end);
     pump();
   }

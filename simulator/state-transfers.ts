@@ -48,6 +48,11 @@ export const transferSchema = z
     /** The planned timeline (ISO with milliseconds, real time); null for transfers seeded as finished. */
     simulation: z
       .object({
+        /**
+         * When it starts: processed_bytes grows on a straight line from here to completes_at. A running transfer
+         * given another pace (control API `transfers/{uuid}/pace`) gets the line's start at the new pace instead;
+         * started_at keeps the real start.
+         */
         starts_at: timestamp,
         completes_at: timestamp,
         /** Set when the transfer is going to fail: it stops here instead of completing. */

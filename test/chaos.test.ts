@@ -84,7 +84,7 @@ function change(
     call: {
       seq,
       time: '2026-12-02T00:00:00Z',
-      at: '2026-12-02T00:00:00.000Z',
+      receivedAt: '2026-12-02T00:00:00.000Z',
       method: 'POST',
       path: '/x',
       query: {},

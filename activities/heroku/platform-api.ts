@@ -115,30 +115,72 @@ export class PlatformApi extends HerokuApiClient {
   }
 
   /**
+   * Opens a log session (reference §3.7): its `logplex_url` streams the app's log (optionally one dyno's) as
+   * Server-Sent Events, starting with the last `lines` lines; with `tail`, it stays open for new lines.
+   */
+  async openLogSession(app: string, options: { dyno?: string; lines: number; tail: boolean }): Promise<string> {
+    const session = await this.request<{ logplex_url: string }>(
+      'POST',
+      `/apps/${encodeURIComponent(app)}/log-sessions`,
+      { body: { ...(options.dyno && { dyno: options.dyno }), lines: options.lines, tail: options.tail } },
+    );
+    return session.logplex_url;
+  }
+
+  /**
    * The app's recent log lines (optionally one dyno's), through a log session: the logplex URL it returns is read
    * as Server-Sent Events until the stream ends. The URL is the capability: no token is sent to it.
    */
   async recentLogs(app: string, options: { dyno?: string; lines?: number } = {}): Promise<string[]> {
-    const session = await this.request<{ logplex_url: string }>(
-      'POST',
-      `/apps/${encodeURIComponent(app)}/log-sessions`,
-      {
-        body: { ...(options.dyno && { dyno: options.dyno }), lines: options.lines ?? 1500, tail: false },
-      },
-    );
-    const response = await fetch(session.logplex_url, { headers: { Accept: 'text/event-stream' } });
-    if (!response.ok) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.HerokuUnavailable,
-        message: `Heroku's log stream answered ${response.status} for ${app}; retrying.`,
-      });
-    }
-    const text = await response.text();
-    return text
-      .split('\n')
+    const url = await this.openLogSession(app, { dyno: options.dyno, lines: options.lines ?? 1500, tail: false });
+    const lines: string[] = [];
+    for await (const batch of followLogStream(url, { app })) lines.push(...batch);
+    return lines;
+  }
+}
+
+/**
+ * Reads a log session's stream (its `logplex_url`, another host: plain HTTP(S), no Authorization header — the URL is
+ * the capability, and the Heroku token must never reach logplex), yielding the log lines of each piece the server
+ * sends as it arrives, until the stream ends or `signal` aborts (the read then throws). A stream the server refuses
+ * fails as Heroku being unavailable (retryable).
+ */
+export async function* followLogStream(
+  url: string,
+  { app, signal }: { app: string; signal?: AbortSignal },
+): AsyncGenerator<string[]> {
+  const response = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal });
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    throw ApplicationFailure.create({
+      type: FailureTypes.HerokuUnavailable,
+      message: `Heroku's log stream answered ${response.status} for ${app}; retrying.`,
+    });
+  }
+  const decoder = new TextDecoder();
+  const events = new SseDataLines();
+  for await (const chunk of response.body) {
+    const lines = events.push(decoder.decode(chunk, { stream: true }));
+    if (lines.length > 0) yield lines;
+  }
+  const rest = events.push(`${decoder.decode()}\n`);
+  if (rest.length > 0) yield rest;
+}
+
+/**
+ * The `data:` fields of a Server-Sent-Events stream, fed in pieces as they arrive (a piece may end mid-line). Each
+ * field is one log line (a field cannot hold a line break); logplex sends one or more per event. Other fields
+ * (`id:`, `event:`, comments) carry nothing a runbook reads.
+ */
+export class SseDataLines {
+  private partial = '';
+
+  push(text: string): string[] {
+    const lines = (this.partial + text).split(/\r\n|\r|\n/);
+    this.partial = lines.pop()!;
+    return lines
       .filter((line) => line.startsWith('data:'))
       .map((line) => line.slice(5).replace(/^ /, ''))
-      .flatMap((data) => data.split('\n'))
       .filter(Boolean);
   }
 }

@@ -283,6 +283,38 @@ export function publicUrl(ctx: SimulatorContext, transfer: TransferRecord): { ur
   };
 }
 
+/**
+ * Real transfers do not keep one pace (big tables, compressible rows, a busy host): from now on, this unfinished
+ * transfer goes on at `bytesPerSecond` (simulated). What it has processed so far stays; the rest of its plan —
+ * when it completes, or fails half-way — moves to match. A pending transfer starts when planned, at the new pace.
+ */
+export function repaceTransfer(ctx: SimulatorContext, transfer: TransferRecord, bytesPerSecond: number): void {
+  const plan = transfer.simulation;
+  if (transfer.finished_at || !plan) {
+    throw new ApiError(409, 'conflict', `Transfer ${transferName(transfer)} has already finished.`);
+  }
+  const nowMs = ctx.clock.now().getTime();
+  const processed = processedAt(transfer, nowMs);
+  const from = Math.max(nowMs, Date.parse(plan.starts_at));
+  const completes = from + Math.ceil(ctx.time.realMs(((plan.total_bytes - processed) / bytesPerSecond) * 1000));
+  // Progress is read off a straight line from starts_at to completes_at: the line through (now, processed) at the
+  // new pace starts earlier, on paper, for a running transfer. started_at, already written down, stays.
+  const starts =
+    processed === 0
+      ? from
+      : processed >= plan.total_bytes
+        ? Date.parse(plan.starts_at)
+        : completes - Math.ceil(((completes - nowMs) * plan.total_bytes) / (plan.total_bytes - processed));
+  plan.starts_at = new Date(starts).toISOString();
+  plan.completes_at = new Date(completes).toISOString();
+  if (plan.fails_at !== null) {
+    plan.fails_at = new Date(
+      Math.max(nowMs, starts + Math.ceil((completes - starts) * FAIL_AT_FRACTION)),
+    ).toISOString();
+  }
+  ctx.store.save();
+}
+
 /** When the planned transfer stops (completes or fails); null once finished or if it has no plan. */
 export function pendingFinishMs(transfer: TransferRecord): number | null {
   if (transfer.finished_at || !transfer.simulation) return null;

@@ -17,7 +17,7 @@ describe('GET /__simulator/calls', () => {
       {
         seq: 1,
         time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-        at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         method: 'GET',
         path: `/apps/${ALFA}/releases`,
         query: { extended: 'true' },

@@ -105,6 +105,45 @@ describe('with one simulator', () => {
     });
   });
 
+  describe('PUT /__simulator/transfers/{uuid}/pace', () => {
+    it('keeps what a running transfer processed and moves its end to the new pace; a pending one starts as planned', async () => {
+      // A database that dumps to 10 000 000 bytes: 10 s at 1 000 000 bytes/s, after a 5 ms wait.
+      await control(sim, 'POST', `/databases/${ALFA_DB}/writes`, { bytes: 37_735_849 });
+      await control(sim, 'PUT', '/data-api', { transferBytesPerSecond: 1_000_000 });
+      const started = (await api(sim, `/client/v11/databases/${await databaseId(sim)}/backups`, { method: 'POST' }))
+        .body;
+      clock.advance(4_005);
+      expect((await transfer(sim, started.uuid)).processed_bytes).toBe(4_000_000);
+
+      const faster = await control(sim, 'PUT', `/transfers/${started.uuid}/pace`, { bytesPerSecond: 2_000_000 });
+      expect(faster).toMatchObject({ uuid: started.uuid, processed_bytes: 4_000_000, finished_at: null });
+      clock.advance(1_000);
+      expect((await transfer(sim, started.uuid)).processed_bytes).toBe(6_000_000);
+      // 6 000 000 bytes left at 2 MB/s: done 3 s after the change, not 6 s.
+      clock.advance(1_999);
+      expect((await transfer(sim, started.uuid)).finished_at).toBeNull();
+      clock.advance(1);
+      expect(await transfer(sim, started.uuid)).toMatchObject({ succeeded: true, processed_bytes: 10_000_000 });
+
+      const pending = (await api(sim, `/client/v11/databases/${await databaseId(sim)}/backups`, { method: 'POST' }))
+        .body;
+      const slower = await control(sim, 'PUT', `/transfers/${pending.uuid}/pace`, { bytesPerSecond: 500_000 });
+      expect(slower.simulation).toMatchObject({
+        starts_at: new Date(clock.now().getTime() + 5).toISOString(),
+        completes_at: new Date(clock.now().getTime() + 5 + 20_000).toISOString(),
+      });
+
+      const finished = await rawControl(sim, 'PUT', `/transfers/${started.uuid}/pace`, { bytesPerSecond: 1 });
+      expect(finished).toMatchObject({ status: 409, body: { id: 'conflict' } });
+      const unknown = await rawControl(sim, 'PUT', '/transfers/00000000-0000-4000-8000-000000000000/pace', {
+        bytesPerSecond: 1,
+      });
+      expect(unknown.status).toBe(404);
+      const bad = await rawControl(sim, 'PUT', `/transfers/${pending.uuid}/pace`, { bytesPerSecond: 0 });
+      expect(bad.status).toBe(400);
+    });
+  });
+
   describe('POST /__simulator/seed', () => {
     it('replaces the world with a state document', async () => {
       const state = await control(sim, 'GET', '/state');

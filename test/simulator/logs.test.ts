@@ -251,4 +251,35 @@ describe('tail', () => {
     expect((await next).done).toBe(true);
     expect((await fetch(url)).status).toBe(404);
   });
+
+  it.each(['end', 'cut'] as const)(
+    'drops every open stream on demand (how: %s), as logplex does now and then; the session stays valid',
+    async (how) => {
+      const name = await finishedDetached(ALFA, 'python manage.py migrate');
+      const url = await createLogSession(sim, ALFA, { dyno: name, lines: 1, tail: true });
+      const response = await fetch(url, { headers: { Accept: 'text/event-stream' } });
+      const reader = response.body!.getReader();
+      await reader.read();
+      expect(await control(sim, 'GET', '/log-streams')).toEqual({ open: 1 });
+
+      const next = reader.read();
+      expect(await control(sim, 'POST', '/log-streams/drop', { how })).toEqual({ dropped: 1 });
+      if (how === 'end') expect((await next).done).toBe(true);
+      else await expect(next).rejects.toThrow();
+      expect(await control(sim, 'GET', '/log-streams')).toEqual({ open: 0 });
+      expect(await logOf(ALFA, { dyno: name, lines: 1 })).toEqual([
+        `heroku[${name}]: State changed from up to complete`,
+      ]);
+    },
+  );
+
+  it('counts a stream as closed once its client hangs up', async () => {
+    const url = await createLogSession(sim, ALFA, { dyno: 'run', tail: true });
+    const abort = new AbortController();
+    const response = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: abort.signal });
+    expect(response.status).toBe(200);
+    await waitFor(async () => ((await control(sim, 'GET', '/log-streams')).open === 1 ? true : undefined));
+    abort.abort();
+    await waitFor(async () => ((await control(sim, 'GET', '/log-streams')).open === 0 ? true : undefined));
+  });
 });

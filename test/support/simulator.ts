@@ -12,6 +12,8 @@ export interface Call {
   seq: number;
   method: string;
   path: string;
+  /** When it arrived, to the millisecond (ISO 8601). */
+  receivedAt?: string;
   status: number;
   body?: unknown;
   /** The engine's Runbook-Activity header: workflow ID, run ID, activity ID and type, percent-encoded. */
