@@ -35,6 +35,9 @@ export async function createRunbookWorker(settings: WorkerSettings): Promise<Wor
     // worker missing it is a replay of the history on another poll, nothing more.
     stickyQueueScheduleToStartTimeout: '1 second',
     maxCachedWorkflows: cachedWorkflowsFromEnv(),
+    // Heartbeats reach the server at least every second (the SDK's default would wait 80 % of an activity's heartbeat
+    // timeout): the watches' 3 s timeout then has two seconds of margin on a busy machine.
+    maxHeartbeatThrottleInterval: '1 second',
   });
 }
 

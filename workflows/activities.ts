@@ -47,15 +47,21 @@ export function summarized<T extends object>(proxy: ActivityInterfaceFor<T>): Ac
 export const reads = summarized(proxyActivities<ReadActivities>({ startToCloseTimeout: '30 seconds', retry: RETRY }));
 
 /**
- * Watching a transfer or a one-off dyno heartbeats while it polls: a worker that dies mid-watch is noticed within the
- * heartbeat timeout and another attempt carries on watching.
+ * Watching a transfer or a one-off dyno heartbeats while it waits (a quarter of this timeout, sent at least every
+ * second: worker/worker.ts): a worker that dies mid-watch is noticed within the heartbeat timeout and another attempt
+ * carries on watching, 200 ms later. A watch only reads, so a short timeout costs nothing but a few reads when a
+ * stalled worker's attempt is taken over needlessly — and a run resumes about 3 s after its worker died, not 20
+ * (`npm run bench` item 7). The steps that start something keep 20 s (`starters`): their retry must find what the
+ * lost attempt started, not race it.
  */
+export const WATCH_HEARTBEAT_TIMEOUT_SECONDS = 3;
+
 export function watchers(timing: WatchTiming = {}) {
   return summarized(
     proxyActivities<Pick<ReadActivities, 'watchTransfer' | 'watchOneOffDyno'>>({
       startToCloseTimeout: '2 minutes',
-      heartbeatTimeout: `${timing.heartbeatTimeoutSeconds ?? 20} seconds`,
-      retry: RETRY,
+      heartbeatTimeout: `${timing.heartbeatTimeoutSeconds ?? WATCH_HEARTBEAT_TIMEOUT_SECONDS} seconds`,
+      retry: { ...RETRY, initialInterval: '200 milliseconds' },
     }),
   );
 }

@@ -11,7 +11,7 @@ import type { LocalStack } from '../local-stack';
 import { herokuShell } from '../official-heroku-cli';
 import { sleep } from '../local-stack';
 import {
-  commandWaits,
+  cliWait,
   engineWaits,
   operationsOf,
   readRunHistory,
@@ -138,7 +138,7 @@ async function engineDisasterRecovery(stack: LocalStack, client: Client): Promis
     approvalWaitMs,
     engineMs: wallMs - approvalWaitMs,
     operations,
-    waits: engineWaits(operations, history, records.calls),
+    waits: engineWaits(PRODUCTION, operations, history, records.calls),
     herokuRequests: records.calls.filter((call) => ours(call.sender)).length,
   };
 }
@@ -163,7 +163,6 @@ async function scriptDisasterRecovery(stack: LocalStack): Promise<ScriptRun> {
   const target = { url: stack.simulator.url, token: SEED_PEOPLE.alice.token };
   const env = { NODE_EXTRA_CA_CERTS: stack.simulator.caCertPath };
   const commands: ScriptRun['commands'] = [];
-  const timings: Array<{ line: string; startMs: number; endMs: number }> = [];
   const since = Date.now();
   try {
     for (const line of lines) {
@@ -171,7 +170,6 @@ async function scriptDisasterRecovery(stack: LocalStack): Promise<ScriptRun> {
       const result = await herokuShell(target, line, { env, home });
       const endMs = Date.now();
       commands.push({ line, ms: endMs - startMs, code: result.code });
-      timings.push({ line, startMs, endMs });
       if (result.code !== 0) throw new Error(`\`${line}\` failed (exit ${result.code}): ${result.stderr.slice(-800)}`);
     }
   } finally {
@@ -179,13 +177,10 @@ async function scriptDisasterRecovery(stack: LocalStack): Promise<ScriptRun> {
   }
   const wallMs = Date.now() - since;
   const after = await readSimulatorRecords(stack.simulator.url);
-  const cli = (call: { sender: string | null; at: string }) => call.sender === null && Date.parse(call.at) >= since;
+  const cli = (call: { sender: string | null; receivedAt: string }) =>
+    call.sender === null && Date.parse(call.receivedAt) >= since;
   const operations = operationsOf(after, PRODUCTION, cli);
-  // Each operation is waited for by the command that asked for it: the first one still running when it was asked.
-  const waits = operations.map((operation) => {
-    const command = timings.find((timing) => timing.startMs <= operation.startMs && timing.endMs >= operation.startMs);
-    return commandWaits(operation, command ?? { startMs: operation.startMs, endMs: operation.startMs }, after.calls);
-  });
+  const waits = operations.map((operation) => cliWait(PRODUCTION, operation, after.calls));
   return { commands, wallMs, operations, waits, herokuRequests: after.calls.filter(cli).length };
 }
 
@@ -220,22 +215,21 @@ async function benchLongTransfer(
   let records = await readSimulatorRecords(stack.simulator.url);
   const ours = (sender: string | null) => sender !== null && decodeURIComponent(sender.split(' ')[0]) === workflowId;
   const [engineCapture] = operationsOf(records, PRODUCTION, (call) => ours(call.sender));
-  const engine = engineWaits([engineCapture], await readRunHistory(client, workflowId), records.calls)[0];
+  const engine = engineWaits(PRODUCTION, [engineCapture], await readRunHistory(client, workflowId), records.calls)[0];
 
   await resetSimulator(stack, { transferBytesPerSecond: bytesPerSecond });
   log('long transfer: `heroku pg:backups:capture` on production, ~90 s');
   const target = { url: stack.simulator.url, token: SEED_PEOPLE.alice.token };
   const startMs = Date.now();
   const capture = await herokuShell(target, `heroku pg:backups:capture DATABASE_URL -a ${PRODUCTION}`);
-  const endMs = Date.now();
   if (capture.code !== 0) throw new Error(`heroku pg:backups:capture failed: ${capture.stderr.slice(-800)}`);
   records = await readSimulatorRecords(stack.simulator.url);
   const [cliCapture] = operationsOf(
     records,
     PRODUCTION,
-    (call) => call.sender === null && Date.parse(call.at) >= startMs,
+    (call) => call.sender === null && Date.parse(call.receivedAt) >= startMs,
   );
-  return { engine, cli: commandWaits(cliCapture, { startMs, endMs }, records.calls), bytesPerSecond };
+  return { engine, cli: cliWait(PRODUCTION, cliCapture, records.calls), bytesPerSecond };
 }
 
 /** The seed's state again, and the data API's pace (simulated: the stack's speed applies). */

@@ -100,7 +100,7 @@ export async function benchFleet(
   await sampler;
   peakRss = Math.max(peakRss, peakRssOf(worker.child.pid!));
   const { calls } = await readSimulatorRecords(stack.simulator.url);
-  const workers = calls.filter((call) => call.sender !== null && Date.parse(call.at) >= started);
+  const workers = calls.filter((call) => call.sender !== null && Date.parse(call.receivedAt) >= started);
   return {
     apps,
     runs: latencies.length,

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { CallRecord, Effect, SimulatorState } from '../../simulator';
+import { cliFigures, engineFigures, type LongWait } from './long-wait-figures';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -42,7 +43,7 @@ export interface Operation {
   endMs: number;
 }
 
-const at = (call: CallRecord) => Date.parse(call.at);
+const at = (call: CallRecord) => Date.parse(call.receivedAt);
 
 /**
  * The transfers and one-off dynos asked for by the calls `chosen` picks, in order. A transfer's end is its planned
@@ -183,7 +184,7 @@ export async function readRunHistory(client: Client, workflowId: string): Promis
   return { workflowId, events, activities: [...activities.values()], approvalsAcceptedMs, startedMs, closedMs };
 }
 
-/** How a wait went: the requests sent while it lasted, and how long after its real end the waiter knew. */
+/** How a wait went (long-wait-figures.ts counts): the requests sent for it, and how long after its end the waiter knew. */
 export interface WaitFigures {
   operation: Operation;
   waitMs: number;
@@ -194,53 +195,49 @@ export interface WaitFigures {
 
 const WATCH_ACTIVITIES = ['watchTransfer', 'watchOneOffDyno'];
 
+function longWait(app: string, operation: Operation, workflowId?: string): LongWait {
+  return {
+    target:
+      operation.kind === 'dyno'
+        ? { kind: 'dyno', app, name: operation.key }
+        : { kind: 'transfer', app, uuid: operation.key },
+    startedAt: operation.startMs,
+    finishedAt: operation.endMs,
+    ...(workflowId && { workflowId }),
+  };
+}
+
 /**
- * The engine's waits: the watch activities that followed each operation (their input names it), the requests they
- * sent (the simulator's log names the sending activity), and when the last of them completed — the moment the run
- * knew.
+ * The engine's waits: the requests its watch activities sent for each operation, and the moment it knew — the
+ * first answer that showed the end, or the completion of the last watch that followed it (a dyno's exit arrives on
+ * its log stream, which the call log does not show).
  */
-export function engineWaits(operations: Operation[], history: RunHistory, calls: CallRecord[]): WaitFigures[] {
+export function engineWaits(
+  app: string,
+  operations: Operation[],
+  history: RunHistory,
+  calls: CallRecord[],
+): WaitFigures[] {
   return operations.map((operation) => {
     const watches = history.activities.filter((activity) => {
       if (!WATCH_ACTIVITIES.includes(activity.type)) return false;
       const input = activity.input as { uuid?: string; name?: string } | undefined;
       return input?.uuid === operation.key || input?.name === operation.key;
     });
-    const ids = new Set(watches.map((watch) => watch.activityId));
-    const requests = calls.filter((call) => {
-      const sender = call.sender?.split(' ').map(decodeURIComponent);
-      return sender !== undefined && sender[0] === history.workflowId && ids.has(sender[2]);
-    }).length;
     const noticed = Math.max(...watches.map((watch) => watch.endedMs ?? -Infinity));
-    return {
-      operation,
-      waitMs: operation.endMs - operation.startMs,
-      requests,
-      lagMs: Number.isFinite(noticed) ? noticed - operation.endMs : null,
-    };
+    const figures = engineFigures(
+      calls,
+      longWait(app, operation, history.workflowId),
+      Number.isFinite(noticed) ? noticed : undefined,
+    );
+    return { operation, waitMs: figures.waitMs, requests: figures.requests, lagMs: figures.lagMs };
   });
 }
 
-/** A command-line waiter (the official CLI): its requests during [start, end of its command], and its exit time. */
-export function commandWaits(
-  operation: Operation,
-  command: { startMs: number; endMs: number },
-  calls: CallRecord[],
-): WaitFigures {
-  const requests = calls.filter(
-    (call) =>
-      call.sender === null &&
-      at(call) >= command.startMs &&
-      at(call) <= command.endMs &&
-      call.method === 'GET' &&
-      (call.path.includes(operation.key) || call.path.includes(`/dynos/${operation.key}`)),
-  ).length;
-  return {
-    operation,
-    waitMs: operation.endMs - operation.startMs,
-    requests,
-    lagMs: command.endMs - operation.endMs,
-  };
+/** The official CLI's wait for an operation: its requests for it, and its first answer that showed the end. */
+export function cliWait(app: string, operation: Operation, calls: CallRecord[]): WaitFigures {
+  const figures = cliFigures(calls, longWait(app, operation));
+  return { operation, waitMs: figures.waitMs, requests: figures.requests, lagMs: figures.lagMs };
 }
 
 /**

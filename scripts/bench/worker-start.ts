@@ -209,9 +209,9 @@ async function nextHerokuRequestAfter(stack: LocalStack, workflowId: string, aft
       (call) =>
         call.sender !== null &&
         decodeURIComponent(call.sender.split(' ')[0]) === workflowId &&
-        Date.parse(call.at) > after,
+        Date.parse(call.receivedAt) > after,
     );
-    if (next) return Date.parse(next.at);
+    if (next) return Date.parse(next.receivedAt);
     await sleep(50);
   }
   throw new Error(`${workflowId} did not go on after its worker was killed`);
