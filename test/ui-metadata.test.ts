@@ -38,7 +38,12 @@ async function searchAttributes(handle: WorkflowHandle) {
 async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
   const history = await handle.fetchHistory();
   return (history.events ?? [])
-    .filter((event) => event.activityTaskScheduledEventAttributes)
+    // Activities, and local activities (the audit writes), whose summary is on their marker.
+    .filter(
+      (event) =>
+        event.activityTaskScheduledEventAttributes ||
+        event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+    )
     .map((event) => {
       const data = event.userMetadata?.summary?.data;
       return data ? (JSON.parse(Buffer.from(data).toString()) as string) : '(none)';

@@ -86,7 +86,13 @@ const auditLocalActivity = proxyLocalActivities<Pick<RunbookActivities, 'recordA
  */
 export const records = {
   recordAudit: (input: Parameters<RunbookActivities['recordAudit']>[0]) =>
-    patched('audit-as-local-activity') ? auditLocalActivity.recordAudit(input) : auditActivity.recordAudit(input),
+    patched('audit-as-local-activity')
+      ? // The UI's timeline shows a local activity's summary on its marker, as it shows an activity's.
+        auditLocalActivity.recordAudit.executeWithOptions(
+          { ...AUDIT_WRITE, summary: describeActivityCall('recordAudit', input) },
+          [input],
+        )
+      : auditActivity.recordAudit(input),
 };
 
 /**
