@@ -37,17 +37,19 @@ async function searchAttributes(handle: WorkflowHandle) {
 /** Every activity's summary in the run's history, in order. */
 async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
   const history = await handle.fetchHistory();
-  return (history.events ?? [])
-    // Activities, and local activities (the audit writes), whose summary is on their marker.
-    .filter(
-      (event) =>
-        event.activityTaskScheduledEventAttributes ||
-        event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
-    )
-    .map((event) => {
-      const data = event.userMetadata?.summary?.data;
-      return data ? (JSON.parse(Buffer.from(data).toString()) as string) : '(none)';
-    });
+  return (
+    (history.events ?? [])
+      // Activities, and local activities (the audit writes), whose summary is on their marker.
+      .filter(
+        (event) =>
+          event.activityTaskScheduledEventAttributes ||
+          event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      )
+      .map((event) => {
+        const data = event.userMetadata?.summary?.data;
+        return data ? (JSON.parse(Buffer.from(data).toString()) as string) : '(none)';
+      })
+  );
 }
 
 test('a maintenance run: static summary and details from the CLI, a step table and the outcome in its current details, a summary on every activity', async () => {
