@@ -10,6 +10,7 @@ import { printedOutcome, runbookCli } from '../chaos/cli-runs';
 import type { LocalStack } from '../local-stack';
 import { herokuShell } from '../official-heroku-cli';
 import { sleep } from '../local-stack';
+import { aliceRuns, aliceRunsToSuccess, bobApproves } from './operators';
 import {
   cliWait,
   engineWaits,
@@ -25,7 +26,6 @@ import os from 'node:os';
 import path from 'node:path';
 
 const PRODUCTION = 'csis-reconasia-alfa';
-const CLI_DEADLINE_MS = 20 * 60_000;
 
 export interface EngineRun {
   workflowId: string;
@@ -90,35 +90,19 @@ async function engineDisasterRecovery(stack: LocalStack, client: Client): Promis
         .catch(() => null);
       if (approval?.status === 'waiting') {
         approvalSeenMs ??= Date.now();
-        const result = await runbookCli(
-          ['approve', workflowId, '--yes', '--reason', 'bench: plan read'],
-          stack.cliEnv(SEED_PEOPLE.bob.token),
-          stack.cliLogFile,
-          CLI_DEADLINE_MS,
-        );
+        const result = await bobApproves(stack, workflowId, 'bench: plan read');
         if (result.code === 0) return;
       }
       await sleep(100);
     }
   })();
-  const result = await runbookCli(
-    [
-      'run',
-      'disaster-recovery',
-      '--env',
-      'production',
-      '--backup',
-      'b016',
-      '--reason',
-      'bench: restore drill',
-      '--workflow-id',
-      workflowId,
-      '--json',
-    ],
-    stack.cliEnv(SEED_PEOPLE.alice.token),
-    stack.cliLogFile,
-    CLI_DEADLINE_MS,
-  );
+  const result = await aliceRuns(stack, {
+    runbook: 'disaster-recovery',
+    environment: 'production',
+    flags: ['--backup', 'b016'],
+    reason: 'bench: restore drill',
+    workflowId,
+  });
   const wallMs = Date.now() - started;
   done = true;
   await approver;
@@ -194,24 +178,12 @@ async function benchLongTransfer(
   await resetSimulator(stack, { transferBytesPerSecond: bytesPerSecond });
   log('long transfer: the capture-backup runbook on production, ~90 s');
   const workflowId = `bench-capture-${Date.now()}`;
-  const result = await runbookCli(
-    [
-      'run',
-      'capture-backup',
-      '--env',
-      'production',
-      '--reason',
-      'bench: long wait',
-      '--workflow-id',
-      workflowId,
-      '--json',
-    ],
-    stack.cliEnv(SEED_PEOPLE.alice.token),
-    stack.cliLogFile,
-    CLI_DEADLINE_MS,
-  );
-  if (printedOutcome(result.stdout)?.status !== 'succeeded')
-    throw new Error(`capture-backup did not succeed: ${result.stdout.slice(-1500)}${result.stderr}`);
+  await aliceRunsToSuccess(stack, {
+    runbook: 'capture-backup',
+    environment: 'production',
+    reason: 'bench: long wait',
+    workflowId,
+  });
   let records = await readSimulatorRecords(stack.simulator.url);
   const ours = (sender: string | null) => sender !== null && decodeURIComponent(sender.split(' ')[0]) === workflowId;
   const [engineCapture] = operationsOf(records, PRODUCTION, (call) => ours(call.sender));

@@ -9,8 +9,7 @@ import { resolveTarget } from '../../common/targets';
 import { openAuditLog } from '../../lib/audit/open-audit-log';
 import { PACKAGE_ROOT } from '../../lib/paths';
 import { loadRunbookConfig } from '../../lib/runbook-config';
-import { SEED_PEOPLE } from '../../simulator';
-import { printedOutcome, runbookCli } from '../chaos/cli-runs';
+import { aliceRunsToSuccess } from './operators';
 import type { LocalStack } from '../local-stack';
 import { median } from './figures';
 import { readRunHistory, stepWindowsMs } from './timeline';
@@ -54,14 +53,7 @@ export async function benchStepOverhead(
         for (const on of [true, false]) {
           const runbook = on ? 'maintenance-on' : 'maintenance-off';
           const workflowId = `bench-step-${runbook}-${Date.now()}`;
-          const result = await runbookCli(
-            ['run', runbook, '--env', 'staging', '--reason', 'bench', '--workflow-id', workflowId, '--json'],
-            stack.cliEnv(SEED_PEOPLE.alice.token),
-            stack.cliLogFile,
-            120_000,
-          );
-          if (printedOutcome(result.stdout)?.status !== 'succeeded')
-            throw new Error(`${runbook} did not succeed: ${result.stdout.slice(-800)}${result.stderr}`);
+          await aliceRunsToSuccess(stack, { runbook, environment: 'staging', reason: 'bench', workflowId });
           runbookStepMs.push(...stepWindowsMs(await readRunHistory(client, workflowId), 'setMaintenanceConfigVar'));
         }
         // Its second call, mid-workflow, is the one compared (its first includes the workflow's own first task).

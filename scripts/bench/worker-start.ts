@@ -3,10 +3,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { SEED_PEOPLE } from '../../simulator';
 import { approvalQuery } from '../../common/messages';
-import { runbookCli } from '../chaos/cli-runs';
 import { sleep, type LocalStack, type WorkerHandle } from '../local-stack';
+import { aliceRuns, bobApproves } from './operators';
 import { readRunHistory, readSimulatorRecords } from './timeline';
 
 export interface ColdStartBench {
@@ -100,24 +99,14 @@ async function resumeAfterApproval(stack: LocalStack, client: Client): Promise<n
   const worker = stack.startWorker();
   await readyAt(worker);
   const workflowId = `bench-resume-approval-${Date.now()}`;
-  const launched = runbookCli(
-    [
-      'run',
-      'disaster-recovery',
-      '--env',
-      'production',
-      '--backup',
-      'b016',
-      '--reason',
-      'bench: resume',
-      '--workflow-id',
-      workflowId,
-      '--no-wait',
-    ],
-    stack.cliEnv(SEED_PEOPLE.alice.token),
-    stack.cliLogFile,
-    600_000,
-  );
+  const launched = aliceRuns(stack, {
+    runbook: 'disaster-recovery',
+    environment: 'production',
+    flags: ['--backup', 'b016'],
+    reason: 'bench: resume',
+    workflowId,
+    detach: true,
+  });
   await until(
     async () =>
       (
@@ -131,12 +120,7 @@ async function resumeAfterApproval(stack: LocalStack, client: Client): Promise<n
   const killedAt = Date.now();
   const spawned = Date.now();
   const next = stack.startWorker();
-  const approved = runbookCli(
-    ['approve', workflowId, '--yes', '--reason', 'bench: resume'],
-    stack.cliEnv(SEED_PEOPLE.bob.token),
-    stack.cliLogFile,
-    120_000,
-  );
+  const approved = bobApproves(stack, workflowId, 'bench: resume');
   const resumedAt = await nextHerokuRequestAfter(stack, workflowId, killedAt);
   await approved;
   // Enough measured: the recovery is cancelled (it undoes what it did) and waited for.
@@ -155,24 +139,13 @@ async function resumeMidWait(stack: LocalStack, client: Client): Promise<number>
   const worker = stack.startWorker();
   await readyAt(worker);
   const workflowId = `bench-resume-watch-${Date.now()}`;
-  const launched = runbookCli(
-    [
-      'run',
-      'run-command',
-      '--env',
-      'staging',
-      '--command',
-      'python manage.py migrate --noinput',
-      '--reason',
-      'bench: resume',
-      '--workflow-id',
-      workflowId,
-      '--json',
-    ],
-    stack.cliEnv(SEED_PEOPLE.alice.token),
-    stack.cliLogFile,
-    300_000,
-  );
+  const launched = aliceRuns(stack, {
+    runbook: 'run-command',
+    environment: 'staging',
+    flags: ['--command', 'python manage.py migrate --noinput'],
+    reason: 'bench: resume',
+    workflowId,
+  });
   let watchSeenAt: number | null = null;
   await until(async () => {
     const history = await readRunHistory(client, workflowId).catch(() => null);
