@@ -1,5 +1,8 @@
 import {
+  ActivityFailure,
+  ApplicationFailure,
   patched,
+  sleep,
   proxyActivities,
   proxyLocalActivities,
   type ActivityInterfaceFor,
@@ -8,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { ChangeActivities, ReadActivities, RunbookActivities } from '../activities';
 import { describeActivityCall } from '../common/activity-summaries';
+import { FailureTypes } from '../common/errors';
 
 /** Per-run timing for long steps (tests shorten it): how long a silent worker's step waits before another takes it. */
 export interface WatchTiming {
@@ -26,6 +30,26 @@ const RETRY: RetryPolicy = {
 };
 
 /**
+ * Heroku's request budget — the one the workers share, or Heroku's own 429s — outlasting an activity's attempts is
+ * no failure of the run: those attempts sent nothing Heroku applied. The run waits as long as the budget said and
+ * asks again, as often as it takes: under pressure runs slow down, they do not fail (`npm run bench` item 5: 400
+ * runs on a limit they overrun several times). A cancellation ends the wait. Runs that failed this way before
+ * replay as they ran.
+ */
+export async function throughBudget<T>(call: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      const rateLimited = cause instanceof ApplicationFailure && cause.type === FailureTypes.HerokuRateLimited;
+      if (!rateLimited || !patched('wait-out-heroku-budget')) throw err;
+      await sleep(cause.nextRetryDelay ?? '10 seconds');
+    }
+  }
+}
+
+/**
  * Every call of `proxy` carries a summary (the Temporal UI's timeline shows it instead of the bare activity type):
  * "watch rebuild_index in run.6555", from common/activity-summaries.ts. Changes carry their intent instead
  * (RunbookRun.change calls `executeWithOptions` itself).
@@ -37,7 +61,7 @@ export function summarized<T extends object>(proxy: ActivityInterfaceFor<T>): Ac
         executeWithOptions(options: { summary: string }, args: unknown[]): Promise<unknown>;
       };
       const call = (...args: unknown[]) =>
-        fn.executeWithOptions({ summary: describeActivityCall(String(name), args[0]) }, args);
+        throughBudget(() => fn.executeWithOptions({ summary: describeActivityCall(String(name), args[0]) }, args));
       return Object.assign(call, { executeWithOptions: fn.executeWithOptions.bind(fn) });
     },
   });

@@ -30,7 +30,16 @@ import { RUNBOOKS, type RunbookDefinition, type RunbookId } from '../common/runb
 import { Approver, Environment, HerokuApp, Operator, RunbookName, RunbookOutcome } from '../common/search-attributes';
 import { checkInput, describeIssues } from '../common/validation';
 import { workflowIdProblem } from '../common/workflow-ids';
-import { changes, identity, reads, records, starters, type StartActivityName, type WatchTiming } from './activities';
+import {
+  changes,
+  identity,
+  reads,
+  records,
+  starters,
+  throughBudget,
+  type StartActivityName,
+  type WatchTiming,
+} from './activities';
 import { AppLockClaim, type LockBreak, type LockWait } from './app-lock';
 import { ApprovalGate, type ApprovalNeed, type OfferedPlan } from './approval';
 import { notifyEnd } from './notify';
@@ -502,7 +511,7 @@ export class RunbookRun {
     };
     // The UI's timeline shows each change by its intent: "restore b016 into DATABASE_URL (…), replacing its data".
     const call = (request: Parameters<ChangeActivities[K]>[0]): Promise<Result> =>
-      proxied.executeWithOptions({ summary: clipSummary(record.intent) }, [request]);
+      throughBudget(() => proxied.executeWithOptions({ summary: clipSummary(record.intent) }, [request]));
     return CancellationScope.nonCancellable(async (): Promise<Result> => {
       await this.auditOrFail(
         'intent',

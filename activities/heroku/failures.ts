@@ -122,7 +122,7 @@ export function budgetExhausted(
       `The Heroku API budget the workers share (${settings.perHour} requests/h, RUNBOOK_HEROKU_BUDGET_PER_HOUR) has no request free for ${method} ${path} ` +
       `for ${seconds} s, longer than this attempt may wait; nothing was sent. ` +
       (gaveUpAfter
-        ? `Gave up after ${gaveUpAfter} attempts: too many runs share the budget; run the runbook again when fewer run.`
+        ? `Gave up after ${gaveUpAfter} attempts: too many runs share the budget; the run waits for it and asks again.`
         : `Retrying in ${seconds} s.`),
     nextRetryDelay: waitMs,
     details: [{ method, path, budgetWaitMs: waitMs }],
