@@ -29,6 +29,8 @@ export interface WorkerHandle {
   refusedStart?: boolean;
   /** Set when it exited without being killed by the driver. */
   unexpectedExit?: string;
+  /** Asked to stop (SIGTERM): its exit is expected. */
+  stopping?: boolean;
 }
 
 export interface LocalStackOptions {
@@ -168,7 +170,7 @@ export class LocalStack {
     closeSync(out);
     const handle: WorkerHandle = { number, child, logFile };
     child.once('exit', (code, signal) => {
-      if (this.stopping || signal === 'SIGKILL') return;
+      if (this.stopping || handle.stopping || signal === 'SIGKILL') return;
       // Started while the dev server was down: the worker says so and exits, for its supervisor (here the driver)
       // to start it again. What it must never do is die once running.
       if (readFileSync(logFile, 'utf8').includes('The worker did not start')) handle.refusedStart = true;
@@ -191,15 +193,33 @@ export class LocalStack {
   }
 
   /** Stops everything this stack started, by PID: workers, the dev server, the simulator. */
+  /** When the worker logged "worker ready" (pino's timestamp), waiting for it; throws if it exits or never does. */
+  async readyAt(worker: WorkerHandle, deadlineMs = 120_000): Promise<number> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const log = readFileSync(worker.logFile, 'utf8');
+      const line = log.split('\n').find((candidate) => candidate.includes('"worker ready"'));
+      if (line) return (JSON.parse(line) as { time: number }).time;
+      if (worker.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`worker ${worker.number} did not start: ${log.slice(-2000)}`);
+      await sleep(20);
+    }
+  }
+
+  /** SIGTERM, as a supervisor stops a worker (it drains), then SIGKILL after 10 s. */
+  async stopWorker(worker: WorkerHandle): Promise<void> {
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+    worker.stopping = true;
+    const exited = new Promise((resolve) => worker.child.once('exit', resolve));
+    worker.child.kill('SIGTERM');
+    const timer = setTimeout(() => worker.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const worker of this.alive()) {
-      const exited = new Promise((resolve) => worker.child.once('exit', resolve));
-      worker.child.kill('SIGTERM');
-      const timer = setTimeout(() => worker.child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    for (const worker of this.alive()) await this.stopWorker(worker);
     try {
       this.temporal('stop');
     } finally {

@@ -32,9 +32,9 @@ const RETRY: RetryPolicy = {
 /**
  * Heroku's request budget — the one the workers share, or Heroku's own 429s — outlasting an activity's attempts is
  * no failure of the run: those attempts sent nothing Heroku applied. The run waits as long as the budget said and
- * asks again, as often as it takes: under pressure runs slow down, they do not fail (`npm run bench` item 5: 400
- * runs on a limit they overrun several times). A cancellation ends the wait. Runs that failed this way before
- * replay as they ran.
+ * asks again, as often as it takes: under pressure runs slow down, they do not fail (before this, 188 of 303 runs of
+ * a fleet on a limit it overran three times failed "gave up after 5 attempts"). A cancellation ends the wait. Runs
+ * that failed this way before replay as they ran.
  */
 export async function throughBudget<T>(call: () => Promise<T>): Promise<T> {
   for (;;) {

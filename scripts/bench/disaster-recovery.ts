@@ -17,6 +17,7 @@ import {
   operationsOf,
   readRunHistory,
   readSimulatorRecords,
+  sentBy,
   totalMs,
   type Operation,
   type WaitFigures,
@@ -113,8 +114,7 @@ async function engineDisasterRecovery(stack: LocalStack, client: Client): Promis
   const accepted = history.approvalsAcceptedMs[0];
   const approvalWaitMs = approvalSeenMs !== null && accepted ? Math.max(0, accepted - approvalSeenMs) : 0;
   const records = await readSimulatorRecords(stack.simulator.url);
-  const ours = (sender: string | null) => sender !== null && decodeURIComponent(sender.split(' ')[0]) === workflowId;
-  const operations = operationsOf(records, PRODUCTION, (call) => ours(call.sender));
+  const operations = operationsOf(records, PRODUCTION, (call) => sentBy(call, workflowId));
   return {
     workflowId,
     status: outcome.status,
@@ -123,7 +123,7 @@ async function engineDisasterRecovery(stack: LocalStack, client: Client): Promis
     engineMs: wallMs - approvalWaitMs,
     operations,
     waits: engineWaits(PRODUCTION, operations, history, records.calls),
-    herokuRequests: records.calls.filter((call) => ours(call.sender)).length,
+    herokuRequests: records.calls.filter((call) => sentBy(call, workflowId)).length,
   };
 }
 
@@ -185,8 +185,7 @@ async function benchLongTransfer(
     workflowId,
   });
   let records = await readSimulatorRecords(stack.simulator.url);
-  const ours = (sender: string | null) => sender !== null && decodeURIComponent(sender.split(' ')[0]) === workflowId;
-  const [engineCapture] = operationsOf(records, PRODUCTION, (call) => ours(call.sender));
+  const [engineCapture] = operationsOf(records, PRODUCTION, (call) => sentBy(call, workflowId));
   const engine = engineWaits(PRODUCTION, [engineCapture], await readRunHistory(client, workflowId), records.calls)[0];
 
   await resetSimulator(stack, { transferBytesPerSecond: bytesPerSecond });

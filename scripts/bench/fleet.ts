@@ -9,7 +9,7 @@ import { IdentityProver } from '../../client/identity';
 import { startRunbook, waitForRunbook } from '../../client/launch';
 import { SEED_PEOPLE, type SimulatorState } from '../../simulator';
 import { sleep, type LocalStack, type WorkerHandle } from '../local-stack';
-import { median, percentile } from './figures';
+import { percentile } from './figures';
 import { readSimulatorRecords } from './timeline';
 
 export const FLEET_APPS = 200;
@@ -21,7 +21,7 @@ export interface FleetBench {
   succeeded: number;
   wallMs: number;
   runsPerMinute: number;
-  latencyMs: { p50: number; p95: number; median: number };
+  latencyMs: { p50: number; p95: number };
   workerPeakRssBytes: number;
   herokuRequests: number;
   /** 429s Heroku (the simulator) answered the worker's token with. */
@@ -107,7 +107,7 @@ export async function benchFleet(
     succeeded: latencies.length - failures.length,
     wallMs,
     runsPerMinute: (latencies.length / wallMs) * 60_000,
-    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), median: median(latencies) },
+    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
     workerPeakRssBytes: peakRss,
     herokuRequests: workers.length,
     rateLimited: workers.filter((call) => call.status === 429).length,

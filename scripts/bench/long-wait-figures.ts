@@ -94,7 +94,8 @@ interface Sender {
   activityType: string;
 }
 
-function parseSender(header: string | null): Sender | null {
+/** The run and activity type a `Runbook-Activity` header names; null for other clients (the CLI). */
+export function parseSender(header: string | null): Sender | null {
   const parts = header?.split(' ').map(decodeURIComponent);
   if (!parts || parts.length !== 4) return null;
   return { workflowId: parts[0], activityType: parts[3] };

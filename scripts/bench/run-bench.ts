@@ -1,7 +1,6 @@
 // The bench's items, each turned into figures with the issue's targets.
 import { Client, Connection } from '@temporalio/client';
 import { LocalStack, type LocalStackOptions, type WorkerHandle } from '../local-stack';
-import { sleep } from '../local-stack';
 import { benchDisasterRecovery } from './disaster-recovery';
 import { count, figure, mebibytes, median, ratio, seconds, type Figure } from './figures';
 import { benchFleet } from './fleet';
@@ -10,7 +9,6 @@ import { benchCliStart } from './cli-start';
 import { benchStepOverhead } from './step-overhead';
 import { benchTestSuite } from './test-suite';
 import { benchColdStart, benchResume } from './worker-start';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const BENCH_ITEMS = ['1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -274,17 +272,6 @@ function disasterRecoveryFigures(dr: Awaited<ReturnType<typeof benchDisasterReco
 /** Starts `n` workers and waits until each says it is ready. */
 export async function startWorkers(stack: LocalStack, n: number): Promise<WorkerHandle[]> {
   const workers = Array.from({ length: n }, () => stack.startWorker());
-  await waitForReady(workers);
+  for (const worker of workers) await stack.readyAt(worker);
   return workers;
-}
-
-export async function waitForReady(workers: WorkerHandle[], deadlineMs = 120_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (const worker of workers) {
-    while (!readFileSync(worker.logFile, 'utf8').includes('worker ready')) {
-      if (worker.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`worker ${worker.number} did not start: ${readFileSync(worker.logFile, 'utf8').slice(-2000)}`);
-      await sleep(20);
-    }
-  }
 }

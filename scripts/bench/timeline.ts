@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { CallRecord, Effect, SimulatorState } from '../../simulator';
-import { cliFigures, engineFigures, type LongWait } from './long-wait-figures';
+import { cliFigures, engineFigures, parseSender, type LongWait } from './long-wait-figures';
 
 const EventType = temporal.api.enums.v1.EventType;
 
@@ -44,6 +44,10 @@ export interface Operation {
 }
 
 const at = (call: CallRecord) => Date.parse(call.receivedAt);
+
+/** Whether the run `workflowId` sent the call (its `Runbook-Activity` header names it). */
+export const sentBy = (call: Pick<CallRecord, 'sender'>, workflowId: string) =>
+  parseSender(call.sender)?.workflowId === workflowId;
 
 /**
  * The transfers and one-off dynos asked for by the calls `chosen` picks, in order. A transfer's end is its planned
@@ -121,8 +125,6 @@ export interface RunHistory {
   activities: ActivityRun[];
   /** When an approval Update was accepted (the run went on from there). */
   approvalsAcceptedMs: number[];
-  startedMs: number;
-  closedMs: number | null;
 }
 
 export async function readRunHistory(client: Client, workflowId: string): Promise<RunHistory> {
@@ -130,16 +132,11 @@ export async function readRunHistory(client: Client, workflowId: string): Promis
   const activities = new Map<string, ActivityRun>();
   const byScheduledId = new Map<string, ActivityRun>();
   const approvalsAcceptedMs: number[] = [];
-  let startedMs = 0;
-  let closedMs: number | null = null;
   const events: HistoryEvent[] = [];
   for (const event of history.events ?? []) {
     const time = tsToMs(event.eventTime);
     events.push({ id: Number(event.eventId), type: event.eventType ?? 0, ms: time });
     switch (event.eventType) {
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-        startedMs = time;
-        break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
         const attributes = event.activityTaskScheduledEventAttributes!;
         const payload = attributes.input?.payloads?.[0]?.data;
@@ -175,13 +172,9 @@ export async function readRunHistory(client: Client, workflowId: string): Promis
         if (name === 'approve') approvalsAcceptedMs.push(time);
         break;
       }
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        closedMs = time;
-        break;
     }
   }
-  return { workflowId, events, activities: [...activities.values()], approvalsAcceptedMs, startedMs, closedMs };
+  return { workflowId, events, activities: [...activities.values()], approvalsAcceptedMs };
 }
 
 /** How a wait went (long-wait-figures.ts counts): the requests sent for it, and how long after its end the waiter knew. */

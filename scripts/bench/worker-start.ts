@@ -1,12 +1,11 @@
 // Items 6 and 7: how fast a worker is up, and how fast a run goes on after its worker is SIGKILLed.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { approvalQuery } from '../../common/messages';
-import { sleep, type LocalStack, type WorkerHandle } from '../local-stack';
+import { sleep, type LocalStack } from '../local-stack';
 import { aliceRuns, bobApproves } from './operators';
-import { readRunHistory, readSimulatorRecords } from './timeline';
+import { readRunHistory, readSimulatorRecords, sentBy } from './timeline';
 
 export interface ColdStartBench {
   /** `runbook worker` (prebuilt bundle, start-up checks included): spawn → "worker ready". */
@@ -23,33 +22,12 @@ export async function benchColdStart(stack: LocalStack, runs = 5): Promise<ColdS
   for (let i = 0; i < runs; i++) {
     const spawned = Date.now();
     const worker = stack.startWorker();
-    runbookWorkerMs.push((await readyAt(worker)) - spawned);
-    await stopGently(worker);
+    runbookWorkerMs.push((await stack.readyAt(worker)) - spawned);
+    await stack.stopWorker(worker);
     prebuiltMs.push(await minimalWorker(stack, 'prebuilt'));
     bundlingMs.push(await minimalWorker(stack, 'bundle'));
   }
   return { runbookWorkerMs, prebuiltMs, bundlingMs };
-}
-
-/** When the worker logged "worker ready" (pino's own timestamp), waiting for it. */
-export async function readyAt(worker: WorkerHandle, deadlineMs = 120_000): Promise<number> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const line = readFileSync(worker.logFile, 'utf8')
-      .split('\n')
-      .find((candidate) => candidate.includes('"worker ready"'));
-    if (line) return (JSON.parse(line) as { time: number }).time;
-    if (worker.child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`worker ${worker.number} did not start: ${readFileSync(worker.logFile, 'utf8').slice(-2000)}`);
-    await sleep(10);
-  }
-}
-
-async function stopGently(worker: WorkerHandle): Promise<void> {
-  if (worker.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => worker.child.once('exit', resolve));
-  worker.child.kill('SIGTERM');
-  await exited;
 }
 
 function minimalWorker(stack: LocalStack, mode: 'prebuilt' | 'bundle'): Promise<number> {
@@ -97,7 +75,7 @@ export async function benchResume(stack: LocalStack, client: Client, runs = 3): 
 /** A production disaster recovery waiting for bob; its worker dies; a new one starts as he approves. */
 async function resumeAfterApproval(stack: LocalStack, client: Client): Promise<number> {
   const worker = stack.startWorker();
-  await readyAt(worker);
+  await stack.readyAt(worker);
   const workflowId = `bench-resume-approval-${Date.now()}`;
   const launched = aliceRuns(stack, {
     runbook: 'disaster-recovery',
@@ -130,14 +108,14 @@ async function resumeAfterApproval(stack: LocalStack, client: Client): Promise<n
     .result()
     .catch(() => undefined);
   await launched;
-  await stopGently(next);
+  await stack.stopWorker(next);
   return resumedAt - spawned;
 }
 
 /** run-command on staging (migrate, 20 s): its worker dies 3 s into watching the dyno; a new one starts at once. */
 async function resumeMidWait(stack: LocalStack, client: Client): Promise<number> {
   const worker = stack.startWorker();
-  await readyAt(worker);
+  await stack.readyAt(worker);
   const workflowId = `bench-resume-watch-${Date.now()}`;
   const launched = aliceRuns(stack, {
     runbook: 'run-command',
@@ -158,7 +136,7 @@ async function resumeMidWait(stack: LocalStack, client: Client): Promise<number>
   const next = stack.startWorker();
   const resumedAt = await nextHerokuRequestAfter(stack, workflowId, killedAt);
   await launched;
-  await stopGently(next);
+  await stack.stopWorker(next);
   return resumedAt - spawned;
 }
 
@@ -178,12 +156,7 @@ async function nextHerokuRequestAfter(stack: LocalStack, workflowId: string, aft
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     const { calls } = await readSimulatorRecords(stack.simulator.url);
-    const next = calls.find(
-      (call) =>
-        call.sender !== null &&
-        decodeURIComponent(call.sender.split(' ')[0]) === workflowId &&
-        Date.parse(call.receivedAt) > after,
-    );
+    const next = calls.find((call) => sentBy(call, workflowId) && Date.parse(call.receivedAt) > after);
     if (next) return Date.parse(next.receivedAt);
     await sleep(50);
   }

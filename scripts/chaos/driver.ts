@@ -17,7 +17,7 @@ import { printedOutcome, runbookCli, type CliResult } from './cli-runs';
 import { checkInvariants, type ChaosEvidence, type RunRecord, type Violation } from './invariants';
 import { faultKind, faultRules, NON_IDEMPOTENT, planRuns, type PlannedRun } from './scenario';
 import { scanForSecrets } from './secret-scan';
-import { LocalStack, sleep, type WorkerHandle } from '../local-stack';
+import { LocalStack, sleep } from '../local-stack';
 
 export interface ChaosOptions {
   runs: number;
@@ -91,7 +91,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await control(stack, 'PUT', 'clock', { speed: options.simulatorSpeed ?? 10 });
     const workers = options.workers ?? 2;
     for (let i = 0; i < workers; i++) stack.startWorker();
-    await waitForReady(stack.workers);
+    for (const worker of stack.workers) await stack.readyAt(worker);
     log(`stack up: Temporal ${stack.temporalAddress}, simulator ${stack.simulator.url}, ${workers} workers`);
     connection = await Connection.connect({ address: stack.temporalAddress });
     const client = new Client({ connection });
@@ -305,17 +305,6 @@ async function approveWhenAsked(stack: LocalStack, client: Client, run: PlannedR
 async function respawn(stack: LocalStack, workers: number, delaySeconds: number): Promise<void> {
   await sleep(delaySeconds * 1000);
   while (stack.alive().length < workers) stack.startWorker();
-}
-
-async function waitForReady(workers: WorkerHandle[]): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (const worker of workers) {
-    while (!readFileSync(worker.logFile, 'utf8').includes('worker ready')) {
-      if (worker.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`worker ${worker.number} did not start: ${readFileSync(worker.logFile, 'utf8').slice(-2000)}`);
-      await sleep(200);
-    }
-  }
 }
 
 async function control<T = unknown>(stack: LocalStack, method: string, what: string, body?: unknown): Promise<T> {
